@@ -1,0 +1,103 @@
+package dev.switchboard.echo;
+
+import dev.switchboard.shared.InvalidSettingException;
+import dev.switchboard.shared.Require;
+import dev.switchboard.shared.ServiceOptions;
+import dev.switchboard.shared.Settings;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Options of the echo service; the {@code echo} section of the configuration.
+ *
+ * @param host           interface to listen on, for both the echo and the admin port
+ * @param port           TCP echo port; 0 picks a free one
+ * @param adminPort      HTTP port of {@code /health}, {@code /ready}, {@code /metrics}; 0 picks a free one
+ * @param mode           {@code raw} returns every byte unchanged; {@code line} answers each line with
+ *                       {@code You said: <line>}
+ * @param idleTimeout    a connection with nothing read or written for this long is closed
+ * @param maxConnections connections beyond this many (per process) are closed on accept
+ * @param maxLineLength  line mode: a longer line gets an error line and the connection is closed
+ * @param writeQueueMax  bytes queued for a client before reading from it pauses
+ */
+public record EchoOptions(
+  String host,
+  int port,
+  int adminPort,
+  Mode mode,
+  Duration idleTimeout,
+  int maxConnections,
+  int maxLineLength,
+  int writeQueueMax) implements ServiceOptions {
+
+  /** How the service answers. */
+  public enum Mode { RAW, LINE }
+
+  public static final String DEFAULT_HOST = "0.0.0.0";
+  public static final int DEFAULT_PORT = 9999;
+  public static final int DEFAULT_ADMIN_PORT = 9998;
+  public static final Mode DEFAULT_MODE = Mode.RAW;
+  public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(5);
+  public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
+  public static final int DEFAULT_MAX_LINE_LENGTH = 64 * 1024;
+  public static final int DEFAULT_WRITE_QUEUE_MAX = 64 * 1024;
+  public static final int MAX_LINE_LENGTH_LIMIT = 16 * 1024 * 1024;
+  public static final int WRITE_QUEUE_MAX_LIMIT = 64 * 1024 * 1024;
+
+  public static final Map<String, String> DESCRIPTIONS = Map.of(
+    "host", "interface to listen on (echo and admin ports)",
+    "port", "TCP echo port",
+    "adminPort", "HTTP port for /health, /ready, /metrics",
+    "mode", "raw (bytes back unchanged) or line ('You said: <line>')",
+    "idleTimeout", "close a connection idle this long",
+    "maxConnections", "connections beyond this are closed on accept",
+    "maxLineLength", "line mode: longest line in bytes",
+    "writeQueueMax", "bytes queued for a client before reading from it pauses");
+
+  public EchoOptions {
+    Require.nonBlank("host", host);
+    Require.port("port", port);
+    Require.port("adminPort", adminPort);
+    if (mode == null) {
+      throw new InvalidSettingException("mode", null, "must be one of raw, line");
+    }
+    Require.positive("idleTimeout", idleTimeout);
+    Require.range("maxConnections", maxConnections, 1, Integer.MAX_VALUE);
+    Require.range("maxLineLength", maxLineLength, 1, MAX_LINE_LENGTH_LIMIT);
+    Require.range("writeQueueMax", writeQueueMax, 1024, WRITE_QUEUE_MAX_LIMIT);
+  }
+
+  /** Every option at its default. */
+  public EchoOptions() {
+    this(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_ADMIN_PORT, DEFAULT_MODE, DEFAULT_IDLE_TIMEOUT,
+      DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_LINE_LENGTH, DEFAULT_WRITE_QUEUE_MAX);
+  }
+
+  public static EchoOptions fromJson(JsonObject json) {
+    Settings s = Settings.of("echo", json);
+    return s.build(() -> new EchoOptions(
+      s.string("host", DEFAULT_HOST),
+      s.integer("port", DEFAULT_PORT),
+      s.integer("adminPort", DEFAULT_ADMIN_PORT),
+      s.choice("mode", DEFAULT_MODE, Mode.class),
+      s.duration("idleTimeout", DEFAULT_IDLE_TIMEOUT),
+      s.integer("maxConnections", DEFAULT_MAX_CONNECTIONS),
+      s.integer("maxLineLength", DEFAULT_MAX_LINE_LENGTH),
+      s.integer("writeQueueMax", DEFAULT_WRITE_QUEUE_MAX)));
+  }
+
+  @Override
+  public JsonObject toJson() {
+    return new JsonObject()
+      .put("host", host)
+      .put("port", port)
+      .put("adminPort", adminPort)
+      .put("mode", mode.name().toLowerCase())
+      .put("idleTimeout", Settings.format(idleTimeout))
+      .put("maxConnections", maxConnections)
+      .put("maxLineLength", maxLineLength)
+      .put("writeQueueMax", writeQueueMax);
+  }
+}

@@ -1,0 +1,87 @@
+package dev.switchboard.shared;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.micrometer.backends.BackendRegistries;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The state one service process shares between its verticle instances and its operations
+ * endpoints: whether it is serving (for {@code /ready}), the addresses it listens on, the metrics
+ * registry and the shutdown grace period. One per process; tests make their own.
+ */
+public final class ServiceRuntime {
+
+  private enum Phase { STARTING, SERVING, DRAINING }
+
+  private final String service;
+  private final Duration shutdownGrace;
+  private final MeterRegistry meters;
+  private final Map<String, String> endpoints = new ConcurrentSkipListMap<>();
+  private final AtomicInteger instanceCounter = new AtomicInteger();
+  private volatile Phase phase = Phase.STARTING;
+
+  private ServiceRuntime(String service, Duration shutdownGrace, MeterRegistry meters) {
+    this.service = Objects.requireNonNull(service);
+    this.shutdownGrace = Require.notNegative("shutdown.grace", shutdownGrace);
+    this.meters = Objects.requireNonNull(meters);
+  }
+
+  /**
+   * A runtime whose metrics go to the Vert.x Micrometer registry when metrics are enabled, and to a
+   * private in-memory registry otherwise.
+   */
+  public static ServiceRuntime create(String service, Duration shutdownGrace) {
+    MeterRegistry registry = BackendRegistries.getDefaultNow();
+    return new ServiceRuntime(service, shutdownGrace, registry != null ? registry : new SimpleMeterRegistry());
+  }
+
+  public String service() {
+    return service;
+  }
+
+  public Duration shutdownGrace() {
+    return shutdownGrace;
+  }
+
+  public MeterRegistry meters() {
+    return meters;
+  }
+
+  /** A number for each verticle instance, 1..N in creation order, used to tag per-instance metrics. */
+  public int nextInstance() {
+    return instanceCounter.incrementAndGet();
+  }
+
+  /** Records an address the service listens on, e.g. {@code tcp -> 0.0.0.0:9999}; logged once at start. */
+  public void listening(String endpoint, String address) {
+    endpoints.put(endpoint, address);
+  }
+
+  public Map<String, String> endpoints() {
+    return Map.copyOf(endpoints);
+  }
+
+  /** Called once every instance is listening. */
+  public void serving() {
+    phase = Phase.SERVING;
+  }
+
+  /** Called when shutdown starts: {@code /ready} turns false so balancers stop sending work. */
+  public void draining() {
+    phase = Phase.DRAINING;
+  }
+
+  public boolean isServing() {
+    return phase == Phase.SERVING;
+  }
+
+  public boolean isDraining() {
+    return phase == Phase.DRAINING;
+  }
+}

@@ -1,0 +1,108 @@
+package dev.switchboard.shared.cluster;
+
+import dev.switchboard.shared.InvalidSettingException;
+import dev.switchboard.shared.Require;
+import dev.switchboard.shared.Settings;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * How this process joins the Hazelcast cluster when started with {@code -cluster}; the
+ * {@code cluster} section of the configuration.
+ *
+ * @param name        the cluster name; members with another name never join
+ * @param host        the interface Hazelcast binds to and announces
+ * @param port        the first Hazelcast member port tried
+ * @param portCount   how many ports from {@code port} upwards are tried, by this member and in
+ *                    each {@code members} entry without a port
+ * @param members     TCP/IP join: members to contact, {@code host} or {@code host:port}
+ * @param discovery   {@code tcp} (members above) or {@code kubernetes} (DNS of a headless service)
+ * @param serviceDns  Kubernetes discovery: the headless service's DNS name
+ */
+public record ClusterOptions(
+  String name,
+  String host,
+  int port,
+  int portCount,
+  List<String> members,
+  Discovery discovery,
+  String serviceDns) {
+
+  /** How members find each other. */
+  public enum Discovery { TCP, KUBERNETES }
+
+  /** The section name in the configuration. */
+  public static final String SECTION = "cluster";
+  public static final String DEFAULT_NAME = "switchboard";
+  /** Loopback: a cluster on one machine never reaches outside it unless configured to. */
+  public static final String DEFAULT_HOST = "127.0.0.1";
+  public static final int DEFAULT_PORT = 5701;
+  public static final int DEFAULT_PORT_COUNT = 20;
+  public static final List<String> DEFAULT_MEMBERS = List.of("127.0.0.1");
+  public static final Discovery DEFAULT_DISCOVERY = Discovery.TCP;
+  public static final int MAX_PORT_COUNT = 1000;
+
+  public static final Map<String, String> DESCRIPTIONS = Map.of(
+    "name", "cluster name; only members with the same name join",
+    "host", "interface Hazelcast binds to and announces (kubernetes: leave empty for the pod IP)",
+    "port", "first Hazelcast member port",
+    "portCount", "how many ports from 'port' up are tried",
+    "members", "tcp discovery: comma-separated host or host:port of other members",
+    "discovery", "tcp or kubernetes",
+    "serviceDns", "kubernetes discovery: DNS name of the headless service");
+
+  public ClusterOptions {
+    Require.nonBlank("name", name);
+    host = host == null ? "" : host.trim();
+    Require.port("port", port);
+    Require.range("portCount", portCount, 1, MAX_PORT_COUNT);
+    members = List.copyOf(members);
+    if (discovery == null) {
+      throw new InvalidSettingException("discovery", null, "must be one of tcp, kubernetes");
+    }
+    serviceDns = serviceDns == null ? "" : serviceDns.trim();
+    if (discovery == Discovery.TCP && host.isEmpty()) {
+      throw new InvalidSettingException("host", host, "must be set for tcp discovery");
+    }
+    if (discovery == Discovery.TCP && members.isEmpty()) {
+      throw new InvalidSettingException("members", "", "must list at least one member for tcp discovery");
+    }
+    if (discovery == Discovery.KUBERNETES && serviceDns.isEmpty()) {
+      throw new InvalidSettingException("serviceDns", "", "must name the headless service for kubernetes discovery");
+    }
+  }
+
+  public ClusterOptions() {
+    this(DEFAULT_NAME, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_PORT_COUNT, DEFAULT_MEMBERS, DEFAULT_DISCOVERY, "");
+  }
+
+  public static ClusterOptions fromJson(JsonObject json) {
+    Settings s = Settings.of(SECTION, json);
+    return s.build(() -> new ClusterOptions(
+      s.string("name", DEFAULT_NAME),
+      s.string("host", DEFAULT_HOST),
+      s.integer("port", DEFAULT_PORT),
+      s.integer("portCount", DEFAULT_PORT_COUNT),
+      s.list("members", DEFAULT_MEMBERS),
+      s.choice("discovery", DEFAULT_DISCOVERY, Discovery.class),
+      s.string("serviceDns", "")));
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject()
+      .put("name", name)
+      .put("host", host)
+      .put("port", port)
+      .put("portCount", portCount)
+      .put("members", new JsonArray(members))
+      .put("discovery", discovery.name().toLowerCase())
+      .put("serviceDns", serviceDns);
+  }
+
+  public ClusterOptions withName(String newName) {
+    return new ClusterOptions(newName, host, port, portCount, members, discovery, serviceDns);
+  }
+}

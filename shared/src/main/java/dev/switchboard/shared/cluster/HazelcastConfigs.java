@@ -1,0 +1,62 @@
+package dev.switchboard.shared.cluster;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.MapConfig;
+import com.hazelcast.config.MultiMapConfig;
+import com.hazelcast.config.NetworkConfig;
+
+/**
+ * Builds the Hazelcast member configuration from {@link ClusterOptions}, in code so that the
+ * project owns every setting: no multicast, no auto-detection, no phone-home, SLF4J logging, and
+ * the maps the Vert.x cluster manager needs.
+ */
+public final class HazelcastConfigs {
+
+  /** Vert.x keeps the event bus subscriptions here; a backup survives the loss of one member. */
+  private static final String SUBSCRIPTIONS = "__vertx.subs";
+  private static final String HA_INFO = "__vertx.haInfo";
+  private static final String NODE_INFO = "__vertx.nodeInfo";
+  /** Seconds a member waits for others before it forms a cluster alone; Hazelcast's default is 5. */
+  private static final String WAIT_BEFORE_JOIN_SECONDS = "1";
+  /** Seconds without a heartbeat before a member is declared gone; Hazelcast's default is 60. */
+  private static final String MAX_NO_HEARTBEAT_SECONDS = "15";
+
+  private HazelcastConfigs() {
+  }
+
+  public static Config create(ClusterOptions options) {
+    Config config = new Config();
+    config.setClusterName(options.name());
+    config.setProperty("hazelcast.logging.type", "slf4j");
+    config.setProperty("hazelcast.phone.home.enabled", "false");
+    config.setProperty("hazelcast.wait.seconds.before.join", WAIT_BEFORE_JOIN_SECONDS);
+    config.setProperty("hazelcast.max.no.heartbeat.seconds", MAX_NO_HEARTBEAT_SECONDS);
+    config.setProperty("hazelcast.shutdownhook.enabled", "false");
+
+    NetworkConfig network = config.getNetworkConfig();
+    network.setPort(options.port()).setPortCount(options.portCount()).setPortAutoIncrement(options.portCount() > 1);
+    JoinConfig join = network.getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    if (options.discovery() == ClusterOptions.Discovery.TCP) {
+      config.setProperty("hazelcast.socket.bind.any", "false");
+      network.getInterfaces().setEnabled(true).addInterface(options.host());
+      join.getTcpIpConfig().setEnabled(true).setConnectionTimeoutSeconds(2).setMembers(options.members());
+    } else {
+      if (!options.host().isEmpty()) {
+        network.setPublicAddress(options.host());
+      }
+      join.getKubernetesConfig().setEnabled(true)
+        .setProperty("service-dns", options.serviceDns())
+        .setProperty("service-port", String.valueOf(options.port()));
+    }
+
+    config.addMultiMapConfig(new MultiMapConfig(SUBSCRIPTIONS)
+      .setBackupCount(1)
+      .setValueCollectionType(MultiMapConfig.ValueCollectionType.SET));
+    config.addMapConfig(new MapConfig(HA_INFO).setBackupCount(1));
+    config.addMapConfig(new MapConfig(NODE_INFO).setBackupCount(1));
+    return config;
+  }
+}

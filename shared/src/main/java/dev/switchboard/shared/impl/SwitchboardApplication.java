@@ -1,0 +1,311 @@
+package dev.switchboard.shared.impl;
+
+import dev.switchboard.shared.InvalidSettingException;
+import dev.switchboard.shared.ServiceDefinition;
+import dev.switchboard.shared.ServiceOptions;
+import dev.switchboard.shared.ServiceRuntime;
+import dev.switchboard.shared.ShutdownOptions;
+import dev.switchboard.shared.cluster.ClusterOptions;
+import dev.switchboard.shared.cluster.HazelcastConfigs;
+import dev.switchboard.shared.ops.Metrics;
+import io.vertx.core.Deployable;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.launcher.application.ExitCodes;
+import io.vertx.launcher.application.HookContext;
+import io.vertx.launcher.application.VertxApplication;
+import io.vertx.launcher.application.VertxApplicationHooks;
+import io.vertx.launcher.application.impl.CommandException;
+import io.vertx.launcher.application.impl.VertxApplicationCommand;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
+import picocli.CommandLine;
+import sun.misc.Signal;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+
+/**
+ * The Vert.x launcher with Switchboard's hooks. Command-line parsing stays the launcher's own
+ * (picocli); this class reads the parsed {@code -conf}, {@code -cluster} and {@code -instances}
+ * values from the same command specification, loads and validates the configuration before
+ * Vert.x starts (clustering depends on it), and owns the process lifecycle after deployment.
+ */
+public final class SwitchboardApplication<O extends ServiceOptions> extends VertxApplication implements VertxApplicationHooks {
+
+  private static final Logger log = LoggerFactory.getLogger(SwitchboardApplication.class);
+  /** Reading the configuration touches only local files; longer means something is badly wrong. */
+  private static final long CONFIG_TIMEOUT_SECONDS = 30;
+  /** Time allowed, beyond the grace period, for leaving the cluster and closing Vert.x. */
+  private static final Duration CLOSE_MARGIN = Duration.ofSeconds(15);
+
+  private static final int USAGE_WIDTH = 110;
+
+  private final ServiceDefinition<O> service;
+  private final String[] args;
+  private final CommandLine.ParseResult parsed;
+  private final AtomicBoolean stopping = new AtomicBoolean();
+
+  private O options;
+  private ClusterOptions cluster;
+  private ShutdownOptions shutdown;
+  private HazelcastClusterManager clusterManager;
+  private ServiceRuntime runtime;
+
+  public SwitchboardApplication(String[] args, ServiceDefinition<O> service) {
+    super(args, null, false, true);
+    this.args = args.clone();
+    this.service = service;
+    this.parsed = preParse(args);
+  }
+
+  @Override
+  public int launch() {
+    SLF4JBridgeHandler.removeHandlersForRootLogger();
+    SLF4JBridgeHandler.install();
+    if (parsed != null && parsed.isUsageHelpRequested()) {
+      printHelp(System.out);
+      return 0;
+    }
+    return super.launch();
+  }
+
+  // ---- launcher hooks, in the order the launcher calls them
+
+  @Override
+  public JsonObject afterVertxOptionsParsed(JsonObject vertxOptions) {
+    JsonObject json = vertxOptions == null ? new JsonObject() : vertxOptions;
+    if (!json.containsKey("metricsOptions")) {
+      json.put("metricsOptions", Metrics.options().toJson());
+    }
+    if (!json.containsKey("preferNativeTransport")) {
+      json.put("preferNativeTransport", true);
+    }
+    return json;
+  }
+
+  @Override
+  public JsonObject afterDeploymentOptionsParsed(JsonObject deploymentOptions) {
+    JsonObject json = deploymentOptions == null ? new JsonObject() : deploymentOptions;
+    // Like Node's cluster module with one worker per core; -instances still takes precedence.
+    if (!json.containsKey("instances")) {
+      json.put("instances", Runtime.getRuntime().availableProcessors());
+    }
+    return json;
+  }
+
+  @Override
+  public JsonObject afterConfigParsed(JsonObject ignored) {
+    String conf = parsed == null ? null : parsed.matchedOptionValue("-conf", (String) null);
+    JsonObject config = loadConfig(conf);
+    try {
+      cluster = ClusterOptions.fromJson(section(config, ClusterOptions.SECTION));
+      shutdown = ShutdownOptions.fromJson(section(config, ShutdownOptions.SECTION));
+      options = service.fromJson().apply(section(config, service.name()));
+    } catch (InvalidSettingException e) {
+      String[] parts = e.key().split("\\.", 2);
+      String names = parts.length == 2
+        ? " (env " + ConfigLoader.envName(parts[0], parts[1]) + ", property " + ConfigLoader.propertyName(parts[0], parts[1]) + ")"
+        : "";
+      exitWithUsageError("invalid setting " + e.getMessage() + names);
+    }
+    return new JsonObject()
+      .put(ClusterOptions.SECTION, cluster.toJson())
+      .put(ShutdownOptions.SECTION, shutdown.toJson())
+      .put(service.name(), options.toJson());
+  }
+
+  @Override
+  public VertxBuilder createVertxBuilder(VertxOptions vertxOptions) {
+    VertxBuilder builder = Vertx.builder().with(vertxOptions);
+    if (isClustered()) {
+      clusterManager = new HazelcastClusterManager(HazelcastConfigs.create(cluster));
+      builder.withClusterManager(clusterManager);
+    }
+    return builder;
+  }
+
+  @Override
+  public void afterVertxStarted(HookContext context) {
+    runtime = ServiceRuntime.create(service.name(), shutdown.grace());
+    installSignalHandlers(context.vertx());
+  }
+
+  @Override
+  public Supplier<? extends Deployable> verticleSupplier() {
+    return service.verticles().create(options, runtime);
+  }
+
+  @Override
+  public void afterVerticleDeployed(HookContext context) {
+    runtime.serving();
+    String endpoints = runtime.endpoints().entrySet().stream()
+      .map(e -> e.getKey() + "=" + e.getValue())
+      .collect(Collectors.joining(" "));
+    String mode = clusterManager == null
+      ? "standalone"
+      : "cluster " + cluster.name() + " as " + clusterManager.getHazelcastInstance().getCluster().getLocalMember().getAddress()
+        + " (" + clusterManager.getNodes().size() + " members)";
+    log.info("{} up: {} instances={} {}", service.name(), endpoints, context.deploymentOptions().getInstances(), mode);
+  }
+
+  @Override
+  public void beforeStoppingVertx(HookContext context) {
+    if (runtime != null) {
+      runtime.draining();
+    }
+  }
+
+  // ---- lifecycle
+
+  private void installSignalHandlers(Vertx vertx) {
+    for (String name : List.of("TERM", "INT")) {
+      try {
+        Signal.handle(new Signal(name), signal -> shutdown(vertx, "SIG" + signal.getName()));
+      } catch (IllegalArgumentException e) {
+        log.debug("cannot handle SIG{} here; the JVM's default applies", name);
+      }
+    }
+  }
+
+  /**
+   * Stops accepting, lets in-flight work finish within the grace period (each verticle's
+   * {@code stop()} shuts its servers down with it), leaves the cluster, and exits 0. A second
+   * signal while draining exits at once.
+   */
+  private void shutdown(Vertx vertx, String reason) {
+    if (!stopping.compareAndSet(false, true)) {
+      log.warn("{} received again while draining: exiting now", reason);
+      Runtime.getRuntime().halt(ExitCodes.SOFTWARE);
+      return;
+    }
+    log.info("{} received: draining for up to {}", reason, dev.switchboard.shared.Settings.format(shutdown.grace()));
+    runtime.draining();
+    Thread closer = new Thread(() -> {
+      int code = 0;
+      try {
+        vertx.close().toCompletionStage().toCompletableFuture()
+          .get(shutdown.grace().plus(CLOSE_MARGIN).toMillis(), TimeUnit.MILLISECONDS);
+        log.info("{} stopped", service.name());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        code = ExitCodes.SOFTWARE;
+      } catch (Exception e) {
+        log.error("{} did not stop cleanly", service.name(), e);
+        code = ExitCodes.SOFTWARE;
+      }
+      System.exit(code);
+    }, "switchboard-shutdown");
+    closer.start();
+  }
+
+  // ---- configuration
+
+  private JsonObject loadConfig(String conf) {
+    Map<String, Set<String>> known = new LinkedHashMap<>();
+    known.put(ClusterOptions.SECTION, new ClusterOptions().toJson().fieldNames());
+    known.put(ShutdownOptions.SECTION, new ShutdownOptions().toJson().fieldNames());
+    known.put(service.name(), service.defaults().toJson().fieldNames());
+    // vertx-config needs a Vert.x instance, and the real one cannot exist before the cluster settings are known.
+    Vertx reader = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1).setInternalBlockingPoolSize(1));
+    try {
+      return new ConfigLoader(reader).load(conf, known).toCompletionStage().toCompletableFuture()
+        .get(CONFIG_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CommandException(ExitCodes.SOFTWARE);
+    } catch (Exception e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      exitWithUsageError(cause.getMessage());
+      return null;
+    } finally {
+      reader.close();
+    }
+  }
+
+  private static JsonObject section(JsonObject config, String name) {
+    Object value = config.getValue(name);
+    if (value == null) {
+      return new JsonObject();
+    }
+    if (value instanceof JsonObject json) {
+      return json;
+    }
+    throw new InvalidSettingException(name, value, "must be an object of settings");
+  }
+
+  private void exitWithUsageError(String message) {
+    System.err.println(service.name() + ": " + message);
+    throw new CommandException(ExitCodes.USAGE);
+  }
+
+  private boolean isClustered() {
+    return parsed != null && parsed.hasMatchedOption("-cluster");
+  }
+
+  // ---- command line
+
+  private static CommandLine commandLine() {
+    return new CommandLine(new VertxApplicationCommand(null, VertxApplicationHooks.DEFAULT, null))
+      .setOptionsCaseInsensitive(true);
+  }
+
+  /** The launcher's own parse of the arguments, or null when they do not parse (the launcher reports that). */
+  private static CommandLine.ParseResult preParse(String[] args) {
+    try {
+      return commandLine().parseArgs(args);
+    } catch (CommandLine.ParameterException e) {
+      return null;
+    }
+  }
+
+  private void printHelp(PrintStream out) {
+    String jar = "switchboard-" + service.name() + ".jar";
+    CommandLine cli = commandLine();
+    CommandLine.Model.CommandSpec spec = cli.getCommandSpec();
+    spec.name("java [-Dswitchboard.SECTION.KEY=VALUE ...] -jar " + jar);
+    spec.usageMessage().abbreviateSynopsis(true).width(USAGE_WIDTH);
+    spec.usageMessage().description("Runs the Switchboard " + service.name() + " service. Without -instances it deploys one instance per core ("
+      + Runtime.getRuntime().availableProcessors() + " here), sharing the service's ports.");
+    new ArrayList<>(spec.positionalParameters()).forEach(spec::remove);
+    cli.usage(out, CommandLine.Help.Ansi.OFF);
+
+    out.println();
+    out.println("Settings (defaults < -conf FILE (JSON or YAML) < environment < -Dproperty):");
+    Map<String, Map<String, String>> rows = new LinkedHashMap<>();
+    rows.put(service.name(), describe(service.defaults().toJson(), service.descriptions()));
+    rows.put(ClusterOptions.SECTION, describe(new ClusterOptions().toJson(), ClusterOptions.DESCRIPTIONS));
+    rows.put(ShutdownOptions.SECTION, describe(new ShutdownOptions().toJson(), ShutdownOptions.DESCRIPTIONS));
+    rows.forEach((section, settings) -> settings.forEach((key, line) -> {
+      out.printf("  %-24s %-34s %s%n", section + "." + key, ConfigLoader.envName(section, key), line);
+    }));
+    out.println();
+    out.println("Example: java -D" + ConfigLoader.propertyName(service.name(), "port") + "=0 -jar " + jar + " -conf switchboard.yaml");
+  }
+
+  private static Map<String, String> describe(JsonObject defaults, Map<String, String> descriptions) {
+    Map<String, String> rows = new TreeMap<>();
+    for (String key : defaults.fieldNames()) {
+      Object value = defaults.getValue(key);
+      String shown = value instanceof io.vertx.core.json.JsonArray array
+        ? array.stream().map(String::valueOf).collect(Collectors.joining(","))
+        : String.valueOf(value);
+      rows.put(key, "[default: " + (shown.isEmpty() ? "none" : shown) + "] " + descriptions.getOrDefault(key, ""));
+    }
+    return rows;
+  }
+}

@@ -1,0 +1,68 @@
+package dev.switchboard.shared.ops;
+
+import dev.switchboard.shared.ServiceRuntime;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.healthchecks.Status;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.healthchecks.HealthCheckHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import io.vertx.micrometer.backends.BackendRegistries;
+import io.vertx.spi.cluster.hazelcast.ClusterHealthCheck;
+
+/**
+ * The operations endpoints of a service: {@code GET /health} (the process answers),
+ * {@code GET /ready} (listening, not draining, and the cluster joined when clustered) and
+ * {@code GET /metrics} (Prometheus text). HTTP services mount them on their own router; TCP-only
+ * services serve {@link #router} on an admin port.
+ */
+public final class Operations {
+
+  public static final String HEALTH = "/health";
+  public static final String READY = "/ready";
+  public static final String METRICS = "/metrics";
+  /** A cluster check that has not answered by then counts as down. */
+  private static final long CLUSTER_CHECK_TIMEOUT_MS = 2_000;
+
+  private Operations() {
+  }
+
+  /** A router with only the operations endpoints, answering anything else with a JSON 404. */
+  public static Router router(Vertx vertx, ServiceRuntime runtime) {
+    Router router = Router.router(vertx);
+    mount(router, vertx, runtime);
+    router.route().last().handler(ctx -> ctx.response()
+      .setStatusCode(404)
+      .putHeader("content-type", "application/json")
+      .end(new JsonObject().put("error", "not found").put("path", ctx.request().path()).encode()));
+    return router;
+  }
+
+  /** Adds the operations endpoints to {@code router}. */
+  public static void mount(Router router, Vertx vertx, ServiceRuntime runtime) {
+    HealthCheckHandler health = HealthCheckHandler.create(vertx)
+      .register("eventloop", promise -> promise.complete(Status.OK()));
+    HealthCheckHandler ready = HealthCheckHandler.create(vertx)
+      .register("listening", promise -> promise.complete(runtime.isServing() ? Status.OK() : Status.KO(
+        new JsonObject().put("phase", runtime.isDraining() ? "draining" : "starting"))));
+    if (vertx.isClustered()) {
+      ready.register("cluster", CLUSTER_CHECK_TIMEOUT_MS, ClusterHealthCheck.createProcedure(vertx));
+    }
+    router.route(HttpMethod.GET, HEALTH).handler(health);
+    router.route(HttpMethod.GET, READY).handler(ready);
+    router.route(HttpMethod.GET, METRICS).handler(Operations::metrics);
+  }
+
+  private static void metrics(RoutingContext ctx) {
+    if (BackendRegistries.getDefaultNow() == null) {
+      ctx.response()
+        .setStatusCode(503)
+        .putHeader("content-type", "application/json")
+        .end(new JsonObject().put("error", "metrics are disabled").encode());
+      return;
+    }
+    PrometheusScrapingHandler.create().handle(ctx);
+  }
+}
