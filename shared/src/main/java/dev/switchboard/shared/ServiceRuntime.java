@@ -7,6 +7,7 @@ import io.vertx.micrometer.backends.BackendRegistries;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -17,6 +18,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ServiceRuntime {
 
+  /** Vert.x shares a random port among the servers that listen on the same negative number. */
+  private static final AtomicInteger RANDOM_PORT_SLOTS = new AtomicInteger();
+
   private enum Phase { STARTING, SERVING, DRAINING }
 
   private final String service;
@@ -24,6 +28,7 @@ public final class ServiceRuntime {
   private final MeterRegistry meters;
   private final Map<String, String> endpoints = new ConcurrentSkipListMap<>();
   private final AtomicInteger instanceCounter = new AtomicInteger();
+  private final Map<String, Integer> randomPortSlots = new ConcurrentHashMap<>();
   private volatile Phase phase = Phase.STARTING;
 
   private ServiceRuntime(String service, Duration shutdownGrace, MeterRegistry meters) {
@@ -56,6 +61,19 @@ public final class ServiceRuntime {
   /** A number for each verticle instance, 1..N in creation order, used to tag per-instance metrics. */
   public int nextInstance() {
     return instanceCounter.incrementAndGet();
+  }
+
+  /**
+   * The port to pass to {@code listen}: the configured one, or for 0 a negative number unique to
+   * this runtime and endpoint. Vert.x binds a port-0 server anew for every instance, but binds a
+   * negative one once and shares it, so every instance of the service serves the same random port
+   * as they share a configured one.
+   */
+  public int bindPort(String endpoint, int configured) {
+    if (configured != 0) {
+      return configured;
+    }
+    return randomPortSlots.computeIfAbsent(endpoint, e -> -RANDOM_PORT_SLOTS.incrementAndGet());
   }
 
   /** Records an address the service listens on, e.g. {@code tcp -> 0.0.0.0:9999}; logged once at start. */

@@ -69,7 +69,7 @@ public final class EchoVerticle extends VerticleBase {
   public Future<?> start() {
     server = vertx.createNetServer(new NetServerOptions()
         .setHost(options.host())
-        .setPort(options.port())
+        .setPort(runtime.bindPort("tcp", options.port()))
         .setTcpNoDelay(true)
         .setIdleTimeout((int) options.idleTimeout().toMillis())
         .setIdleTimeoutUnit(TimeUnit.MILLISECONDS))
@@ -78,7 +78,7 @@ public final class EchoVerticle extends VerticleBase {
     consumer = vertx.eventBus().consumer(Addresses.ECHO, message -> message.reply(message.body()));
     return Future.all(
         server.listen().onSuccess(s -> runtime.listening("tcp", options.host() + ":" + s.actualPort())),
-        admin.listen(options.adminPort(), options.host()).onSuccess(s -> runtime.listening("admin", "http://" + options.host() + ":" + s.actualPort())),
+        admin.listen(runtime.bindPort("admin", options.adminPort()), options.host()).onSuccess(s -> runtime.listening("admin", "http://" + options.host() + ":" + s.actualPort())),
         consumer.completion().onSuccess(v -> runtime.listening("bus", Addresses.ECHO)));
   }
 

@@ -1,0 +1,95 @@
+package dev.switchboard.shared.testkit;
+
+import dev.switchboard.shared.cluster.ClusterOptions;
+import dev.switchboard.shared.cluster.HazelcastConfigs;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * An N-member Vert.x cluster in one JVM: Hazelcast members on 127.0.0.1 with free ports and a
+ * random cluster name, so concurrent runs and other clusters on the machine never meet it.
+ * Configured through the same {@link HazelcastConfigs} as the services.
+ */
+public final class TestCluster {
+
+  private final String name;
+  private final List<String> members;
+  private final List<Vertx> nodes = new ArrayList<>();
+
+  private TestCluster(String name, List<String> members) {
+    this.name = name;
+    this.members = members;
+  }
+
+  /** Starts {@code size} members one after the other; fails if any cannot join. */
+  public static Future<TestCluster> start(int size) {
+    List<Integer> ports = new ArrayList<>();
+    for (int i = 0; i < size; i++) {
+      ports.add(freePort());
+    }
+    List<String> members = ports.stream().map(p -> "127.0.0.1:" + p).toList();
+    TestCluster cluster = new TestCluster("test-" + UUID.randomUUID(), members);
+    Future<Void> chain = Future.succeededFuture();
+    for (int port : ports) {
+      chain = chain.compose(v -> cluster.addNode(port));
+    }
+    return chain.map(cluster);
+  }
+
+  /** Options for a member of this cluster (for a node started by other means, e.g. a process). */
+  public ClusterOptions options(int port) {
+    return new ClusterOptions(name, "127.0.0.1", port, 1, members, ClusterOptions.Discovery.TCP, "");
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public List<Vertx> nodes() {
+    return List.copyOf(nodes);
+  }
+
+  public Vertx node(int index) {
+    return nodes.get(index);
+  }
+
+  /** Stops one member, as a node that goes away. */
+  public Future<Void> stop(int index) {
+    return nodes.get(index).close();
+  }
+
+  /** Closes every member; safe to call after some were stopped. */
+  public Future<Void> close() {
+    return Future.join(nodes.stream().map(Vertx::close).toList()).mapEmpty();
+  }
+
+  private Future<Void> addNode(int port) {
+    HazelcastClusterManager manager = new HazelcastClusterManager(HazelcastConfigs.create(options(port)));
+    return Vertx.builder()
+      .with(new VertxOptions().setEventBusOptions(new EventBusOptions().setHost("127.0.0.1").setPort(0)))
+      .withClusterManager(manager)
+      .buildClustered()
+      .onSuccess(nodes::add)
+      .mapEmpty();
+  }
+
+  /** A port free now; Hazelcast binds it a moment later (a small race no test has lost so far). */
+  public static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,71 @@
+package dev.switchboard.shared.testkit;
+
+import dev.switchboard.shared.ServiceDefinition;
+import dev.switchboard.shared.ServiceOptions;
+import dev.switchboard.shared.ServiceRuntime;
+import dev.switchboard.shared.ops.Metrics;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Deployable;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
+
+/**
+ * Starts services the way the launcher does, but inside a test's Vert.x, on 127.0.0.1 and port 0.
+ */
+public final class TestKit {
+
+  /** Short, so that tests of shutdown do not wait long. */
+  public static final Duration TEST_GRACE = Duration.ofSeconds(2);
+
+  private TestKit() {
+  }
+
+  /** A Vert.x with the launcher's metrics, so {@code /metrics} answers as in production. */
+  public static Vertx vertx() {
+    return Vertx.vertx(new VertxOptions().setMetricsOptions(Metrics.options()));
+  }
+
+  /**
+   * Deploys {@code instances} instances of a service with its options read from {@code settings}
+   * over {@code {"host": "127.0.0.1", "port": 0}}, and marks it serving as the launcher does.
+   */
+  public static <O extends ServiceOptions> Future<Deployed> deploy(Vertx vertx, ServiceDefinition<O> service, JsonObject settings, int instances) {
+    JsonObject json = new JsonObject().put("host", "127.0.0.1").put("port", 0);
+    if (service.defaults().toJson().containsKey("adminPort")) {
+      json.put("adminPort", 0);
+    }
+    O options = service.fromJson().apply(json.mergeIn(settings));
+    ServiceRuntime runtime = ServiceRuntime.create(service.name(), TEST_GRACE);
+    Supplier<? extends Deployable> supplier = service.verticles().create(options, runtime);
+    List<Deployable> created = new CopyOnWriteArrayList<>();
+    return vertx.deployVerticle(() -> {
+        Deployable verticle = supplier.get();
+        created.add(verticle);
+        return verticle;
+      }, new DeploymentOptions().setInstances(instances))
+      .map(id -> {
+        runtime.serving();
+        return new Deployed(id, runtime, List.copyOf(created));
+      });
+  }
+
+  /** A deployed service: its deployment id, runtime (with bound endpoints) and verticle instances. */
+  public record Deployed(String id, ServiceRuntime runtime, List<Deployable> instances) {
+
+    /** The port bound for an endpoint the service recorded, e.g. {@code tcp}, {@code http}, {@code admin}. */
+    public int port(String endpoint) {
+      String address = runtime.endpoints().get(endpoint);
+      if (address == null) {
+        throw new IllegalArgumentException("no endpoint " + endpoint + " in " + runtime.endpoints());
+      }
+      return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1).replaceAll("[^0-9].*$", ""));
+    }
+  }
+}
