@@ -10,7 +10,9 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.micrometer.backends.BackendRegistries;
-import io.vertx.spi.cluster.hazelcast.ClusterHealthCheck;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.spi.cluster.ClusterManager;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
 /**
  * The operations endpoints of a service: {@code GET /health} (the process answers),
@@ -48,11 +50,29 @@ public final class Operations {
       .register("listening", promise -> promise.complete(runtime.isServing() ? Status.OK() : Status.KO(
         new JsonObject().put("phase", runtime.isDraining() ? "draining" : "starting"))));
     if (vertx.isClustered()) {
-      ready.register("cluster", CLUSTER_CHECK_TIMEOUT_MS, ClusterHealthCheck.createProcedure(vertx));
+      ready.register("cluster", CLUSTER_CHECK_TIMEOUT_MS, promise -> promise.complete(clusterStatus(vertx)));
     }
     router.route(HttpMethod.GET, HEALTH).handler(health);
     router.route(HttpMethod.GET, READY).handler(ready);
     router.route(HttpMethod.GET, METRICS).handler(Operations::metrics);
+  }
+
+  /**
+   * Joined means the cluster manager is active and its Hazelcast member running. Partition safety
+   * (all backups in sync) is deliberately not required: it is false for a while whenever a member
+   * joins or leaves, and a node must not turn unready because another one moved.
+   */
+  private static Status clusterStatus(Vertx vertx) {
+    ClusterManager manager = ((VertxInternal) vertx).clusterManager();
+    if (!(manager instanceof HazelcastClusterManager hazelcast) || !hazelcast.isActive()) {
+      return Status.KO(new JsonObject().put("reason", "not joined"));
+    }
+    if (!hazelcast.getHazelcastInstance().getLifecycleService().isRunning()) {
+      return Status.KO(new JsonObject().put("reason", "hazelcast member stopped"));
+    }
+    return Status.OK(new JsonObject()
+      .put("members", hazelcast.getHazelcastInstance().getCluster().getMembers().size())
+      .put("clusterSafe", hazelcast.getHazelcastInstance().getPartitionService().isClusterSafe()));
   }
 
   private static void metrics(RoutingContext ctx) {

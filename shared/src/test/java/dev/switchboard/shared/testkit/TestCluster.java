@@ -84,7 +84,7 @@ public final class TestCluster {
       .mapEmpty();
   }
 
-  /** A port free now; Hazelcast binds it a moment later (a small race no test has lost so far). */
+  /** A port free now; Hazelcast binds it a moment later, and the OS does not hand it out again that soon. */
   public static int freePort() {
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return socket.getLocalPort();
