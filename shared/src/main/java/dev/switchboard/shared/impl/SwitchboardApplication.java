@@ -123,10 +123,12 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
         : "";
       exitWithUsageError("invalid setting " + e.getMessage() + names);
     }
-    return new JsonObject()
+    JsonObject effective = new JsonObject()
+      .put(service.name(), options.toJson())
       .put(ClusterOptions.SECTION, cluster.toJson())
-      .put(ShutdownOptions.SECTION, shutdown.toJson())
-      .put(service.name(), options.toJson());
+      .put(ShutdownOptions.SECTION, shutdown.toJson());
+    log.info("{} settings: {}", service.name(), effective.encode());
+    return effective;
   }
 
   @Override
