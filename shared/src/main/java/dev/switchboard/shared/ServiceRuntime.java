@@ -5,7 +5,9 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.micrometer.backends.BackendRegistries;
 
 import java.time.Duration;
+import java.util.Collections;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -81,8 +83,9 @@ public final class ServiceRuntime {
     endpoints.put(endpoint, address);
   }
 
+  /** The recorded endpoints, sorted by name. */
   public Map<String, String> endpoints() {
-    return Map.copyOf(endpoints);
+    return Collections.unmodifiableMap(new TreeMap<>(endpoints));
   }
 
   /** Called once every instance is listening. */

@@ -8,6 +8,8 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * How this process joins the Hazelcast cluster when started with {@code -cluster}; the
@@ -18,7 +20,8 @@ import java.util.Map;
  * @param port        the first Hazelcast member port tried
  * @param portCount   how many ports from {@code port} upwards are tried, by this member and in
  *                    each {@code members} entry without a port
- * @param members     TCP/IP join: members to contact, {@code host} or {@code host:port}
+ * @param members     TCP/IP join: members to contact, {@code host}, {@code host:port} or
+ *                    {@code host:first-last}
  * @param discovery   {@code tcp} (members above) or {@code kubernetes} (DNS of a headless service)
  * @param serviceDns  Kubernetes discovery: the headless service's DNS name
  */
@@ -41,16 +44,18 @@ public record ClusterOptions(
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 5701;
   public static final int DEFAULT_PORT_COUNT = 20;
-  public static final List<String> DEFAULT_MEMBERS = List.of("127.0.0.1");
+  /** Every port a member on this machine may take with the default port and portCount. */
+  public static final List<String> DEFAULT_MEMBERS = List.of("127.0.0.1:5701-5720");
   public static final Discovery DEFAULT_DISCOVERY = Discovery.TCP;
   public static final int MAX_PORT_COUNT = 1000;
+  private static final Pattern MEMBER_RANGE = Pattern.compile(".+:(\\d{1,5})-(\\d{1,5})");
 
   public static final Map<String, String> DESCRIPTIONS = Map.of(
     "name", "cluster name; only members with the same name join",
     "host", "interface Hazelcast binds to and announces (kubernetes: leave empty for the pod IP)",
     "port", "first Hazelcast member port",
     "portCount", "how many ports from 'port' up are tried",
-    "members", "tcp discovery: comma-separated host or host:port of other members",
+    "members", "tcp discovery: comma-separated host, host:port or host:first-last of members",
     "discovery", "tcp or kubernetes",
     "serviceDns", "kubernetes discovery: DNS name of the headless service");
 
@@ -60,6 +65,9 @@ public record ClusterOptions(
     Require.port("port", port);
     Require.range("portCount", portCount, 1, MAX_PORT_COUNT);
     members = List.copyOf(members);
+    for (String member : members) {
+      checkMember(member);
+    }
     if (discovery == null) {
       throw new InvalidSettingException("discovery", null, "must be one of tcp, kubernetes");
     }
@@ -72,6 +80,17 @@ public record ClusterOptions(
     }
     if (discovery == Discovery.KUBERNETES && serviceDns.isEmpty()) {
       throw new InvalidSettingException("serviceDns", "", "must name the headless service for kubernetes discovery");
+    }
+  }
+
+  private static void checkMember(String member) {
+    Matcher range = MEMBER_RANGE.matcher(member);
+    if (range.matches()) {
+      int first = Integer.parseInt(range.group(1));
+      int last = Integer.parseInt(range.group(2));
+      if (first < 1 || last > 65535 || last < first || last - first >= MAX_PORT_COUNT) {
+        throw new InvalidSettingException("members", member, "a port range must be first-last within 1-65535, at most " + MAX_PORT_COUNT + " ports");
+      }
     }
   }
 

@@ -6,6 +6,11 @@ import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.MultiMapConfig;
 import com.hazelcast.config.NetworkConfig;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
 /**
  * Builds the Hazelcast member configuration from {@link ClusterOptions}, in code so that the
  * project owns every setting: no multicast, no auto-detection, no phone-home, SLF4J logging, and
@@ -21,6 +26,8 @@ public final class HazelcastConfigs {
   private static final String WAIT_BEFORE_JOIN_SECONDS = "1";
   /** Seconds without a heartbeat before a member is declared gone; Hazelcast's default is 60. */
   private static final String MAX_NO_HEARTBEAT_SECONDS = "15";
+
+  private static final Pattern PORT_RANGE = Pattern.compile("(.+):(\\d{1,5})-(\\d{1,5})");
 
   private HazelcastConfigs() {
   }
@@ -42,7 +49,7 @@ public final class HazelcastConfigs {
     if (options.discovery() == ClusterOptions.Discovery.TCP) {
       config.setProperty("hazelcast.socket.bind.any", "false");
       network.getInterfaces().setEnabled(true).addInterface(options.host());
-      join.getTcpIpConfig().setEnabled(true).setConnectionTimeoutSeconds(2).setMembers(options.members());
+      join.getTcpIpConfig().setEnabled(true).setConnectionTimeoutSeconds(2).setMembers(expand(options.members()));
     } else {
       if (!options.host().isEmpty()) {
         network.setPublicAddress(options.host());
@@ -58,5 +65,26 @@ public final class HazelcastConfigs {
     config.addMapConfig(new MapConfig(HA_INFO).setBackupCount(1));
     config.addMapConfig(new MapConfig(NODE_INFO).setBackupCount(1));
     return config;
+  }
+
+  /**
+   * Expands {@code host:first-last} port ranges, which Hazelcast's TCP/IP join does not read, into
+   * one member per port.
+   */
+  static List<String> expand(List<String> members) {
+    List<String> expanded = new ArrayList<>();
+    for (String member : members) {
+      Matcher range = PORT_RANGE.matcher(member);
+      if (!range.matches()) {
+        expanded.add(member);
+        continue;
+      }
+      int first = Integer.parseInt(range.group(2));
+      int last = Integer.parseInt(range.group(3));
+      for (int port = first; port <= last; port++) {
+        expanded.add(range.group(1) + ":" + port);
+      }
+    }
+    return expanded;
   }
 }
