@@ -232,6 +232,21 @@ class EchoVerticleTest {
       })));
   }
 
+  @Test
+  void undeployClosesOpenConnectionsAfterFlushingWithinTheGracePeriod(VertxTestContext ctx) {
+    long start = System.nanoTime();
+    deploy(new JsonObject(), 2).onComplete(ctx.succeeding(echo -> connect(echo)
+      .compose(socket -> roundTrip(socket, "before shutdown").map(socket))
+      .onComplete(ctx.succeeding(socket -> {
+        socket.closeHandler(v -> {
+          long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+          ctx.verify(() -> assertTrue(elapsedMs < TestKit.TEST_GRACE.toMillis(), "closed after " + elapsedMs + " ms"));
+          ctx.completeNow();
+        });
+        vertx.undeploy(echo.id());
+      }))));
+  }
+
   static byte[] sha256(byte[] bytes) throws Exception {
     return MessageDigest.getInstance("SHA-256").digest(bytes);
   }
