@@ -1,6 +1,7 @@
 package dev.switchboard.shared.ops;
 
 import dev.switchboard.shared.ServiceRuntime;
+import dev.switchboard.shared.web.JsonErrors;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -31,14 +32,11 @@ public final class Operations {
   private Operations() {
   }
 
-  /** A router with only the operations endpoints, answering anything else with a JSON 404. */
+  /** A router with only the operations endpoints, answering anything else with a JSON error. */
   public static Router router(Vertx vertx, ServiceRuntime runtime) {
     Router router = Router.router(vertx);
     mount(router, vertx, runtime);
-    router.route().last().handler(ctx -> ctx.response()
-      .setStatusCode(404)
-      .putHeader("content-type", "application/json")
-      .end(new JsonObject().put("error", "not found").put("path", ctx.request().path()).encode()));
+    JsonErrors.install(router);
     return router;
   }
 
@@ -77,10 +75,7 @@ public final class Operations {
 
   private static void metrics(RoutingContext ctx) {
     if (BackendRegistries.getDefaultNow() == null) {
-      ctx.response()
-        .setStatusCode(503)
-        .putHeader("content-type", "application/json")
-        .end(new JsonObject().put("error", "metrics are disabled").encode());
+      JsonErrors.send(ctx.response(), 503, new JsonObject().put("error", "metrics are disabled"));
       return;
     }
     PrometheusScrapingHandler.create().handle(ctx);

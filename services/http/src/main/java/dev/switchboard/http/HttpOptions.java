@@ -1,0 +1,88 @@
+package dev.switchboard.http;
+
+import dev.switchboard.shared.Require;
+import dev.switchboard.shared.ServiceOptions;
+import dev.switchboard.shared.Settings;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Options of the http service; the {@code http} section of the configuration.
+ *
+ * @param host             interface to listen on
+ * @param port             HTTP port (HTTP/1.1 and HTTP/2 cleartext); 0 picks a free one
+ * @param maxBodySize      largest request body {@code POST /echo} accepts, in bytes
+ * @param maxHeaderSize    largest request head (all header lines), in bytes; more gets 431
+ * @param idleTimeout      a connection with nothing read or written for this long is closed
+ * @param busTimeout       how long {@code GET /api/echo} waits for the echo service's reply
+ * @param compressionLevel gzip/deflate level for clients that accept it, 1 (fast) to 9 (small)
+ */
+public record HttpOptions(
+  String host,
+  int port,
+  long maxBodySize,
+  int maxHeaderSize,
+  Duration idleTimeout,
+  Duration busTimeout,
+  int compressionLevel) implements ServiceOptions {
+
+  public static final String DEFAULT_HOST = "0.0.0.0";
+  public static final int DEFAULT_PORT = 3000;
+  public static final long DEFAULT_MAX_BODY_SIZE = 1L << 30;
+  public static final int DEFAULT_MAX_HEADER_SIZE = 8 * 1024;
+  public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(2);
+  public static final Duration DEFAULT_BUS_TIMEOUT = Duration.ofSeconds(5);
+  public static final int DEFAULT_COMPRESSION_LEVEL = 6;
+  public static final int MAX_HEADER_SIZE_LIMIT = 1024 * 1024;
+
+  public static final Map<String, String> DESCRIPTIONS = Map.of(
+    "host", "interface to listen on",
+    "port", "HTTP port (HTTP/1.1 and h2c)",
+    "maxBodySize", "largest POST /echo body in bytes (413 beyond)",
+    "maxHeaderSize", "largest request head in bytes (431 beyond)",
+    "idleTimeout", "close a connection idle this long",
+    "busTimeout", "how long /api/echo waits for the echo service",
+    "compressionLevel", "gzip/deflate level, 1-9");
+
+  public HttpOptions {
+    Require.nonBlank("host", host);
+    Require.port("port", port);
+    Require.range("maxBodySize", maxBodySize, 1, Long.MAX_VALUE);
+    Require.range("maxHeaderSize", maxHeaderSize, 1024, MAX_HEADER_SIZE_LIMIT);
+    Require.positive("idleTimeout", idleTimeout);
+    Require.positive("busTimeout", busTimeout);
+    Require.range("compressionLevel", compressionLevel, 1, 9);
+  }
+
+  /** Every option at its default. */
+  public HttpOptions() {
+    this(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_HEADER_SIZE, DEFAULT_IDLE_TIMEOUT,
+      DEFAULT_BUS_TIMEOUT, DEFAULT_COMPRESSION_LEVEL);
+  }
+
+  public static HttpOptions fromJson(JsonObject json) {
+    Settings s = Settings.of("http", json);
+    return s.build(() -> new HttpOptions(
+      s.string("host", DEFAULT_HOST),
+      s.integer("port", DEFAULT_PORT),
+      s.longValue("maxBodySize", DEFAULT_MAX_BODY_SIZE),
+      s.integer("maxHeaderSize", DEFAULT_MAX_HEADER_SIZE),
+      s.duration("idleTimeout", DEFAULT_IDLE_TIMEOUT),
+      s.duration("busTimeout", DEFAULT_BUS_TIMEOUT),
+      s.integer("compressionLevel", DEFAULT_COMPRESSION_LEVEL)));
+  }
+
+  @Override
+  public JsonObject toJson() {
+    return new JsonObject()
+      .put("host", host)
+      .put("port", port)
+      .put("maxBodySize", maxBodySize)
+      .put("maxHeaderSize", maxHeaderSize)
+      .put("idleTimeout", Settings.format(idleTimeout))
+      .put("busTimeout", Settings.format(busTimeout))
+      .put("compressionLevel", compressionLevel);
+  }
+}

@@ -1,0 +1,232 @@
+package dev.switchboard.http;
+
+import dev.switchboard.shared.Launcher;
+import dev.switchboard.shared.ServiceDefinition;
+import dev.switchboard.shared.ServiceRuntime;
+import dev.switchboard.shared.bus.Addresses;
+import dev.switchboard.shared.ops.Operations;
+import dev.switchboard.shared.web.JsonErrors;
+import io.micrometer.core.instrument.Counter;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The http service. One instance per event loop shares the port, as Node's cluster workers do.
+ * <ul>
+ *   <li>{@code GET /}: {@code Hello World}, as Node's {@code http.createServer} example;</li>
+ *   <li>{@code POST /echo}: the request body streamed back as it arrives, with backpressure;</li>
+ *   <li>{@code GET /api/echo?msg=}: the {@code echo} service's answer, over the event bus;</li>
+ *   <li>{@code /health}, {@code /ready}, {@code /metrics}.</li>
+ * </ul>
+ */
+public final class HttpVerticle extends VerticleBase {
+
+  public static final ServiceDefinition<HttpOptions> DEFINITION = new ServiceDefinition<>(
+    "http", new HttpOptions(), HttpOptions::fromJson, HttpOptions.DESCRIPTIONS, HttpVerticle::instances);
+
+  private static final Logger log = LoggerFactory.getLogger(HttpVerticle.class);
+  private static final Buffer HELLO = Buffer.buffer("Hello World");
+  private static final CharSequence TEXT_PLAIN = HttpHeaders.createOptimized("text/plain");
+  private static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
+  private static final CharSequence IDENTITY = HttpHeaders.createOptimized("identity");
+  private static final CharSequence OCTET_STREAM = HttpHeaders.createOptimized("application/octet-stream");
+
+  private final HttpOptions options;
+  private final ServiceRuntime runtime;
+  private final Counter requests;
+  private HttpServer server;
+
+  HttpVerticle(HttpOptions options, ServiceRuntime runtime, int instance) {
+    this.options = options;
+    this.runtime = runtime;
+    this.requests = Counter.builder("switchboard.http.requests")
+      .description("Requests received, per verticle instance")
+      .tag("instance", String.valueOf(instance))
+      .register(runtime.meters());
+  }
+
+  public static void main(String[] args) {
+    Launcher.launch(args, DEFINITION);
+  }
+
+  /** The instances of one process. */
+  public static Supplier<HttpVerticle> instances(HttpOptions options, ServiceRuntime runtime) {
+    return () -> new HttpVerticle(options, runtime, runtime.nextInstance());
+  }
+
+  @Override
+  public Future<?> start() {
+    Router router = Router.router(vertx);
+    router.route(HttpMethod.GET, "/").handler(ctx -> hello(ctx.request()));
+    router.route(HttpMethod.HEAD, "/").handler(ctx -> hello(ctx.request()));
+    router.route(HttpMethod.POST, "/echo").handler(this::echo);
+    router.route(HttpMethod.GET, "/api/echo").handler(this::busEcho);
+    Operations.mount(router, vertx, runtime);
+    JsonErrors.install(router);
+
+    server = vertx.createHttpServer(new HttpServerOptions()
+        .setHost(options.host())
+        .setPort(runtime.bindPort("http", options.port()))
+        .setTcpNoDelay(true)
+        .setHttp2ClearTextEnabled(true)
+        .setCompressionSupported(true)
+        .setCompressionLevel(options.compressionLevel())
+        .setMaxHeaderSize(options.maxHeaderSize())
+        .setIdleTimeout((int) options.idleTimeout().toMillis())
+        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS))
+      .invalidRequestHandler(JsonErrors::invalidRequest)
+      .requestHandler(request -> {
+        requests.increment();
+        // The benchmarked route skips the router: Node's example has no routing either.
+        if (request.method() == HttpMethod.GET && "/".equals(request.path())) {
+          hello(request);
+        } else {
+          router.handle(request);
+        }
+      });
+    return server.listen()
+      .onSuccess(s -> runtime.listening("http", "http://" + options.host() + ":" + s.actualPort()));
+  }
+
+  /** Stops accepting; requests in flight finish within the grace period (HTTP/2 gets GOAWAY). */
+  @Override
+  public Future<?> stop() {
+    return server.shutdown(runtime.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private static void hello(HttpServerRequest request) {
+    request.response().putHeader(HttpHeaders.CONTENT_TYPE, TEXT_PLAIN).end(HELLO);
+  }
+
+  /**
+   * Streams the body back: each chunk is written as it arrives and reading pauses while the
+   * response's write queue is full, so memory stays flat whatever the body's size. The declared
+   * length is checked before reading; without one, the limit is enforced while streaming.
+   */
+  private void echo(RoutingContext ctx) {
+    HttpServerRequest request = ctx.request();
+    HttpServerResponse response = ctx.response();
+    String declared = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+    if (declared != null) {
+      long length;
+      try {
+        length = Long.parseLong(declared.trim());
+      } catch (NumberFormatException e) {
+        length = -1;
+      }
+      if (length < 0) {
+        refuse(request, 400, new JsonObject().put("error", "invalid content-length").put("contentLength", declared));
+        return;
+      }
+      if (length > options.maxBodySize()) {
+        refuse(request, 413, tooLarge());
+        return;
+      }
+      response.putHeader(HttpHeaders.CONTENT_LENGTH, declared.trim());
+    } else {
+      response.setChunked(true);
+    }
+    String type = request.getHeader(HttpHeaders.CONTENT_TYPE);
+    response.putHeader(HttpHeaders.CONTENT_TYPE, type != null ? type : OCTET_STREAM);
+    // A streamed echo is not worth compressing, and compression would change its length.
+    response.putHeader(HttpHeaders.CONTENT_ENCODING, IDENTITY);
+    if (request.version() == HttpVersion.HTTP_1_1 && "100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT))) {
+      response.writeContinue();
+    }
+
+    long[] received = {0};
+    request.handler(chunk -> {
+      received[0] += chunk.length();
+      if (received[0] > options.maxBodySize()) {
+        request.handler(null);
+        if (!response.headWritten()) {
+          refuse(request, 413, tooLarge());
+        } else {
+          // Part of the body is already echoed: the status cannot change any more, so cut the stream.
+          log.debug("POST /echo from {} passed {} bytes mid-stream", request.remoteAddress(), options.maxBodySize());
+          request.connection().close();
+        }
+        return;
+      }
+      response.write(chunk);
+      if (response.writeQueueFull()) {
+        request.pause();
+        response.drainHandler(v -> request.resume());
+      }
+    });
+    request.endHandler(v -> response.end());
+    request.resume();
+  }
+
+  private JsonObject tooLarge() {
+    return new JsonObject().put("error", "request body too large").put("limit", options.maxBodySize());
+  }
+
+  /** Answers an error before the body is read; the unread body makes the connection unusable, so it closes. */
+  private static void refuse(HttpServerRequest request, int status, JsonObject body) {
+    HttpServerResponse response = request.response();
+    response.headers().remove(HttpHeaders.CONTENT_LENGTH).remove(HttpHeaders.CONTENT_ENCODING);
+    response.setChunked(false);
+    if (request.version() != HttpVersion.HTTP_2) {
+      response.putHeader(HttpHeaders.CONNECTION, "close");
+    }
+    JsonErrors.send(response, status, body).onComplete(done -> {
+      if (request.version() != HttpVersion.HTTP_2) {
+        request.connection().close();
+      } else {
+        request.response().reset();
+      }
+    });
+  }
+
+  private void busEcho(RoutingContext ctx) {
+    String msg = ctx.request().getParam("msg");
+    if (msg == null) {
+      JsonErrors.send(ctx.response(), 400, new JsonObject().put("error", "missing query parameter msg"));
+      return;
+    }
+    vertx.eventBus().<Object>request(Addresses.ECHO, msg, new DeliveryOptions().setSendTimeout(options.busTimeout().toMillis()))
+      .onSuccess(reply -> ctx.response()
+        .putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
+        .end(new JsonObject().put("msg", msg).put("echo", reply.body()).encode()))
+      .onFailure(failure -> busFailure(ctx, failure));
+  }
+
+  private void busFailure(RoutingContext ctx, Throwable failure) {
+    if (!(failure instanceof ReplyException reply)) {
+      ctx.fail(failure);
+      return;
+    }
+    switch (reply.failureType()) {
+      case NO_HANDLERS:
+        JsonErrors.send(ctx.response(), 503, new JsonObject().put("error", "echo service unavailable").put("address", Addresses.ECHO));
+        break;
+      case TIMEOUT:
+        JsonErrors.send(ctx.response(), 504, new JsonObject().put("error", "echo service did not answer in time")
+          .put("address", Addresses.ECHO).put("timeoutMs", options.busTimeout().toMillis()));
+        break;
+      default:
+        JsonErrors.send(ctx.response(), 502, new JsonObject().put("error", "echo service failed")
+          .put("address", Addresses.ECHO).put("code", reply.failureCode()).put("message", reply.getMessage()));
+        break;
+    }
+  }
+}
