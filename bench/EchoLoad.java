@@ -148,6 +148,7 @@ public final class EchoLoad {
           }
           socket.shutdownOutput();
         } catch (IOException e) {
+          System.err.println("writer: " + e);
           errors.incrementAndGet();
         } finally {
           writerDone.countDown();
@@ -166,6 +167,7 @@ public final class EchoLoad {
             }
             for (int i = 0; i < n; i++) {
               if (in[i] != pattern[(int) ((offset + i) % pattern.length)]) {
+                System.err.println("byte " + (offset + i) + " differs from what was sent");
                 errors.incrementAndGet();
                 return;
               }
@@ -179,9 +181,11 @@ public final class EchoLoad {
             }
           }
           if (offset != sent.get()) {
+            System.err.println("received " + offset + " of " + sent.get() + " bytes");
             errors.incrementAndGet();
           }
         } catch (IOException e) {
+          System.err.println("reader: " + e);
           errors.incrementAndGet();
         } finally {
           done.countDown();

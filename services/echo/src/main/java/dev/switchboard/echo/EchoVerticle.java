@@ -4,6 +4,7 @@ import dev.switchboard.shared.Launcher;
 import dev.switchboard.shared.ServiceDefinition;
 import dev.switchboard.shared.ServiceRuntime;
 import dev.switchboard.shared.bus.Addresses;
+import dev.switchboard.shared.net.HalfClose;
 import dev.switchboard.shared.ops.Operations;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
@@ -106,6 +107,7 @@ public final class EchoVerticle extends VerticleBase {
       return;
     }
     accepted.increment();
+    HalfClose.endOnPeerFin(socket);
     socket.setWriteQueueMaxSize(options.writeQueueMax());
     socket.closeHandler(v -> metrics.closed());
     socket.exceptionHandler(e -> log.debug("connection {} failed: {}", socket.remoteAddress(), e.getMessage()));

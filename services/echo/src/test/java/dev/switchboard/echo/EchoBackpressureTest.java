@@ -11,12 +11,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -77,6 +81,40 @@ class EchoBackpressureTest {
       key.interestOps(SelectionKey.OP_READ);
       long read = readBack(channel, selector, written);
       assertEquals(written, read);
+    }
+  }
+
+  @Test
+  void clientThatHalfClosesGetsEveryByteBackBeforeTheServerCloses() throws Exception {
+    Deployed echo = TestKit.deploy(vertx, EchoVerticle.DEFINITION, new JsonObject(), 2)
+      .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    int total = 32 * 1024 * 1024;
+    try (Socket socket = new Socket("127.0.0.1", echo.port("tcp"))) {
+      socket.setSoTimeout((int) TimeUnit.SECONDS.toMillis(30));
+      CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
+        try {
+          for (int sent = 0; sent < total; sent += pattern.length) {
+            socket.getOutputStream().write(pattern);
+          }
+          socket.shutdownOutput(); // FIN while the server still owes most of the echo
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
+      InputStream in = socket.getInputStream();
+      byte[] buffer = new byte[64 * 1024];
+      long read = 0;
+      int n;
+      while ((n = in.read(buffer)) > 0) {
+        for (int i = 0; i < n; i++) {
+          if (buffer[i] != pattern[(int) ((read + i) % pattern.length)]) {
+            fail("byte " + (read + i) + " differs from what was sent");
+          }
+        }
+        read += n;
+      }
+      sending.get(30, TimeUnit.SECONDS);
+      assertEquals(total, read, "every byte came back before the server closed");
     }
   }
 

@@ -1,0 +1,4 @@
+/**
+ * TCP helpers for services built on {@code NetServer}.
+ */
+package dev.switchboard.shared.net;
