@@ -47,14 +47,6 @@ final class EchoMetrics {
     open.decrementAndGet();
   }
 
-  int open() {
-    return open.get();
-  }
-
-  double rejected() {
-    return rejected.count();
-  }
-
   /** Connections accepted by one verticle instance: shows that every instance serves. */
   Counter acceptedBy(int instance) {
     return Counter.builder("switchboard.echo.connections.accepted")

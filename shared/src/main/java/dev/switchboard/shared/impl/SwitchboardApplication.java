@@ -4,6 +4,7 @@ import dev.switchboard.shared.InvalidSettingException;
 import dev.switchboard.shared.ServiceDefinition;
 import dev.switchboard.shared.ServiceOptions;
 import dev.switchboard.shared.ServiceRuntime;
+import dev.switchboard.shared.Settings;
 import dev.switchboard.shared.ShutdownOptions;
 import dev.switchboard.shared.cluster.ClusterOptions;
 import dev.switchboard.shared.cluster.HazelcastConfigs;
@@ -12,6 +13,7 @@ import io.vertx.core.Deployable;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.launcher.application.ExitCodes;
 import io.vertx.launcher.application.HookContext;
@@ -56,7 +58,6 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
   private static final int USAGE_WIDTH = 110;
 
   private final ServiceDefinition<O> service;
-  private final String[] args;
   private final CommandLine.ParseResult parsed;
   private final AtomicBoolean stopping = new AtomicBoolean();
 
@@ -68,7 +69,6 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
 
   public SwitchboardApplication(String[] args, ServiceDefinition<O> service) {
     super(args, null, false, true);
-    this.args = args.clone();
     this.service = service;
     this.parsed = preParse(args);
   }
@@ -195,7 +195,7 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
       Runtime.getRuntime().halt(ExitCodes.SOFTWARE);
       return;
     }
-    log.info("{} received: draining for up to {}", reason, dev.switchboard.shared.Settings.format(shutdown.grace()));
+    log.info("{} received: draining for up to {}", reason, Settings.format(shutdown.grace()));
     runtime.draining();
     Thread closer = new Thread(() -> {
       int code = 0;
@@ -303,7 +303,7 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
     Map<String, String> rows = new TreeMap<>();
     for (String key : defaults.fieldNames()) {
       Object value = defaults.getValue(key);
-      String shown = value instanceof io.vertx.core.json.JsonArray array
+      String shown = value instanceof JsonArray array
         ? array.stream().map(String::valueOf).collect(Collectors.joining(","))
         : String.valueOf(value);
       rows.put(key, "[default: " + (shown.isEmpty() ? "none" : shown) + "] " + descriptions.getOrDefault(key, ""));
