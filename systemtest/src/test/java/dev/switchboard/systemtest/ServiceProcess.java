@@ -82,9 +82,10 @@ final class ServiceProcess implements AutoCloseable {
     return upLine.join();
   }
 
-  /** Sends SIGTERM and waits for the exit code. */
+  /** Sends SIGTERM and waits for the exit code (and the last lines of output). */
   int terminate() throws Exception {
-    process.destroy();
+    // Process.destroy() would also close our end of the output, losing the shutdown lines.
+    process.toHandle().destroy();
     return awaitExit();
   }
 

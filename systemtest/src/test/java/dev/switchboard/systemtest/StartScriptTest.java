@@ -1,0 +1,106 @@
+package dev.switchboard.systemtest;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The README's first command, {@code scripts/start}, as a user runs it: every service up and
+ * clustered, endpoints printed, and nothing left running after SIGTERM. Settings come from the
+ * environment, so it runs on free ports and its own cluster.
+ */
+class StartScriptTest {
+
+  private static final Pattern STARTED = Pattern.compile("started (\\w+) \\(pid (\\d+),");
+  private static final Pattern HTTP_ENDPOINT = Pattern.compile("http=http://[^:]+:(\\d+)");
+
+  @Test
+  void startsEveryServiceClusteredPrintsEndpointsAndStopsThemAllOnSigterm() throws Exception {
+    // A block of 20 Hazelcast ports away from the default 5701, most likely free.
+    int base = 20_000 + new Random().nextInt(20_000);
+    ProcessBuilder builder = new ProcessBuilder("bash", ServiceProcess.root().resolve("scripts/start").toString(), "--instances", "1")
+      .redirectErrorStream(true);
+    builder.environment().keySet().removeIf(k -> k.startsWith("SWITCHBOARD_"));
+    builder.environment().put("SWITCHBOARD_CLUSTER_NAME", "start-" + UUID.randomUUID());
+    builder.environment().put("SWITCHBOARD_CLUSTER_PORT", String.valueOf(base));
+    builder.environment().put("SWITCHBOARD_CLUSTER_MEMBERS", "127.0.0.1:" + base + "-" + (base + 19));
+    for (String service : List.of("ECHO", "HTTP")) {
+      builder.environment().put("SWITCHBOARD_" + service + "_HOST", "127.0.0.1");
+      builder.environment().put("SWITCHBOARD_" + service + "_PORT", "0");
+    }
+    builder.environment().put("SWITCHBOARD_ECHO_ADMIN_PORT", "0");
+    Process script = builder.start();
+    List<String> lines = new CopyOnWriteArrayList<>();
+    CompletableFuture<Void> up = new CompletableFuture<>();
+    Thread reader = new Thread(() -> {
+      try (BufferedReader in = new BufferedReader(new InputStreamReader(script.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = in.readLine()) != null) {
+          lines.add(line);
+          if (line.startsWith("Ctrl-C stops everything")) {
+            up.complete(null);
+          }
+        }
+      } catch (Exception e) {
+        up.completeExceptionally(e);
+      }
+    });
+    reader.setDaemon(true);
+    reader.start();
+    List<Long> pids = new ArrayList<>();
+    try {
+      up.get(ServiceProcess.START_TIMEOUT_SECONDS * 2, TimeUnit.SECONDS);
+      String output = String.join("\n", lines);
+      for (String line : lines) {
+        Matcher started = STARTED.matcher(line);
+        if (started.find()) {
+          pids.add(Long.parseLong(started.group(2)));
+        }
+      }
+      assertTrue(output.contains("started echo") && output.contains("started http"), output);
+      Matcher http = HTTP_ENDPOINT.matcher(output);
+      assertTrue(http.find(), output);
+
+      // Wait (bounded) for the http line to show that echo is reachable over the cluster.
+      HttpClient client = HttpClient.newHttpClient();
+      HttpResponse<String> answer = null;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (System.nanoTime() < deadline) {
+        answer = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http.group(1) + "/api/echo?msg=started")).build(),
+          HttpResponse.BodyHandlers.ofString());
+        if (answer.statusCode() == 200 || script.waitFor(100, TimeUnit.MILLISECONDS)) {
+          break;
+        }
+      }
+      assertEquals(200, answer.statusCode(), answer.body());
+      assertTrue(answer.body().contains("\"echo\":\"started\""), answer.body());
+    } finally {
+      script.toHandle().destroy(); // SIGTERM, keeping our end of its output open (Process.destroy closes it)
+      assertTrue(script.waitFor(60, TimeUnit.SECONDS), "scripts/start did not stop:\n" + String.join("\n", lines));
+    }
+    reader.join(TimeUnit.SECONDS.toMillis(10));
+    List<Long> leaked = pids.stream().filter(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).toList();
+    leaked.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+    assertEquals(List.of(), leaked, "service processes left running");
+    assertEquals(2, pids.size(), String.join("\n", lines));
+    assertTrue(lines.contains("all stopped"), String.join("\n", lines));
+  }
+}
