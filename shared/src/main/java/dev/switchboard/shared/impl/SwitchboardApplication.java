@@ -250,6 +250,11 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
     throw new InvalidSettingException(name, value, "must be an object of settings");
   }
 
+  /**
+   * A usage error is the command line's answer to the user, like picocli's own, so it goes to
+   * stderr as one plain line rather than through the logger (whose format and level are for
+   * operations, and which may be configured away).
+   */
   private void exitWithUsageError(String message) {
     System.err.println(service.name() + ": " + message);
     throw new CommandException(ExitCodes.USAGE);
