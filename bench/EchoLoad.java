@@ -1,6 +1,7 @@
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -32,8 +33,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * Prints {@code START} when every connection is open and the measured window begins, {@code END}
  * when it ends (only what happens in between is counted; the echo of bytes still in flight is
- * checked after it), then one {@code RESULT key=value ...} line. Only loopback addresses are accepted: this is a benchmark for
- * one machine, not a tool to point at other hosts.
+ * checked after it), then one {@code RESULT key=value ...} line, which also gives the CPU seconds
+ * this load used in the window ({@code load_cpu_s}). Only loopback addresses are accepted: this is
+ * a benchmark for one machine, not a tool to point at other hosts.
  */
 public final class EchoLoad {
 
@@ -52,6 +54,9 @@ public final class EchoLoad {
   private final byte[] pattern;
   private final int size;
   private final AtomicLong errors = new AtomicLong();
+  /** This process's CPU time at START and at END, so a script can tell what the load itself cost. */
+  private long cpuAtStart;
+  private long cpuAtEnd;
 
   private EchoLoad(List<Socket> sockets, int size) {
     this.sockets = sockets;
@@ -155,9 +160,10 @@ public final class EchoLoad {
     long total = Arrays.stream(roundTrips).sum();
     long[] all = Arrays.stream(samples).filter(s -> s != null).flatMapToLong(Arrays::stream).sorted().toArray();
     return String.format(Locale.ROOT,
-      "RESULT mode=pingpong connections=%d size=%d seconds=%d msgs=%d msgs_per_s=%.0f p50_us=%d p99_us=%d p999_us=%d bytes_per_s=%.0f",
+      "RESULT mode=pingpong connections=%d size=%d seconds=%d msgs=%d msgs_per_s=%.0f p50_us=%d p99_us=%d p999_us=%d bytes_per_s=%.0f load_cpu_s=%.2f",
       sockets.size(), size, seconds, total, total / (double) seconds,
-      percentileMicros(all, 0.50), percentileMicros(all, 0.99), percentileMicros(all, 0.999), total * (double) size / seconds);
+      percentileMicros(all, 0.50), percentileMicros(all, 0.99), percentileMicros(all, 0.999), total * (double) size / seconds,
+      windowCpuSeconds());
   }
 
   private String stream(int seconds) throws InterruptedException {
@@ -210,8 +216,8 @@ public final class EchoLoad {
     awaitAll(done, seconds);
     double bytesPerSecond = inWindow.get() / (double) seconds;
     return String.format(Locale.ROOT,
-      "RESULT mode=stream connections=%d size=%d seconds=%d msgs_per_s=%.0f bytes_per_s=%.0f echoed_bytes=%d",
-      sockets.size(), size, seconds, bytesPerSecond / size, bytesPerSecond, echoed.get());
+      "RESULT mode=stream connections=%d size=%d seconds=%d msgs_per_s=%.0f bytes_per_s=%.0f echoed_bytes=%d load_cpu_s=%.2f",
+      sockets.size(), size, seconds, bytesPerSecond / size, bytesPerSecond, echoed.get(), windowCpuSeconds());
   }
 
   /**
@@ -270,20 +276,32 @@ public final class EchoLoad {
   }
 
   /** Tells a watching script that the measured window starts now. */
-  private static long beginWindow() {
+  private long beginWindow() {
     System.out.println("START");
     System.out.flush();
+    cpuAtStart = processCpuNanos();
     return System.nanoTime();
   }
 
   /** Tells a watching script that the measured window ends now; the drain that follows is not counted. */
-  private static void endWindow(long deadline) throws InterruptedException {
+  private void endWindow(long deadline) throws InterruptedException {
     long left;
     while ((left = deadline - System.nanoTime()) > 0) {
       TimeUnit.NANOSECONDS.sleep(left);
     }
+    cpuAtEnd = processCpuNanos();
     System.out.println("END");
     System.out.flush();
+  }
+
+  /** CPU seconds this load used in its window; -1 where the JVM cannot tell. */
+  private double windowCpuSeconds() {
+    return cpuAtStart < 0 || cpuAtEnd < 0 ? -1 : (cpuAtEnd - cpuAtStart) / 1e9;
+  }
+
+  private static long processCpuNanos() {
+    return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+      ? os.getProcessCpuTime() : -1;
   }
 
   private void awaitAll(CountDownLatch done, int seconds) throws InterruptedException {
