@@ -120,8 +120,4 @@ public record ClusterOptions(
       .put("discovery", discovery.name().toLowerCase())
       .put("serviceDns", serviceDns);
   }
-
-  public ClusterOptions withName(String newName) {
-    return new ClusterOptions(newName, host, port, portCount, members, discovery, serviceDns);
-  }
 }

@@ -12,8 +12,6 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
 
 /**
@@ -44,20 +42,15 @@ public final class TestKit {
     O options = service.fromJson().apply(json.mergeIn(settings));
     ServiceRuntime runtime = ServiceRuntime.create(service.name(), TEST_GRACE);
     Supplier<? extends Deployable> supplier = service.verticles().create(options, runtime);
-    List<Deployable> created = new CopyOnWriteArrayList<>();
-    return vertx.deployVerticle(() -> {
-        Deployable verticle = supplier.get();
-        created.add(verticle);
-        return verticle;
-      }, new DeploymentOptions().setInstances(instances))
+    return vertx.deployVerticle(supplier, new DeploymentOptions().setInstances(instances))
       .map(id -> {
         runtime.serving();
-        return new Deployed(id, runtime, List.copyOf(created));
+        return new Deployed(id, runtime);
       });
   }
 
-  /** A deployed service: its deployment id, runtime (with bound endpoints) and verticle instances. */
-  public record Deployed(String id, ServiceRuntime runtime, List<Deployable> instances) {
+  /** A deployed service: its deployment id and runtime (with bound endpoints and meters). */
+  public record Deployed(String id, ServiceRuntime runtime) {
 
     /** The port bound for an endpoint the service recorded, e.g. {@code tcp}, {@code http}, {@code admin}. */
     public int port(String endpoint) {
