@@ -3,14 +3,18 @@ package dev.switchboard.systemtest;
 import org.junit.jupiter.api.Test;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -18,6 +22,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -42,11 +47,13 @@ class StartScriptTest {
     builder.environment().put("SWITCHBOARD_CLUSTER_NAME", "start-" + UUID.randomUUID());
     builder.environment().put("SWITCHBOARD_CLUSTER_PORT", String.valueOf(base));
     builder.environment().put("SWITCHBOARD_CLUSTER_MEMBERS", "127.0.0.1:" + base + "-" + (base + 19));
-    for (String service : List.of("ECHO", "HTTP")) {
-      builder.environment().put("SWITCHBOARD_" + service + "_HOST", "127.0.0.1");
-      builder.environment().put("SWITCHBOARD_" + service + "_PORT", "0");
+    // Every service on free ports; a service reads only the keys it knows, so the rest is ignored.
+    for (String service : services()) {
+      String prefix = "SWITCHBOARD_" + service.toUpperCase(Locale.ROOT).replace('-', '_');
+      builder.environment().put(prefix + "_HOST", "127.0.0.1");
+      builder.environment().put(prefix + "_PORT", "0");
+      builder.environment().put(prefix + "_ADMIN_PORT", "0");
     }
-    builder.environment().put("SWITCHBOARD_ECHO_ADMIN_PORT", "0");
     Process script = builder.start();
     List<String> lines = new CopyOnWriteArrayList<>();
     CompletableFuture<Void> up = new CompletableFuture<>();
@@ -102,5 +109,15 @@ class StartScriptTest {
     assertEquals(List.of(), leaked, "service processes left running");
     assertEquals(2, pids.size(), String.join("\n", lines));
     assertTrue(lines.contains("all stopped"), String.join("\n", lines));
+  }
+
+  /** The modules under services/ that have sources, as scripts/start finds them. */
+  private static List<String> services() throws IOException {
+    try (Stream<Path> dirs = Files.list(ServiceProcess.root().resolve("services"))) {
+      return dirs.filter(dir -> Files.isDirectory(dir.resolve("src/main")))
+        .map(dir -> dir.getFileName().toString())
+        .sorted()
+        .toList();
+    }
   }
 }
