@@ -223,7 +223,14 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
     known.put(ShutdownOptions.SECTION, new ShutdownOptions().toJson().fieldNames());
     known.put(service.name(), service.defaults().toJson().fieldNames());
     // vertx-config needs a Vert.x instance, and the real one cannot exist before the cluster settings are known.
-    Vertx reader = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1).setInternalBlockingPoolSize(1));
+    Vertx reader;
+    try {
+      reader = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1).setInternalBlockingPoolSize(1));
+    } catch (RuntimeException e) {
+      // Typically an unwritable cache directory (java.io.tmpdir, vertx.cacheDirBase): say so, once.
+      System.err.println(service.name() + ": cannot start Vert.x: " + e.getMessage());
+      throw new CommandException(ExitCodes.SOFTWARE);
+    }
     try {
       return new ConfigLoader(reader).load(conf, known).toCompletionStage().toCompletableFuture()
         .get(CONFIG_TIMEOUT_SECONDS, TimeUnit.SECONDS);
