@@ -8,6 +8,8 @@ import dev.switchboard.shared.Settings;
 import dev.switchboard.shared.ShutdownOptions;
 import dev.switchboard.shared.cluster.ClusterOptions;
 import dev.switchboard.shared.cluster.HazelcastConfigs;
+import dev.switchboard.shared.registry.ServiceRecord;
+import dev.switchboard.shared.registry.ServiceRegistry;
 import dev.switchboard.shared.ops.Metrics;
 import io.vertx.core.Deployable;
 import io.vertx.core.Vertx;
@@ -36,7 +38,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -54,6 +58,8 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
   private static final long CONFIG_TIMEOUT_SECONDS = 30;
   /** Time allowed, beyond the grace period, for leaving the cluster and closing Vert.x. */
   private static final Duration CLOSE_MARGIN = Duration.ofSeconds(15);
+  /** How long draining waits for the registry to drop this process before it stops anyway. */
+  private static final Duration WITHDRAW_TIMEOUT = Duration.ofSeconds(2);
 
   private static final int USAGE_WIDTH = 110;
 
@@ -66,6 +72,8 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
   private ShutdownOptions shutdown;
   private HazelcastClusterManager clusterManager;
   private ServiceRuntime runtime;
+  /** This process in the cluster's service registry, once announced. */
+  private volatile ServiceRecord announced;
 
   public SwitchboardApplication(String[] args, ServiceDefinition<O> service) {
     super(args, null, false, true);
@@ -163,6 +171,12 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
       : "cluster " + cluster.name() + " as " + clusterManager.getHazelcastInstance().getCluster().getLocalMember().getAddress()
         + " (" + clusterManager.getNodes().size() + " members)";
     log.info("{} up: {} instances={} {}", service.name(), endpoints, context.deploymentOptions().getInstances(), mode);
+    ServiceRegistry.announce(context.vertx(), runtime)
+      .onSuccess(record -> {
+        announced = record;
+        log.debug("announced {}", record.toJson().encode());
+      })
+      .onFailure(e -> log.warn("{} could not announce itself in the service registry: {}", service.name(), e.toString()));
   }
 
   @Override
@@ -200,6 +214,16 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
     Thread closer = new Thread(() -> {
       int code = 0;
       try {
+        ServiceRecord record = announced;
+        if (record != null) {
+          // Readers stop sending new work before the servers stop accepting it.
+          try {
+            ServiceRegistry.withdraw(vertx, record).toCompletionStage().toCompletableFuture()
+              .get(WITHDRAW_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+          } catch (ExecutionException | TimeoutException e) {
+            log.warn("{} could not withdraw from the service registry: {}", service.name(), e.toString());
+          }
+        }
         vertx.close().toCompletionStage().toCompletableFuture()
           .get(shutdown.grace().plus(CLOSE_MARGIN).toMillis(), TimeUnit.MILLISECONDS);
         log.info("{} stopped", service.name());
