@@ -187,7 +187,8 @@ public final class Settings {
     return millis + "ms";
   }
 
-  static Duration parseDuration(String text) {
+  /** Reads {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h} or a number of seconds; null if it is none of them. */
+  public static Duration parseDuration(String text) {
     Matcher m = DURATION.matcher(text.trim().toLowerCase(Locale.ROOT));
     if (!m.matches()) {
       return null;

@@ -1,0 +1,157 @@
+package dev.switchboard.gateway;
+
+import dev.switchboard.shared.registry.ServiceDirectory;
+import dev.switchboard.shared.registry.ServiceRecord;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.SocketAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The service nodes of the cluster as one gateway process sees them, shared by its instances: the
+ * {@link ServiceDirectory}'s records, each with its health (an active {@code /ready} check every
+ * {@code healthInterval}) and its passive state (ejected after failures), and a {@link Balancer}
+ * per route. Started by the first instance, stopped by the last.
+ */
+final class Backends {
+
+  private static final Logger log = LoggerFactory.getLogger(Backends.class);
+
+  /** The endpoint HTTP routes send to. */
+  static final String HTTP = "http";
+  /** A health check waits at most this long, and never longer than the interval between checks. */
+  private static final Duration MAX_CHECK_TIME = Duration.ofSeconds(2);
+  private static final String READY_PATH = "/ready";
+
+  private final GatewayOptions options;
+  private final Map<String, Backend> backends = new ConcurrentHashMap<>();
+  private final Map<String, Balancer> balancers = new ConcurrentHashMap<>();
+  private Future<Void> started;
+  private int users;
+  private Vertx vertx;
+  private ServiceDirectory directory;
+  private HttpClient checks;
+  private long checkTimer = -1;
+
+  Backends(GatewayOptions options) {
+    this.options = options;
+    for (Route route : options.routes()) {
+      balancers.put(route.prefix(), Balancer.of(route));
+    }
+  }
+
+  /** Called by each instance's start: the first one starts following the registry. */
+  synchronized Future<Void> acquire(Vertx vertx) {
+    users++;
+    if (started == null) {
+      this.vertx = vertx;
+      started = ServiceDirectory.start(vertx).onSuccess(this::follow).mapEmpty();
+    }
+    return started;
+  }
+
+  /** Called by each instance's stop: the last one stops the checks. */
+  synchronized Future<Void> release() {
+    if (--users > 0 || directory == null) {
+      return Future.succeededFuture();
+    }
+    vertx.cancelTimer(checkTimer);
+    ServiceDirectory closing = directory;
+    directory = null;
+    started = null;
+    return closing.close().compose(v -> checks.close());
+  }
+
+  Balancer balancer(Route route) {
+    return balancers.get(route.prefix());
+  }
+
+  /** Every known HTTP node of {@code service}, available or not, in a stable order. */
+  List<Backend> nodes(String service) {
+    return backends.values().stream()
+      .filter(b -> b.record().service().equals(service))
+      .sorted(Comparator.comparing(Backend::id))
+      .toList();
+  }
+
+  /** The nodes of {@code service} that may take a request now, minus those already tried for it. */
+  List<Backend> available(String service, Set<String> tried) {
+    long now = System.nanoTime();
+    return nodes(service).stream().filter(b -> b.available(now) && !tried.contains(b.id())).toList();
+  }
+
+  GatewayOptions options() {
+    return options;
+  }
+
+  private synchronized void follow(ServiceDirectory directory) {
+    this.directory = directory;
+    this.checks = vertx.createHttpClient(new HttpClientOptions()
+      .setConnectTimeout((int) checkTime().toMillis())
+      .setKeepAlive(true));
+    directory.onChange(() -> sync(directory));
+    sync(directory);
+    checkTimer = vertx.setPeriodic(options.healthInterval().toMillis(), id -> checkAll());
+  }
+
+  private void sync(ServiceDirectory directory) {
+    Set<String> present = new HashSet<>();
+    for (ServiceRecord record : directory.all()) {
+      SocketAddress address = record.address(HTTP).orElse(null);
+      if (address == null) {
+        continue;
+      }
+      present.add(record.id());
+      backends.computeIfAbsent(record.id(), id -> {
+        log.info("node up: {} ({})", record.service() + "@" + address.host() + ":" + address.port(), record.node());
+        return new Backend(record, address);
+      });
+    }
+    backends.values().removeIf(b -> {
+      boolean gone = !present.contains(b.id());
+      if (gone) {
+        log.info("node gone: {}", b.label());
+      }
+      return gone;
+    });
+  }
+
+  private void checkAll() {
+    for (Backend backend : backends.values()) {
+      SocketAddress ops = backend.record().opsAddress().orElse(backend.address());
+      checks.request(new RequestOptions()
+          .setMethod(HttpMethod.GET)
+          .setServer(ops)
+          .setHost(ops.host())
+          .setPort(ops.port())
+          .setURI(READY_PATH)
+          .setTimeout(checkTime().toMillis()))
+        .compose(request -> request.send())
+        .compose(response -> response.body().map(body -> response.statusCode()))
+        .onComplete(result -> {
+          boolean ready = result.succeeded() && result.result() == 200;
+          if (ready != backend.ready()) {
+            log.info("{} is {}", backend.label(), ready ? "ready again" : "not ready (" + (result.succeeded() ? result.result() : result.cause().toString()) + ")");
+          }
+          backend.ready(ready);
+        });
+    }
+  }
+
+  private Duration checkTime() {
+    return options.healthInterval().compareTo(MAX_CHECK_TIME) < 0 ? options.healthInterval() : MAX_CHECK_TIME;
+  }
+}

@@ -1,0 +1,123 @@
+package dev.switchboard.gateway;
+
+import dev.switchboard.shared.Launcher;
+import dev.switchboard.shared.ServiceDefinition;
+import dev.switchboard.shared.ServiceRuntime;
+import dev.switchboard.shared.ops.Operations;
+import dev.switchboard.shared.web.JsonErrors;
+import io.micrometer.core.instrument.Counter;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.Comparator;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+/**
+ * The gateway: one instance per core, all on one port (as Node's cluster module shares one), each
+ * forwarding its requests to the service nodes the cluster's registry lists.
+ */
+public final class GatewayVerticle extends VerticleBase {
+
+  public static final ServiceDefinition<GatewayOptions> DEFINITION = new ServiceDefinition<>(
+    GatewayOptions.SECTION, new GatewayOptions(), GatewayOptions::fromJson, GatewayOptions.DESCRIPTIONS,
+    GatewayVerticle::instances);
+
+  /** A request id from the client is kept if it is this safe and this short; otherwise a new one is made. */
+  private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+  private static final int CONNECT_TIMEOUT_MS = 2_000;
+
+  private final GatewayOptions options;
+  private final ServiceRuntime runtime;
+  private final Backends backends;
+  private final List<Route> routes;
+  private final Counter requests;
+  private HttpServer server;
+
+  GatewayVerticle(GatewayOptions options, ServiceRuntime runtime, Backends backends, int instance) {
+    this.options = options;
+    this.runtime = runtime;
+    this.backends = backends;
+    this.routes = options.routes().stream()
+      .sorted(Comparator.comparingInt((Route r) -> r.prefix().length()).reversed())
+      .toList();
+    this.requests = Counter.builder("switchboard.gateway.instance.requests")
+      .description("Requests received, per gateway verticle instance (one per core)")
+      .tag("instance", String.valueOf(instance))
+      .register(runtime.meters());
+  }
+
+  public static void main(String[] args) {
+    Launcher.launch(args, DEFINITION);
+  }
+
+  /** The instances of one process, sharing its view of the backends. */
+  public static Supplier<GatewayVerticle> instances(GatewayOptions options, ServiceRuntime runtime) {
+    Backends backends = new Backends(options);
+    return () -> new GatewayVerticle(options, runtime, backends, runtime.nextInstance());
+  }
+
+  @Override
+  public Future<?> start() {
+    HttpForwarder forwarder = new HttpForwarder(
+      vertx.createHttpClient(new HttpClientOptions()
+          .setConnectTimeout(CONNECT_TIMEOUT_MS)
+          .setKeepAlive(true)
+          .setTcpNoDelay(true),
+        new PoolOptions().setHttp1MaxSize(options.maxConnections())),
+      backends, runtime.meters());
+
+    Router router = Router.router(vertx);
+    Operations.mount(router, vertx, runtime);
+    router.route().handler(ctx -> route(ctx, forwarder));
+    JsonErrors.install(router);
+
+    server = vertx.createHttpServer(new HttpServerOptions()
+        .setHost(options.host())
+        .setPort(runtime.bindPort("http", options.port()))
+        .setTcpNoDelay(true)
+        .setIdleTimeout((int) options.idleTimeout().toMillis())
+        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS))
+      .invalidRequestHandler(JsonErrors::invalidRequest)
+      .requestHandler(request -> {
+        requests.increment();
+        router.handle(request);
+      });
+    return backends.acquire(vertx)
+      .compose(v -> server.listen())
+      .onSuccess(s -> runtime.listening("http", "http://" + options.host() + ":" + s.actualPort()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server.shutdown(runtime.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)
+      .eventually(backends::release);
+  }
+
+  private void route(RoutingContext ctx, HttpForwarder forwarder) {
+    HttpServerRequest request = ctx.request();
+    String path = request.path();
+    for (Route route : routes) {
+      if (route.matches(path)) {
+        forwarder.forward(request, route, requestId(request));
+        return;
+      }
+    }
+    ctx.next();
+  }
+
+  private static String requestId(HttpServerRequest request) {
+    String given = request.getHeader(HttpForwarder.REQUEST_ID);
+    return given != null && REQUEST_ID.matcher(given).matches() ? given : UUID.randomUUID().toString();
+  }
+}

@@ -1,0 +1,260 @@
+package dev.switchboard.gateway;
+
+import dev.switchboard.shared.web.JsonErrors;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.ConnectException;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Forwards one HTTP request to a node of its route's service and streams the answer back, both
+ * ways with backpressure. A request is tried on another node when its connection fails (its body
+ * has not been read yet), and, when it is idempotent and has no body, also when the node fails or
+ * answers 502/503/504 — up to the route's {@code retries}. One per gateway instance: its client
+ * pools connections on the instance's event loop.
+ *
+ * <p>Written on the core HTTP client rather than vertx-http-proxy: in 5.0.8 the proxy pipes a
+ * request's body once, so it cannot send the request again to another node after a failure, and it
+ * answers failures with an empty 502.
+ */
+final class HttpForwarder {
+
+  private static final Logger log = LoggerFactory.getLogger(HttpForwarder.class);
+
+  /** Headers of one connection, not of the message (RFC 9110 7.6.1), never forwarded. */
+  private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection",
+    "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host",
+    "http2-settings");
+  private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
+    HttpMethod.PUT, HttpMethod.DELETE);
+  private static final Set<Integer> RETRY_STATUSES = Set.of(502, 503, 504);
+  static final String REQUEST_ID = "X-Request-Id";
+
+  private final HttpClient client;
+  private final Backends backends;
+  private final MeterRegistry meters;
+  private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+
+  HttpForwarder(HttpClient client, Backends backends, MeterRegistry meters) {
+    this.client = client;
+    this.backends = backends;
+    this.meters = meters;
+  }
+
+  void forward(HttpServerRequest request, Route route, String requestId) {
+    request.pause();
+    boolean body = hasBody(request);
+    boolean replayable = !body && IDEMPOTENT.contains(request.method());
+    attempt(new Exchange(request, route, requestId, body, replayable));
+  }
+
+  /** One client request on its way through the gateway, over one or more attempts. */
+  private static final class Exchange {
+    final HttpServerRequest request;
+    final Route route;
+    final String requestId;
+    final boolean body;
+    final boolean replayable;
+    final Set<String> tried = new HashSet<>();
+    int retriesLeft;
+    Throwable lastFailure;
+    int lastStatus;
+
+    Exchange(HttpServerRequest request, Route route, String requestId, boolean body, boolean replayable) {
+      this.request = request;
+      this.route = route;
+      this.requestId = requestId;
+      this.body = body;
+      this.replayable = replayable;
+      this.retriesLeft = route.retries();
+    }
+  }
+
+  private void attempt(Exchange x) {
+    var candidates = backends.available(x.route.service(), x.tried);
+    if (candidates.isEmpty()) {
+      giveUp(x);
+      return;
+    }
+    Backend node = backends.balancer(x.route).pick(candidates, x.request);
+    x.tried.add(node.id());
+    node.started();
+    RequestOptions options = new RequestOptions()
+      .setMethod(x.request.method())
+      .setServer(node.address())
+      .setHost(node.address().host())
+      .setPort(node.address().port())
+      .setURI(x.request.uri())
+      .setIdleTimeout(x.route.timeout().toMillis())
+      .setHeaders(upstreamHeaders(x));
+    client.request(options).onComplete(created -> {
+      if (created.failed()) {
+        // Nothing of the request was read yet: any request may go to another node.
+        failed(x, node, created.cause(), true);
+        return;
+      }
+      HttpClientRequest upstream = created.result();
+      if (x.body && !upstream.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
+        upstream.setChunked(true);
+      }
+      (x.body ? upstream.send(x.request) : upstream.send()).onComplete(answered -> {
+        if (answered.failed()) {
+          failed(x, node, answered.cause(), x.replayable);
+          return;
+        }
+        HttpClientResponse response = answered.result();
+        if (x.replayable && x.retriesLeft > 0 && RETRY_STATUSES.contains(response.statusCode())) {
+          x.lastStatus = response.statusCode();
+          response.body().onComplete(ignored -> failed(x, node, null, true));
+          return;
+        }
+        respond(x, node, upstream, response);
+      });
+    });
+  }
+
+  private void respond(Exchange x, Backend node, HttpClientRequest upstream, HttpClientResponse response) {
+    HttpServerResponse out = x.request.response();
+    out.setStatusCode(response.statusCode()).setStatusMessage(response.statusMessage());
+    copy(response.headers(), out.headers());
+    out.putHeader(REQUEST_ID, x.requestId);
+    if (!out.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
+      out.setChunked(true);
+    }
+    count(x.route, node, response.statusCode());
+    response.pipeTo(out).onComplete(piped -> {
+      node.finished();
+      if (piped.succeeded()) {
+        if (response.statusCode() >= 500) {
+          eject(x, node, null, false);
+        } else {
+          node.succeeded();
+        }
+      } else {
+        // The client left, or the node broke off mid-answer: nothing to retry, free both sides.
+        upstream.reset();
+        out.reset();
+        log.debug("[{}] {} {} via {} broke off: {}", x.requestId, x.request.method(), x.request.uri(), node.label(), piped.cause().toString());
+      }
+    });
+  }
+
+  private void failed(Exchange x, Backend node, Throwable cause, boolean retryable) {
+    node.finished();
+    if (cause != null) {
+      x.lastFailure = cause;
+    }
+    eject(x, node, cause, cause instanceof ConnectException);
+    count(x.route, node, cause instanceof TimeoutException ? 504 : 502);
+    if (retryable && x.retriesLeft > 0 && !x.request.response().closed()) {
+      x.retriesLeft--;
+      log.debug("[{}] {} {} failed on {} ({}), trying another node", x.requestId, x.request.method(), x.request.uri(),
+        node.label(), cause == null ? "status " + x.lastStatus : cause.toString());
+      attempt(x);
+      return;
+    }
+    giveUp(x);
+  }
+
+  private void eject(Exchange x, Backend node, Throwable cause, boolean refused) {
+    GatewayOptions options = backends.options();
+    if (node.failed(refused, options.ejectAfter(), options.ejectFor().toNanos(), System.nanoTime())) {
+      log.warn("[{}] ejecting {} for {}: {}", x.requestId, node.label(), options.ejectFor(),
+        cause == null ? "failed answers" : cause.toString());
+    }
+  }
+
+  private void giveUp(Exchange x) {
+    HttpServerResponse out = x.request.response();
+    x.request.resume();
+    if (out.closed() || out.headWritten()) {
+      return;
+    }
+    out.putHeader(REQUEST_ID, x.requestId);
+    if (x.tried.isEmpty()) {
+      int retryAfter = (int) Math.max(1, backends.options().healthInterval().toSeconds());
+      out.putHeader(HttpHeaders.RETRY_AFTER, String.valueOf(retryAfter));
+      JsonErrors.send(out, 503, error(x, "no " + x.route.service() + " node is available"));
+    } else if (x.lastFailure instanceof TimeoutException) {
+      JsonErrors.send(out, 504, error(x, x.route.service() + " did not answer within " + x.route.timeout().toMillis() + " ms"));
+    } else if (x.lastFailure == null && x.lastStatus != 0) {
+      JsonErrors.send(out, x.lastStatus, error(x, x.route.service() + " answered " + x.lastStatus + " on every node tried"));
+    } else {
+      JsonErrors.send(out, 502, error(x, x.route.service() + " failed: "
+        + (x.lastFailure == null ? "no answer" : x.lastFailure.getClass().getSimpleName())));
+    }
+  }
+
+  private static JsonObject error(Exchange x, String message) {
+    return new JsonObject().put("error", message).put("requestId", x.requestId).put("attempts", x.tried.size());
+  }
+
+  private MultiMap upstreamHeaders(Exchange x) {
+    HttpServerRequest in = x.request;
+    MultiMap headers = MultiMap.caseInsensitiveMultiMap();
+    copy(in.headers(), headers);
+    headers.set(REQUEST_ID, x.requestId);
+    String forwardedFor = in.remoteAddress() == null ? null : in.remoteAddress().hostAddress();
+    if (forwardedFor != null) {
+      String prior = in.getHeader("X-Forwarded-For");
+      headers.set("X-Forwarded-For", prior == null ? forwardedFor : prior + ", " + forwardedFor);
+    }
+    headers.set("X-Forwarded-Proto", in.isSSL() ? "https" : "http");
+    if (in.authority() != null) {
+      headers.set("X-Forwarded-Host", in.authority().toString());
+    }
+    return headers;
+  }
+
+  /** Copies end-to-end headers, leaving out hop-by-hop ones and those the Connection header names. */
+  private static void copy(MultiMap from, MultiMap to) {
+    Set<String> named = new HashSet<>();
+    for (String connection : from.getAll(HttpHeaders.CONNECTION)) {
+      for (String token : connection.split(",")) {
+        named.add(token.trim().toLowerCase(Locale.ROOT));
+      }
+    }
+    for (Map.Entry<String, String> header : from) {
+      String name = header.getKey().toLowerCase(Locale.ROOT);
+      if (!HOP_BY_HOP.contains(name) && !named.contains(name)) {
+        to.add(header.getKey(), header.getValue());
+      }
+    }
+  }
+
+  private static boolean hasBody(HttpServerRequest request) {
+    String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+    if (length != null) {
+      return !length.trim().equals("0");
+    }
+    return request.headers().contains(HttpHeaders.TRANSFER_ENCODING) || request.version().name().startsWith("HTTP_2") && !request.isEnded();
+  }
+
+  private void count(Route route, Backend node, int status) {
+    String key = route.prefix() + " " + node.label() + " " + status / 100;
+    counters.computeIfAbsent(key, k -> Counter.builder("switchboard.gateway.requests")
+      .description("Requests forwarded, per route, backend node and status class (2xx, 5xx, ...)")
+      .tag("route", route.prefix())
+      .tag("backend", node.label())
+      .tag("status", status / 100 + "xx")
+      .register(meters)).increment();
+  }
+}

@@ -1,0 +1,101 @@
+package dev.switchboard.gateway;
+
+import dev.switchboard.http.HttpVerticle;
+import dev.switchboard.shared.registry.ServiceDirectory;
+import dev.switchboard.shared.registry.ServiceRegistry;
+import dev.switchboard.shared.testkit.TestCluster;
+import dev.switchboard.shared.testkit.TestKit;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static dev.switchboard.gateway.GatewayClusterTest.await;
+import static dev.switchboard.gateway.GatewayClusterTest.failures;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A service node that leaves the cluster while the gateway sends it traffic. */
+class GatewayFailoverTest {
+
+  private static final Logger log = LoggerFactory.getLogger(GatewayFailoverTest.class);
+  private static final int REQUESTS = 600;
+  private static final int CONCURRENCY = 12;
+  /** The stop starts after this many requests, so that the node leaves mid-load. */
+  private static final int STOP_AFTER = 120;
+  /** A node that leaves is out of the registry's view within this (README: failover). */
+  private static final Duration GONE_WITHIN = Duration.ofSeconds(5);
+
+  private TestCluster cluster;
+  private Vertx clientVertx;
+
+  @AfterEach
+  void tearDown() throws Exception {
+    if (clientVertx != null) {
+      await(clientVertx.close());
+    }
+    if (cluster != null) {
+      await(cluster.close());
+    }
+  }
+
+  @Test
+  void getsDoNotFailWhenANodeLeavesMidLoadAndItIsForgottenQuickly() throws Exception {
+    cluster = await(TestCluster.start(3));
+    for (int i = 1; i <= 2; i++) {
+      TestKit.Deployed http = await(TestKit.deploy(cluster.node(i), HttpVerticle.DEFINITION, new JsonObject(), 1));
+      await(ServiceRegistry.announce(cluster.node(i), http.runtime()));
+    }
+    JsonObject settings = new JsonObject().put("routes", new JsonArray().add("/ http retries=2")).put("healthInterval", "1s");
+    int port = await(TestKit.deploy(cluster.node(0), GatewayVerticle.DEFINITION, settings, 2)).port("http");
+    ServiceDirectory directory = await(ServiceDirectory.start(cluster.node(0)));
+    assertEquals(2, directory.instances("http").size());
+
+    clientVertx = TestKit.vertx();
+    HttpClient client = clientVertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
+      new PoolOptions().setHttp1MaxSize(CONCURRENCY));
+    CompletableFuture<Duration> forgotten = new CompletableFuture<>();
+    List<Integer> statuses = new ArrayList<>();
+    long stopAt = 0;
+    for (int sent = 0; sent < REQUESTS; sent += CONCURRENCY) {
+      if (sent >= STOP_AFTER && stopAt == 0) {
+        stopAt = System.nanoTime();
+        long started = stopAt;
+        directory.onChange(() -> {
+          if (directory.instances("http").size() == 1) {
+            forgotten.complete(Duration.ofNanos(System.nanoTime() - started));
+          }
+        });
+        cluster.stop(2); // not awaited: the load goes on while the node drains and leaves
+      }
+      List<Future<Integer>> wave = new ArrayList<>();
+      for (int i = 0; i < CONCURRENCY; i++) {
+        wave.add(client.request(new RequestOptions().setHost("127.0.0.1").setPort(port).setURI("/"))
+          .compose(r -> r.send()).compose(r -> r.body().map(b -> r.statusCode()))
+          .recover(e -> Future.succeededFuture(-1)));
+      }
+      for (Future<Integer> f : wave) {
+        statuses.add(await(f));
+      }
+    }
+    Duration gone = forgotten.get(30, TimeUnit.SECONDS);
+    log.info("node left mid-load: {} requests, {}; out of the registry after {} ms", statuses.size(), failures(statuses), gone.toMillis());
+    assertEquals(0, statuses.stream().filter(s -> s != 200).count(), () -> failures(statuses));
+    assertTrue(gone.compareTo(GONE_WITHIN) < 0, "the node stayed in the registry for " + gone);
+    await(directory.close());
+  }
+}

@@ -1,0 +1,71 @@
+package dev.switchboard.gateway;
+
+import dev.switchboard.shared.InvalidSettingException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class GatewayOptionsTest {
+
+  @Test
+  void defaultsRouteOurServices() {
+    GatewayOptions options = GatewayOptions.fromJson(new JsonObject());
+    assertEquals(8080, options.port());
+    assertEquals(List.of("/api/ http policy=round-robin timeout=30s retries=2",
+        "/files/ files policy=round-robin timeout=30s retries=2",
+        "/chat chat policy=round-robin timeout=30s retries=2"),
+      options.routes().stream().map(Route::format).toList());
+    assertEquals(options, GatewayOptions.fromJson(options.toJson()), "toJson reads back");
+  }
+
+  @Test
+  void aRouteLineCarriesItsSettings() {
+    Route route = Route.parse("  /shop/  cart   policy=consistent-hash hash=cookie:session timeout=1500ms retries=0 ");
+    assertEquals(new Route("/shop/", "cart", Policy.CONSISTENT_HASH, Duration.ofMillis(1500), 0, "cookie:session"), route);
+    assertEquals(route, Route.parse(route.format()));
+    // Routes come comma-separated from the environment.
+    GatewayOptions options = GatewayOptions.fromJson(new JsonObject().put("routes", "/a/ x policy=least-requests, /b y"));
+    assertEquals(2, options.routes().size());
+  }
+
+  @Test
+  void prefixesMatchWholeSegments() {
+    Route chat = Route.parse("/chat chat");
+    assertTrue(chat.matches("/chat"));
+    assertTrue(chat.matches("/chat/room"));
+    assertFalse(chat.matches("/chatter"));
+    assertTrue(Route.parse("/api/ http").matches("/api/echo"));
+    assertFalse(Route.parse("/api/ http").matches("/api"));
+  }
+
+  @Test
+  void badRoutesAreNamed() {
+    for (String[] bad : new String[][] {
+      {"/api/", "needs a path prefix and a service"},
+      {"api/ http", "must start with /"},
+      {"/api/ HTTP", "is not a service name"},
+      {"/api/ http policy=random", "unknown policy 'random'"},
+      {"/api/ http timeout=soon", "is not a duration"},
+      {"/api/ http retries=9", "retries must be 0 to 5"},
+      {"/api/ http policy=consistent-hash", "needs hash=header:NAME or hash=cookie:NAME"},
+      {"/api/ http hash=header:X", "only for policy=consistent-hash"},
+      {"/api/ http colour=red", "unknown route setting 'colour'"},
+      {"/api/ http retries", "is not key=value"},
+    }) {
+      InvalidSettingException e = assertThrows(InvalidSettingException.class,
+        () -> GatewayOptions.fromJson(new JsonObject().put("routes", new JsonArray().add(bad[0]))), bad[0]);
+      assertTrue(e.getMessage().contains(bad[1]) && e.getMessage().startsWith("gateway.routes"), bad[0] + " -> " + e.getMessage());
+    }
+    InvalidSettingException twice = assertThrows(InvalidSettingException.class,
+      () -> GatewayOptions.fromJson(new JsonObject().put("routes", new JsonArray().add("/a/ x").add("/a/ y"))));
+    assertTrue(twice.getMessage().contains("same prefix twice"), twice.getMessage());
+  }
+}
