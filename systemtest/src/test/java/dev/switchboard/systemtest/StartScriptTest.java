@@ -35,7 +35,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class StartScriptTest {
 
   private static final Pattern STARTED = Pattern.compile("started (\\w+) \\(pid (\\d+),");
-  private static final Pattern HTTP_ENDPOINT = Pattern.compile("http=http://[^:]+:(\\d+)");
+  /** The endpoints table scripts/start prints: {@code   NAME     http=http://0.0.0.0:3000 ...}. */
+  private static final Pattern HTTP_ENDPOINT = Pattern.compile("(?m)^\\s+http\\s+http=http://[^:]+:(\\d+)");
+  private static final Pattern GATEWAY_ENDPOINT = Pattern.compile("(?m)^\\s+gateway\\s+http=http://[^:]+:(\\d+)");
 
   @Test
   void startsEveryServiceClusteredPrintsEndpointsAndStopsThemAllOnSigterm() throws Exception {
@@ -99,6 +101,21 @@ class StartScriptTest {
       }
       assertEquals(200, answer.statusCode(), answer.body());
       assertTrue(answer.body().contains("\"echo\":\"started\""), answer.body());
+
+      // The same through the gateway, which finds the http node in the cluster's registry.
+      Matcher gateway = GATEWAY_ENDPOINT.matcher(output);
+      assertTrue(gateway.find(), output);
+      deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (System.nanoTime() < deadline) {
+        answer = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.group(1) + "/api/echo?msg=gateway")).build(),
+          HttpResponse.BodyHandlers.ofString());
+        if (answer.statusCode() == 200 || script.waitFor(100, TimeUnit.MILLISECONDS)) {
+          break;
+        }
+      }
+      assertEquals(200, answer.statusCode(), answer.body());
+      assertTrue(answer.body().contains("\"echo\":\"gateway\""), answer.body());
+      assertTrue(answer.headers().firstValue("X-Request-Id").isPresent(), answer.headers().toString());
     } finally {
       script.toHandle().destroy(); // SIGTERM, keeping our end of its output open (Process.destroy closes it)
       assertTrue(script.waitFor(60, TimeUnit.SECONDS), "scripts/start did not stop:\n" + String.join("\n", lines));
@@ -107,17 +124,21 @@ class StartScriptTest {
     List<Long> leaked = pids.stream().filter(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).toList();
     leaked.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
     assertEquals(List.of(), leaked, "service processes left running");
-    assertEquals(2, pids.size(), String.join("\n", lines));
+    assertEquals(services().size(), pids.size(), String.join("\n", lines));
     assertTrue(lines.contains("all stopped"), String.join("\n", lines));
   }
 
-  /** The modules under services/ that have sources, as scripts/start finds them. */
+  /** The modules under services/ that have sources, and the gateway, as scripts/start finds them. */
   private static List<String> services() throws IOException {
     try (Stream<Path> dirs = Files.list(ServiceProcess.root().resolve("services"))) {
-      return dirs.filter(dir -> Files.isDirectory(dir.resolve("src/main")))
+      List<String> services = new ArrayList<>(dirs.filter(dir -> Files.isDirectory(dir.resolve("src/main")))
         .map(dir -> dir.getFileName().toString())
         .sorted()
-        .toList();
+        .toList());
+      if (Files.isDirectory(ServiceProcess.root().resolve("gateway/src/main"))) {
+        services.add("gateway");
+      }
+      return services;
     }
   }
 }
