@@ -85,13 +85,17 @@ class ManifestValidationTest {
     }
   }
 
-  /** The service modules, as scripts/start finds them: a folder under services/ with sources. */
+  /** The modules that run as processes, as scripts/start finds them: services/NAME with sources, and the gateway. */
   static List<String> services() throws IOException {
     try (Stream<Path> dirs = Files.list(ROOT.resolve("services"))) {
-      return dirs.filter(dir -> Files.isDirectory(dir.resolve("src/main")))
+      List<String> services = new ArrayList<>(dirs.filter(dir -> Files.isDirectory(dir.resolve("src/main")))
         .map(dir -> dir.getFileName().toString())
         .sorted()
-        .toList();
+        .toList());
+      if (Files.isDirectory(ROOT.resolve("gateway/src/main"))) {
+        services.add("gateway");
+      }
+      return services;
     }
   }
 
