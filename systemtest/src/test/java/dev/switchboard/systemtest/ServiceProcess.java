@@ -6,6 +6,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -45,7 +46,8 @@ final class ServiceProcess implements AutoCloseable {
   }
 
   static Path jar(String service) {
-    Path jar = root().resolve("services").resolve(service).resolve("target").resolve("switchboard-" + service + ".jar");
+    Path module = Files.isDirectory(root().resolve("services").resolve(service)) ? root().resolve("services").resolve(service) : root().resolve(service);
+    Path jar = module.resolve("target").resolve("switchboard-" + service + ".jar");
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException(jar + " is missing: run mvn package first");
     }
@@ -102,6 +104,19 @@ final class ServiceProcess implements AutoCloseable {
     return process.pid();
   }
 
+  /** SIGKILL: the process dies at once, as in a crash or an OOM kill. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /** Waits until the process writes another line, or {@code most} passes. */
+  void awaitOutput(Duration most) throws InterruptedException {
+    synchronized (lines) {
+      lines.wait(Math.max(1, most.toMillis()));
+    }
+  }
+
   boolean isAlive() {
     return process.isAlive();
   }
@@ -121,7 +136,10 @@ final class ServiceProcess implements AutoCloseable {
     try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = in.readLine()) != null) {
-        lines.add(line);
+        synchronized (lines) {
+          lines.add(line);
+          lines.notifyAll();
+        }
         if (line.contains(" " + service + " up: ")) {
           upLine.complete(line);
         }
