@@ -39,6 +39,8 @@ final class Backends {
   private final GatewayOptions options;
   private final Map<String, Backend> backends = new ConcurrentHashMap<>();
   private final Map<String, Balancer> balancers = new ConcurrentHashMap<>();
+  /** The services some route sends to; the nodes of others (the gateway itself) are not followed. */
+  private final Set<String> routed = new HashSet<>();
   private Future<Void> started;
   private int users;
   private Vertx vertx;
@@ -50,6 +52,7 @@ final class Backends {
     this.options = options;
     for (Route route : options.routes()) {
       balancers.put(route.prefix(), Balancer.of(route));
+      routed.add(route.service());
     }
   }
 
@@ -111,7 +114,7 @@ final class Backends {
     Set<String> present = new HashSet<>();
     for (ServiceRecord record : directory.all()) {
       SocketAddress address = record.address(HTTP).orElse(null);
-      if (address == null) {
+      if (address == null || !routed.contains(record.service())) {
         continue;
       }
       present.add(record.id());

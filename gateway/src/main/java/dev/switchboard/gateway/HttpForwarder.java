@@ -3,10 +3,13 @@ package dev.switchboard.gateway;
 import dev.switchboard.shared.web.JsonErrors;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -133,6 +136,11 @@ final class HttpForwarder {
 
   private void respond(Exchange x, Backend node, HttpClientRequest upstream, HttpClientResponse response) {
     HttpServerResponse out = x.request.response();
+    if (out.closed()) {
+      upstream.reset();
+      node.finished();
+      return;
+    }
     out.setStatusCode(response.statusCode()).setStatusMessage(response.statusMessage());
     copy(response.headers(), out.headers());
     out.putHeader(REQUEST_ID, x.requestId);
@@ -140,7 +148,7 @@ final class HttpForwarder {
       out.setChunked(true);
     }
     count(x.route, node, response.statusCode());
-    response.pipeTo(out).onComplete(piped -> {
+    relay(response, out).onComplete(piped -> {
       node.finished();
       if (piped.succeeded()) {
         if (response.statusCode() >= 500) {
@@ -155,6 +163,35 @@ final class HttpForwarder {
         log.debug("[{}] {} {} via {} broke off: {}", x.requestId, x.request.method(), x.request.uri(), node.label(), piped.cause().toString());
       }
     });
+  }
+
+  /**
+   * The node's answer to the client, with backpressure: what {@code pipeTo} does, except that a
+   * client that has gone stops the relay quietly (a pipe would still hand it the chunks already
+   * queued, and fail on each).
+   */
+  private static Future<Void> relay(HttpClientResponse response, HttpServerResponse out) {
+    Promise<Void> done = Promise.promise();
+    out.closeHandler(v -> done.tryFail(new HttpClosedException("client closed the connection")));
+    out.drainHandler(v -> response.resume());
+    response.exceptionHandler(done::tryFail);
+    response.handler(chunk -> {
+      if (out.closed() || out.ended()) {
+        return;
+      }
+      out.write(chunk);
+      if (out.writeQueueFull()) {
+        response.pause();
+      }
+    });
+    response.endHandler(v -> {
+      if (out.closed() || out.ended()) {
+        done.tryFail(new HttpClosedException("client closed the connection"));
+        return;
+      }
+      out.end().onComplete(done);
+    });
+    return done.future();
   }
 
   private void failed(Exchange x, Backend node, Throwable cause, boolean retryable) {

@@ -117,6 +117,24 @@ class GatewayClusterTest {
   }
 
   @Test
+  void bodiesStreamThroughBothWays() throws Exception {
+    Gateway gateway = gateway("/ http", 1);
+    byte[] bytes = new byte[8 * 1024 * 1024 + 7];
+    new java.util.Random(42).nextBytes(bytes);
+    io.vertx.core.buffer.Buffer body = io.vertx.core.buffer.Buffer.buffer(bytes);
+    for (boolean chunked : List.of(false, true)) {
+      var echoed = await(client.request(HttpMethod.POST, gateway.port, "127.0.0.1", "/echo")
+        .compose(r -> {
+          r.setChunked(chunked);
+          return r.send(body);
+        })
+        .compose(r -> r.body().map(b -> Map.entry(r.statusCode(), b))));
+      assertEquals(200, echoed.getKey(), "chunked=" + chunked);
+      assertEquals(body, echoed.getValue(), "chunked=" + chunked + ": the body came back changed");
+    }
+  }
+
+  @Test
   void requestIdsArePassedOnOrMade() throws Exception {
     Gateway gateway = gateway("/ http", 1);
     var given = await(client.request(new RequestOptions().setPort(gateway.port).setHost("127.0.0.1").setURI("/")

@@ -1,0 +1,146 @@
+# scripts/bench gateway: requests/s and latency through the gateway in front of three clustered
+# http nodes, beside the same load straight to one http process, in one run; and how evenly
+# round-robin spread the gateway's requests over the three nodes. Sourced by scripts/bench.
+
+readonly GATEWAY_NODES=3
+readonly GATEWAY_WARMUP=5
+
+side_pids=()
+
+# The http nodes behind the gateway are not the measured server: they are started and stopped here.
+stop_side() {
+  local pid
+  [ ${#side_pids[@]} -gt 0 ] || return 0
+  kill -TERM "${side_pids[@]}" 2>/dev/null || true
+  for pid in "${side_pids[@]}"; do
+    for _ in $(seq 1 $((STOP_TIMEOUT * 10))); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  side_pids=()
+}
+eval "$(declare -f cleanup | sed '1s/cleanup/base_cleanup/')"
+cleanup() {
+  base_cleanup
+  stop_side
+}
+
+# The gateway's forwarded requests per backend node, from its /metrics: "node count" lines.
+gateway_spread() { # PORT
+  timeout 5 bash -c "exec 3<>/dev/tcp/$HOST/$1 && printf 'GET /metrics HTTP/1.0\r\nHost: $HOST\r\n\r\n' >&3 && cat <&3" 2>/dev/null \
+    | awk -F'[{}]' '/^switchboard_gateway_requests_total\{/ {
+        split($2, tags, ","); backend = "";
+        for (i in tags) if (tags[i] ~ /^backend=/) { backend = tags[i]; gsub(/backend=|"/, "", backend) }
+        split($3, v, " "); n[backend] += v[1]
+      } END { for (b in n) printf "%s %.0f\n", b, n[b] }' | sort
+}
+
+bench_gateway() {
+  local port direct_port cluster members i member_ports=() node_ports=() before after
+  notes=()
+  echo "== gateway: $connections connections, ${duration}s measured after a ${GATEWAY_WARMUP}s warm-up, per setup"
+  label[direct]="http, straight ($cores verticles, 1 JVM)"
+  label[gateway]="gateway ($cores verticles) → $GATEWAY_NODES clustered http nodes"
+
+  direct_port=$(free_port)
+  start_server switchboard-http-direct http "$direct_port" "http up:" \
+    java -Dswitchboard.http.host=$HOST -Dswitchboard.http.port="$direct_port" \
+    -jar services/http/target/switchboard-http.jar -instances "$cores"
+  wrk_run "" "$direct_port" "$GATEWAY_WARMUP"
+  wrk_run direct "$direct_port" "$duration"
+  stop_server
+
+  cluster="bench-gateway-$$"
+  for i in $(seq 0 "$GATEWAY_NODES"); do
+    member_ports+=("$(free_port)")
+  done
+  members=$(printf "$HOST:%s," "${member_ports[@]}")
+  members=${members%,}
+  for i in $(seq 1 "$GATEWAY_NODES"); do
+    node_ports+=("$(free_port)")
+    java -Dswitchboard.http.host=$HOST -Dswitchboard.http.port="${node_ports[$((i - 1))]}" \
+      -Dswitchboard.cluster.name="$cluster" -Dswitchboard.cluster.port="${member_ports[$i]}" \
+      -Dswitchboard.cluster.portCount=1 -Dswitchboard.cluster.members="$members" \
+      -jar services/http/target/switchboard-http.jar -cluster -instances 1 > "$logs/gateway-http-$i.log" 2>&1 &
+    side_pids+=($!)
+  done
+  for i in $(seq 1 "$GATEWAY_NODES"); do
+    for _ in $(seq 1 $((START_TIMEOUT * 10))); do
+      grep -q " http up: " "$logs/gateway-http-$i.log" && break
+      sleep 0.1
+    done
+    grep -q " http up: " "$logs/gateway-http-$i.log" || die "http node $i did not start (log: bench/results/logs/gateway-http-$i.log)"
+  done
+
+  port=$(free_port)
+  start_server switchboard-gateway http "$port" "gateway up:" \
+    java -Dswitchboard.gateway.host=$HOST -Dswitchboard.gateway.port="$port" -Dswitchboard.gateway.routes="/ http" \
+    -Dswitchboard.cluster.name="$cluster" -Dswitchboard.cluster.port="${member_ports[0]}" \
+    -Dswitchboard.cluster.portCount=1 -Dswitchboard.cluster.members="$members" \
+    -jar gateway/target/switchboard-gateway.jar -cluster -instances "$cores"
+  # Every node must be in the gateway's view before the load starts.
+  for _ in $(seq 1 $((START_TIMEOUT * 10))); do
+    [ "$(grep -c 'node up: http@' "$logs/switchboard-gateway.log")" -ge "$GATEWAY_NODES" ] && break
+    sleep 0.1
+  done
+  wrk_run "" "$port" "$GATEWAY_WARMUP"
+  before=$(gateway_spread "$port")
+  wrk_run gateway "$port" "$duration"
+  after=$(gateway_spread "$port")
+  stop_server
+  stop_side
+
+  echo
+  report_gateway "$before" "$after"
+}
+
+report_gateway() { # SPREAD_BEFORE SPREAD_AFTER
+  local md="$results/latest-gateway.md" run r p backend count total=0 third worst=0 dev
+  declare -A served=()
+  while read -r backend count; do
+    [ -n "$backend" ] && served[$backend]=$count
+  done <<<"$2"
+  while read -r backend count; do
+    [ -n "$backend" ] && served[$backend]=$((${served[$backend]:-0} - count))
+  done <<<"$1"
+  for backend in "${!served[@]}"; do
+    total=$((total + served[$backend]))
+  done
+  {
+    echo "### Gateway: through the gateway vs straight to the service"
+    echo
+    echo "\`wrk -t1 -c$connections -d${duration}s --latency\` against \`GET /\` (Hello World), after a ${GATEWAY_WARMUP}s warm-up each."
+    echo "Through the gateway, round-robin over $GATEWAY_NODES http nodes (one verticle each) clustered with it on this machine."
+    echo
+    machine
+    echo
+    echo "| setup | requests/s | vs straight | p50 ms | p99 ms | errors | measured process CPU % | its peak RSS MiB |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+    for run in direct gateway; do
+      echo "| ${label[$run]} | $(printf '%.0f' "${rate[$run]}") | $(ratio "${rate[$run]}" "${rate[direct]}") | $(ms "${p50[$run]}") | $(ms "${p99[$run]}") | ${errs[$run]} | ${cpu_pct[$run]} | ${rss[$run]} |"
+    done
+    echo
+    echo "Spread of the measured window's requests over the nodes (round-robin):"
+    echo
+    echo "| node | requests | share |"
+    echo "|---|---:|---:|"
+    for backend in $(printf '%s\n' "${!served[@]}" | sort); do
+      third=$(awk -v t="$total" -v n="$GATEWAY_NODES" 'BEGIN { print t / n }')
+      dev=$(awk -v c="${served[$backend]}" -v th="$third" 'BEGIN { d = (c - th) / th * 100; if (d < 0) d = -d; printf "%.1f", d }')
+      worst=$(awk -v a="$worst" -v b="$dev" 'BEGIN { print (b > a ? b : a) }')
+      echo "| $backend | ${served[$backend]} | $(awk -v c="${served[$backend]}" -v t="$total" 'BEGIN { printf "%.1f %%", c / t * 100 }') |"
+    done
+    echo
+    r=$(ratio "${rate[gateway]}" "${rate[direct]}")
+    echo "Throughput through the gateway: **$r** of straight (target ≥ 0.65×: $(verdict "$r" ">=" 0.65));"
+    echo "largest deviation from an even third: **${worst} %** (target ≤ 10 %: $(verdict "$worst" "<=" 10))."
+    echo "On one machine the gateway, the nodes and wrk share its $cores cores, so the gateway's cost shows as"
+    echo "CPU taken from the nodes as well as its own work."
+    echo
+    cpu_table direct gateway
+  } > "$md"
+  cat "$md"
+}
