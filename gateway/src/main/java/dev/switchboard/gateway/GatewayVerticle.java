@@ -13,6 +13,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
@@ -36,6 +37,9 @@ public final class GatewayVerticle extends VerticleBase {
   /** A request id from the client is kept if it is this safe and this short; otherwise a new one is made. */
   private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
   private static final int CONNECT_TIMEOUT_MS = 2_000;
+  /** Frames and messages the gateway relays; the services behind it set their own, smaller limits. */
+  private static final int MAX_WEBSOCKET_FRAME = 1024 * 1024;
+  private static final int MAX_WEBSOCKET_MESSAGE = 4 * 1024 * 1024;
 
   private final GatewayOptions options;
   private final ServiceRuntime runtime;
@@ -77,12 +81,21 @@ public final class GatewayVerticle extends VerticleBase {
         new PoolOptions().setHttp1MaxSize(options.maxConnections())),
       backends, runtime.meters());
 
+    WebSocketForwarder sockets = new WebSocketForwarder(
+      vertx.createWebSocketClient(new WebSocketClientOptions()
+        .setConnectTimeout(CONNECT_TIMEOUT_MS)
+        .setMaxFrameSize(MAX_WEBSOCKET_FRAME)
+        .setMaxMessageSize(MAX_WEBSOCKET_MESSAGE)),
+      backends);
+
     Router router = Router.router(vertx);
     Operations.mount(router, vertx, runtime);
-    router.route().handler(ctx -> route(ctx, forwarder));
+    router.route().handler(ctx -> route(ctx, forwarder, sockets));
     JsonErrors.install(router);
 
     server = vertx.createHttpServer(new HttpServerOptions()
+        .setMaxWebSocketFrameSize(MAX_WEBSOCKET_FRAME)
+        .setMaxWebSocketMessageSize(MAX_WEBSOCKET_MESSAGE)
         .setHost(options.host())
         .setPort(runtime.bindPort("http", options.port()))
         .setTcpNoDelay(true)
@@ -104,12 +117,16 @@ public final class GatewayVerticle extends VerticleBase {
       .eventually(backends::release);
   }
 
-  private void route(RoutingContext ctx, HttpForwarder forwarder) {
+  private void route(RoutingContext ctx, HttpForwarder forwarder, WebSocketForwarder sockets) {
     HttpServerRequest request = ctx.request();
     String path = request.path();
     for (Route route : routes) {
       if (route.matches(path)) {
-        forwarder.forward(request, route, requestId(request));
+        if (request.canUpgradeToWebSocket()) {
+          sockets.forward(request, route, requestId(request));
+        } else {
+          forwarder.forward(request, route, requestId(request));
+        }
         return;
       }
     }
