@@ -1,31 +1,33 @@
 package dev.switchboard.gateway;
 
 import dev.switchboard.shared.registry.ServiceRecord;
+import io.vertx.circuitbreaker.CircuitBreaker;
+import io.vertx.circuitbreaker.CircuitBreakerState;
+import io.vertx.core.Promise;
 import io.vertx.core.net.SocketAddress;
 
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One service node as this gateway process sees it: its registry record, whether its
- * {@code /ready} last said yes, whether recent failures ejected it, and the requests it has in
- * flight from here. Shared by every gateway instance of the process, so all fields are atomic.
+ * {@code /ready} last said yes, its circuit breaker (open after repeated failures, so that the
+ * node rests; half-open after the rest, to let one request try it), and the requests it has in
+ * flight from here. Shared by every gateway instance of the process, so all state is thread-safe.
  */
 final class Backend {
 
   private final ServiceRecord record;
   private final SocketAddress address;
   private final String label;
+  private final CircuitBreaker breaker;
   private final AtomicInteger inFlight = new AtomicInteger();
-  private final AtomicInteger failures = new AtomicInteger();
-  /** In {@link System#nanoTime()} terms; compared by difference, so it starts at now, not at a minimum that would overflow. */
-  private final AtomicLong ejectedUntil = new AtomicLong(System.nanoTime());
   private volatile boolean ready = true;
 
-  Backend(ServiceRecord record, SocketAddress address) {
+  Backend(ServiceRecord record, SocketAddress address, CircuitBreaker breaker) {
     this.record = record;
     this.address = address;
     this.label = record.service() + "@" + address.host() + ":" + address.port();
+    this.breaker = breaker;
   }
 
   ServiceRecord record() {
@@ -57,13 +59,13 @@ final class Backend {
     inFlight.decrementAndGet();
   }
 
-  /** Ready by its last health check and not resting after an ejection. */
-  boolean available(long nowNanos) {
-    return ready && nowNanos - ejectedUntil.get() >= 0;
+  /** Ready by its last health check and its circuit not open. */
+  boolean available() {
+    return ready && breaker.state() != CircuitBreakerState.OPEN;
   }
 
-  boolean ejected(long nowNanos) {
-    return nowNanos - ejectedUntil.get() < 0;
+  CircuitBreakerState circuit() {
+    return breaker.state();
   }
 
   boolean ready() {
@@ -74,22 +76,28 @@ final class Backend {
     this.ready = ready;
   }
 
-  /** A request it served without a failure: the failure count starts over. */
-  void succeeded() {
-    failures.set(0);
+  /**
+   * Asks the circuit breaker to let one request through: the promise to complete with the
+   * request's outcome (a failure counts towards opening the circuit), or null when the breaker
+   * refuses (open, or half-open with its one trial request already out).
+   */
+  Promise<Void> admit() {
+    Promise<?>[] admitted = new Promise<?>[1];
+    // The breaker runs the command at once when it lets the request through, and not at all otherwise.
+    breaker.<Void>execute(promise -> admitted[0] = promise);
+    @SuppressWarnings("unchecked")
+    Promise<Void> promise = (Promise<Void>) admitted[0];
+    return promise;
   }
 
-  /**
-   * A failed request: after {@code ejectAfter} in a row, or at once when the node refused the
-   * connection, it gets no traffic for {@code ejectForNanos}. Returns whether this ejected it.
-   */
-  boolean failed(boolean refused, int ejectAfter, long ejectForNanos, long nowNanos) {
-    int count = failures.incrementAndGet();
-    if ((refused || count >= ejectAfter) && !ejected(nowNanos)) {
-      failures.set(0);
-      ejectedUntil.set(nowNanos + ejectForNanos);
-      return true;
+  /** A node that refused a connection is not there: its circuit opens at once. */
+  void refused() {
+    if (breaker.state() != CircuitBreakerState.OPEN) {
+      breaker.open();
     }
-    return false;
+  }
+
+  void close() {
+    breaker.close();
   }
 }

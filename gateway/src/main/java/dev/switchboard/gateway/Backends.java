@@ -1,7 +1,10 @@
 package dev.switchboard.gateway;
 
+import dev.switchboard.shared.Settings;
 import dev.switchboard.shared.registry.ServiceDirectory;
 import dev.switchboard.shared.registry.ServiceRecord;
+import io.vertx.circuitbreaker.CircuitBreaker;
+import io.vertx.circuitbreaker.CircuitBreakerOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
@@ -23,7 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The service nodes of the cluster as one gateway process sees them, shared by its instances: the
  * {@link ServiceDirectory}'s records, each with its health (an active {@code /ready} check every
- * {@code healthInterval}) and its passive state (ejected after failures), and a {@link Balancer}
+ * {@code healthInterval}) and its circuit breaker (passive: opened by failures), and a {@link Balancer}
  * per route. Started by the first instance, stopped by the last.
  */
 final class Backends {
@@ -35,6 +38,8 @@ final class Backends {
   /** A health check waits at most this long, and never longer than the interval between checks. */
   private static final Duration MAX_CHECK_TIME = Duration.ofSeconds(2);
   private static final String READY_PATH = "/ready";
+  /** Failures older than this no longer count towards opening a node's circuit. */
+  private static final Duration FAILURE_WINDOW = Duration.ofSeconds(10);
 
   private final GatewayOptions options;
   private final Map<String, Backend> backends = new ConcurrentHashMap<>();
@@ -92,8 +97,7 @@ final class Backends {
 
   /** The nodes of {@code service} that may take a request now, minus those already tried for it. */
   List<Backend> available(String service, Set<String> tried) {
-    long now = System.nanoTime();
-    return nodes(service).stream().filter(b -> b.available(now) && !tried.contains(b.id())).toList();
+    return nodes(service).stream().filter(b -> b.available() && !tried.contains(b.id())).toList();
   }
 
   GatewayOptions options() {
@@ -119,17 +123,36 @@ final class Backends {
       }
       present.add(record.id());
       backends.computeIfAbsent(record.id(), id -> {
-        log.info("node up: {} ({})", record.service() + "@" + address.host() + ":" + address.port(), record.node());
-        return new Backend(record, address);
+        String label = record.service() + "@" + address.host() + ":" + address.port();
+        log.info("node up: {} ({})", label, record.node());
+        return new Backend(record, address, breaker(label));
       });
     }
     backends.values().removeIf(b -> {
       boolean gone = !present.contains(b.id());
       if (gone) {
         log.info("node gone: {}", b.label());
+        b.close();
       }
       return gone;
     });
+  }
+
+  /**
+   * A node's circuit: open after {@code ejectAfter} failures within {@link #FAILURE_WINDOW}, half-open
+   * after {@code ejectFor}. Time-outs are the routes' own; state changes are logged, not published.
+   */
+  private CircuitBreaker breaker(String label) {
+    CircuitBreaker breaker = CircuitBreaker.create("gateway " + label, vertx, new CircuitBreakerOptions()
+      .setMaxFailures(options.ejectAfter())
+      .setResetTimeout(options.ejectFor().toMillis())
+      .setFailuresRollingWindow(FAILURE_WINDOW.toMillis())
+      .setTimeout(-1)
+      .setNotificationAddress(null));
+    breaker.openHandler(v -> log.warn("{}: circuit open, no traffic for {}", label, Settings.format(options.ejectFor())));
+    breaker.halfOpenHandler(v -> log.info("{}: circuit half-open, one request may try it", label));
+    breaker.closeHandler(v -> log.info("{}: circuit closed", label));
+    return breaker;
   }
 
   private void checkAll() {

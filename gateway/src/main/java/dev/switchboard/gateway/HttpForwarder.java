@@ -63,8 +63,13 @@ final class HttpForwarder {
   }
 
   void forward(HttpServerRequest request, Route route, String requestId) {
-    request.pause();
     boolean body = hasBody(request);
+    if (body) {
+      // Kept unread until a node's connection is ready, so that a failed connection can go elsewhere.
+      // A request without a body is not paused: a paused request never ends, and its keep-alive
+      // connection would hold the client's next request back.
+      request.pause();
+    }
     boolean replayable = !body && IDEMPOTENT.contains(request.method());
     attempt(new Exchange(request, route, requestId, body, replayable));
   }
@@ -99,6 +104,11 @@ final class HttpForwarder {
     }
     Backend node = backends.balancer(x.route).pick(candidates, x.request);
     x.tried.add(node.id());
+    Promise<Void> outcome = node.admit();
+    if (outcome == null) {
+      attempt(x); // its circuit is half-open with a trial request out: another node, no retry spent
+      return;
+    }
     node.started();
     RequestOptions options = new RequestOptions()
       .setMethod(x.request.method())
@@ -111,7 +121,7 @@ final class HttpForwarder {
     client.request(options).onComplete(created -> {
       if (created.failed()) {
         // Nothing of the request was read yet: any request may go to another node.
-        failed(x, node, created.cause(), true);
+        failed(x, node, outcome, created.cause(), true);
         return;
       }
       HttpClientRequest upstream = created.result();
@@ -120,14 +130,19 @@ final class HttpForwarder {
       }
       (x.body ? upstream.send(x.request) : upstream.send()).onComplete(answered -> {
         if (answered.failed()) {
-          failed(x, node, answered.cause(), x.replayable);
+          failed(x, node, outcome, answered.cause(), x.replayable);
           return;
         }
         HttpClientResponse response = answered.result();
         if (x.replayable && x.retriesLeft > 0 && RETRY_STATUSES.contains(response.statusCode())) {
           x.lastStatus = response.statusCode();
-          response.body().onComplete(ignored -> failed(x, node, null, true));
+          response.body().onComplete(ignored -> failed(x, node, outcome, null, true));
           return;
+        }
+        if (response.statusCode() >= 500) {
+          outcome.tryFail("answered " + response.statusCode());
+        } else {
+          outcome.tryComplete();
         }
         respond(x, node, upstream, response);
       });
@@ -150,13 +165,7 @@ final class HttpForwarder {
     count(x.route, node, response.statusCode());
     relay(response, out).onComplete(piped -> {
       node.finished();
-      if (piped.succeeded()) {
-        if (response.statusCode() >= 500) {
-          eject(x, node, null, false);
-        } else {
-          node.succeeded();
-        }
-      } else {
+      if (piped.failed()) {
         // The client left, or the node broke off mid-answer: nothing to retry, free both sides.
         upstream.reset();
         out.reset();
@@ -194,12 +203,16 @@ final class HttpForwarder {
     return done.future();
   }
 
-  private void failed(Exchange x, Backend node, Throwable cause, boolean retryable) {
+  private void failed(Exchange x, Backend node, Promise<Void> outcome, Throwable cause, boolean retryable) {
     node.finished();
     if (cause != null) {
       x.lastFailure = cause;
     }
-    eject(x, node, cause, cause instanceof ConnectException);
+    outcome.tryFail(cause != null ? cause : new IllegalStateException("answered " + x.lastStatus));
+    if (cause instanceof ConnectException) {
+      log.warn("[{}] {} refused the connection: {}", x.requestId, node.label(), cause.getMessage());
+      node.refused();
+    }
     count(x.route, node, cause instanceof TimeoutException ? 504 : 502);
     if (retryable && x.retriesLeft > 0 && !x.request.response().closed()) {
       x.retriesLeft--;
@@ -209,14 +222,6 @@ final class HttpForwarder {
       return;
     }
     giveUp(x);
-  }
-
-  private void eject(Exchange x, Backend node, Throwable cause, boolean refused) {
-    GatewayOptions options = backends.options();
-    if (node.failed(refused, options.ejectAfter(), options.ejectFor().toNanos(), System.nanoTime())) {
-      log.warn("[{}] ejecting {} for {}: {}", x.requestId, node.label(), options.ejectFor(),
-        cause == null ? "failed answers" : cause.toString());
-    }
   }
 
   private void giveUp(Exchange x) {

@@ -2,6 +2,7 @@ package dev.switchboard.gateway;
 
 import dev.switchboard.shared.web.JsonErrors;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocket;
@@ -60,6 +61,11 @@ final class WebSocketForwarder {
     }
     Backend node = backends.balancer(route).pick(candidates, request);
     tried.add(node.id());
+    Promise<Void> outcome = node.admit();
+    if (outcome == null) {
+      attempt(request, route, requestId, tried, retriesLeft); // half-open with its trial out: another node
+      return;
+    }
     WebSocketConnectOptions options = new WebSocketConnectOptions()
       .setServer(node.address())
       .setHost(node.address().host())
@@ -76,8 +82,10 @@ final class WebSocketForwarder {
     client.connect(options).onComplete(connected -> {
       if (connected.failed()) {
         node.finished();
-        GatewayOptions o = backends.options();
-        node.failed(connected.cause() instanceof ConnectException, o.ejectAfter(), o.ejectFor().toNanos(), System.nanoTime());
+        outcome.tryFail(connected.cause());
+        if (connected.cause() instanceof ConnectException) {
+          node.refused();
+        }
         if (retriesLeft > 0 && !request.response().closed()) {
           attempt(request, route, requestId, tried, retriesLeft - 1);
         } else {
@@ -90,10 +98,11 @@ final class WebSocketForwarder {
       request.toWebSocket().onComplete(accepted -> {
         if (accepted.failed()) {
           node.finished();
+          outcome.tryComplete(); // the node did its part; the client's handshake failed
           upstream.close(GOING_AWAY);
           return;
         }
-        node.succeeded();
+        outcome.tryComplete();
         ServerWebSocket downstream = accepted.result();
         relay(downstream, upstream);
         relay(upstream, downstream);

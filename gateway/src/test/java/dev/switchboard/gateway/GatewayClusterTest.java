@@ -105,7 +105,7 @@ class GatewayClusterTest {
     Map<String, String> home = new HashMap<>();
     for (int user = 0; user < 30; user++) {
       for (int repeat = 0; repeat < 5; repeat++) {
-        assertEquals(200, await(get(gateway.port, "/", Map.of("X-User", "user-" + user))));
+        assertEquals(200, await(get(gateway.port, "/", Map.of("X-User", "user-" + user, "X-Request-Id", "ch-" + user + "-" + repeat))));
         Map<String, Double> after = gateway.perBackend();
         String served = changed(before, after);
         before = after;
@@ -123,12 +123,12 @@ class GatewayClusterTest {
     new java.util.Random(42).nextBytes(bytes);
     io.vertx.core.buffer.Buffer body = io.vertx.core.buffer.Buffer.buffer(bytes);
     for (boolean chunked : List.of(false, true)) {
-      var echoed = await(client.request(HttpMethod.POST, gateway.port, "127.0.0.1", "/echo")
+      var echoed = await(TestKit.onContext(clientVertx, () -> client.request(HttpMethod.POST, gateway.port, "127.0.0.1", "/echo")
         .compose(r -> {
           r.setChunked(chunked);
           return r.send(body);
         })
-        .compose(r -> r.body().map(b -> Map.entry(r.statusCode(), b))));
+        .compose(r -> r.body().map(b -> Map.entry(r.statusCode(), b)))));
       assertEquals(200, echoed.getKey(), "chunked=" + chunked);
       assertEquals(body, echoed.getValue(), "chunked=" + chunked + ": the body came back changed");
     }
@@ -137,26 +137,27 @@ class GatewayClusterTest {
   @Test
   void requestIdsArePassedOnOrMade() throws Exception {
     Gateway gateway = gateway("/ http", 1);
-    var given = await(client.request(new RequestOptions().setPort(gateway.port).setHost("127.0.0.1").setURI("/")
-      .putHeader("X-Request-Id", "trace-42")).compose(r -> r.send()));
+    var given = await(TestKit.onContext(clientVertx, () -> client.request(new RequestOptions().setPort(gateway.port).setHost("127.0.0.1").setURI("/")
+      .putHeader("X-Request-Id", "trace-42")).compose(r -> r.send()).compose(r -> r.body().map(b -> r))));
     assertEquals("trace-42", given.getHeader("X-Request-Id"));
-    var made = await(client.request(new RequestOptions().setPort(gateway.port).setHost("127.0.0.1").setURI("/")
-      .putHeader("X-Request-Id", "bad id with spaces")).compose(r -> r.send()));
+    var made = await(TestKit.onContext(clientVertx, () -> client.request(new RequestOptions().setPort(gateway.port).setHost("127.0.0.1").setURI("/")
+      .putHeader("X-Request-Id", "bad id with spaces")).compose(r -> r.send()).compose(r -> r.body().map(b -> r))));
     assertTrue(made.getHeader("X-Request-Id").matches("[0-9a-f-]{36}"), made.getHeader("X-Request-Id"));
   }
 
   @Test
   void noNodeMeans503WithRetryAfterAndAJsonBody() throws Exception {
     Gateway gateway = gateway("/ nothing", 1);
-    var response = await(client.request(HttpMethod.GET, gateway.port, "127.0.0.1", "/x").compose(r -> r.send())
-      .compose(r -> r.body().map(b -> r)));
+    var response = await(TestKit.onContext(clientVertx, () -> client.request(HttpMethod.GET, gateway.port, "127.0.0.1", "/x")
+      .compose(r -> r.send()).compose(r -> r.body().map(b -> r))));
     JsonObject body = await(response.body()).toJsonObject();
     assertEquals(503, response.statusCode());
     assertEquals("2", response.getHeader("Retry-After"));
     assertEquals("no nothing node is available", body.getString("error"));
     assertEquals(response.getHeader("X-Request-Id"), body.getString("requestId"));
 
-    var unrouted = await(client.request(HttpMethod.GET, gateway.port, "127.0.0.1", "/health").compose(r -> r.send()));
+    var unrouted = await(TestKit.onContext(clientVertx, () -> client.request(HttpMethod.GET, gateway.port, "127.0.0.1", "/health")
+      .compose(r -> r.send()).compose(r -> r.body().map(b -> r))));
     assertEquals(200, unrouted.statusCode(), "the gateway's own /health is not proxied");
   }
 
@@ -226,7 +227,7 @@ class GatewayClusterTest {
   private static Future<Integer> get(int port, String uri, Map<String, String> headers) {
     RequestOptions options = new RequestOptions().setHost("127.0.0.1").setPort(port).setURI(uri);
     headers.forEach(options::putHeader);
-    return client.request(options).compose(r -> r.send()).compose(r -> r.body().map(b -> r.statusCode()));
+    return TestKit.onContext(clientVertx, () -> client.request(options).compose(r -> r.send()).compose(r -> r.body().map(b -> r.statusCode())));
   }
 
   /** How many of each non-200 status, e.g. {@code {503=300}}. */

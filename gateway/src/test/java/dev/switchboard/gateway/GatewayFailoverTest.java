@@ -84,8 +84,8 @@ class GatewayFailoverTest {
       }
       List<Future<Integer>> wave = new ArrayList<>();
       for (int i = 0; i < CONCURRENCY; i++) {
-        wave.add(client.request(new RequestOptions().setHost("127.0.0.1").setPort(port).setURI("/"))
-          .compose(r -> r.send()).compose(r -> r.body().map(b -> r.statusCode()))
+        wave.add(TestKit.onContext(clientVertx, () -> client.request(new RequestOptions().setHost("127.0.0.1").setPort(port).setURI("/"))
+          .compose(r -> r.send()).compose(r -> r.body().map(b -> r.statusCode())))
           .recover(e -> Future.succeededFuture(-1)));
       }
       for (Future<Integer> f : wave) {

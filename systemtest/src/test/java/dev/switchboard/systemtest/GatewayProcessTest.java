@@ -78,14 +78,14 @@ class GatewayProcessTest {
         sent += CONCURRENCY;
       }
       assertTrue(killedAt != null, "the load ended before the kill");
-      Instant ejected = logTime(gateway, "ejecting " + victim);
+      Instant ejected = logTime(gateway, victim + ": circuit open");
       Instant gone = logTime(gateway, "node gone: " + victim);
       long toEjection = Duration.between(killedAt, ejected).toMillis();
       long toGone = Duration.between(killedAt, gone).toMillis();
       System.out.printf("gateway, SIGKILL of one of two http nodes under load: %d GETs, outcomes %s;"
-        + " dead node ejected after %d ms, out of the registry after %d ms%n", sent, outcomes, toEjection, toGone);
+        + " dead node's circuit open after %d ms, out of the registry after %d ms%n", sent, outcomes, toEjection, toGone);
       assertEquals(Map.of("200", sent), outcomes, "every GET answered 200");
-      assertTrue(toEjection < 5_000, "ejected after " + toEjection + " ms");
+      assertTrue(toEjection < 5_000, "circuit open after " + toEjection + " ms");
       assertEquals(0, gateway.terminate(), gateway.output());
       assertEquals(0, http1.terminate(), http1.output());
     }
