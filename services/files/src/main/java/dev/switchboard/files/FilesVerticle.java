@@ -51,6 +51,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
@@ -233,7 +234,8 @@ public final class FilesVerticle extends VerticleBase {
       response.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(size)).end();
       return;
     }
-    if (!takeTransferSlot(ctx)) {
+    Runnable release = takeTransferSlot(ctx);
+    if (release == null) {
       return;
     }
     FileChannel channel = found.channel();
@@ -247,7 +249,15 @@ public final class FilesVerticle extends VerticleBase {
     } else {
       sent = multipart(response, channel, type, ranges, size);
     }
-    sent.onFailure(e -> log.debug("GET {} to {} ended early: {}", request.path(), request.remoteAddress(), e.getMessage()));
+    // Once sendFile has started, a closed connection fails only this future (the response's end
+    // and close handlers stay silent in Vert.x 5.0.8), so the slot and the file are freed here too.
+    sent.onComplete(done -> {
+      release.run();
+      closeQuietly(channel);
+      if (done.failed()) {
+        log.debug("GET {} to {} ended early: {}", request.path(), request.remoteAddress(), done.cause().getMessage());
+      }
+    });
   }
 
   /**
@@ -447,7 +457,7 @@ public final class FilesVerticle extends VerticleBase {
       refuse(ctx, Refusal.of(400, e.getMessage()));
       return;
     }
-    if (!takeTransferSlot(ctx)) {
+    if (takeTransferSlot(ctx) == null) {
       return;
     }
     String ifMatch = request.getHeader(HttpHeaders.IF_MATCH);
@@ -731,19 +741,26 @@ public final class FilesVerticle extends VerticleBase {
   }
 
   /**
-   * Takes one of the client's transfer slots until the response ends or the connection closes;
-   * answers 429 when it has none left.
+   * Takes one of the client's transfer slots until the response ends or the connection closes,
+   * and returns what gives it back (idempotent); answers 429 and returns {@code null} when the
+   * client has none left.
    */
-  private boolean takeTransferSlot(RoutingContext ctx) {
+  private Runnable takeTransferSlot(RoutingContext ctx) {
     String client = ctx.request().remoteAddress() == null ? "unknown" : ctx.request().remoteAddress().hostAddress();
     if (!limiter.tryAcquire(client)) {
       ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
       refuse(ctx, new Refusal(429, new JsonObject().put("error", "too many transfers from this client")
         .put("limit", limiter.perClient())));
-      return false;
+      return null;
     }
-    ctx.addEndHandler(done -> limiter.release(client));
-    return true;
+    AtomicBoolean released = new AtomicBoolean();
+    Runnable release = () -> {
+      if (released.compareAndSet(false, true)) {
+        limiter.release(client);
+      }
+    };
+    ctx.addEndHandler(done -> release.run());
+    return release;
   }
 
   /**
