@@ -80,6 +80,7 @@ public final class FilesVerticle extends VerticleBase {
   private static final CharSequence RANGE = HttpHeaders.createOptimized("Range");
   private static final CharSequence IF_RANGE = HttpHeaders.createOptimized("If-Range");
   private static final CharSequence WWW_AUTHENTICATE = HttpHeaders.createOptimized("WWW-Authenticate");
+  private static final String ALLOWED_METHODS = "GET, HEAD, PUT, DELETE";
   private static final CharSequence NO_CACHE = HttpHeaders.createOptimized("no-cache");
 
   private final FilesOptions options;
@@ -112,13 +113,14 @@ public final class FilesVerticle extends VerticleBase {
       router.route(HttpMethod.HEAD, path).handler(this::read);
       router.route(HttpMethod.PUT, path).handler(this::write);
       router.route(HttpMethod.DELETE, path).handler(this::delete);
+      router.route(path).handler(FilesVerticle::methodNotAllowed);
     }
     Operations.mount(router, vertx, runtime);
     JsonErrors.install(router);
 
     HttpServerOptions serverOptions = new HttpServerOptions()
       .setHost(options.host())
-      .setPort(runtime.bindPort("http", options.port()))
+      .setPort(runtime.bindPort("files", options.port()))
       .setMaxInitialLineLength(MAX_REQUEST_LINE)
       .setIdleTimeout((int) options.idleTimeout().toMillis())
       .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
@@ -138,7 +140,7 @@ public final class FilesVerticle extends VerticleBase {
         return Future.all(lister.completion(), server.listen());
       })
       .onSuccess(v -> {
-        runtime.listening("http", "http://" + options.host() + ":" + server.actualPort());
+        runtime.listening("files", "http://" + options.host() + ":" + server.actualPort());
         runtime.listening("root", root.path().toString());
       });
   }
@@ -710,6 +712,12 @@ public final class FilesVerticle extends VerticleBase {
       return null;
     }
     return path;
+  }
+
+  private static void methodNotAllowed(RoutingContext ctx) {
+    ctx.response().putHeader(HttpHeaders.ALLOW, ALLOWED_METHODS);
+    refuse(ctx, new Refusal(405, new JsonObject().put("error", "method not allowed")
+      .put("method", ctx.request().method().name()).put("allow", ALLOWED_METHODS)));
   }
 
   private static boolean malformedFilesPath(HttpServerRequest request) {

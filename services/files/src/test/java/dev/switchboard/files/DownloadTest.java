@@ -197,6 +197,14 @@ class DownloadTest extends FilesTestBase {
   }
 
   @Test
+  void answersOtherMethodsWith405AndTheAllowedOnes() {
+    Response r = send(HttpMethod.POST, "/files/abc.txt", null);
+    assertEquals(405, r.status());
+    assertEquals("GET, HEAD, PUT, DELETE", r.header("allow"));
+    assertEquals("method not allowed", r.json().getString("error"));
+  }
+
+  @Test
   void readsAreOpenWithoutAToken() {
     assertArrayEquals(new byte[] {1, 2, 3}, get("/files/dir/data.bin").body().getBytes());
   }

@@ -69,7 +69,7 @@ abstract class FilesTestBase {
   /** Deploys one instance with {@code settings} over the test root and the test token. */
   int deploy(JsonObject settings) {
     JsonObject json = new JsonObject().put("root", root.toString()).put("token", TOKEN).mergeIn(settings);
-    port = await(TestKit.deploy(vertx, FilesVerticle.DEFINITION, json, 1)).port("http");
+    port = await(TestKit.deploy(vertx, FilesVerticle.DEFINITION, json, 1)).port("files");
     return port;
   }
 
