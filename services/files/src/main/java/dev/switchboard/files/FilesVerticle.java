@@ -122,6 +122,9 @@ public final class FilesVerticle extends VerticleBase {
       .setHost(options.host())
       .setPort(runtime.bindPort("files", options.port()))
       .setMaxInitialLineLength(MAX_REQUEST_LINE)
+      // Off: sendfile needs HTTP/1.x, and during an h2c upgrade Vert.x 5.0.8 feeds the request
+      // body to HTTP/2 without flow control, so a paused upload would pile up in the heap.
+      .setHttp2ClearTextEnabled(false)
       .setIdleTimeout((int) options.idleTimeout().toMillis())
       .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
     MessageConsumer<Object> lister = vertx.eventBus().consumer(Addresses.FILES_LIST, this::busList);

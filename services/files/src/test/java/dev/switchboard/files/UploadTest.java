@@ -133,6 +133,16 @@ class UploadTest extends FilesTestBase {
   }
 
   @Test
+  void ignoresAnH2cUpgradeSoUploadsKeepTheirBackpressure() throws IOException {
+    deploy(new JsonObject().put("idleTimeout", "300ms")); // closes the kept-alive connection raw() reads to the end
+    String answer = raw("PUT /files/up.txt HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN
+      + "\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n"
+      + "Content-Length: 2\r\n\r\nok");
+    assertEquals(201, status(answer), answer);
+    assertEquals("ok", Files.readString(root.resolve("up.txt")));
+  }
+
+  @Test
   void needsTheBearerToken() throws IOException {
     deploy();
     Response missing = send(HttpMethod.PUT, "/files/x.txt", Buffer.buffer("x"));
