@@ -1,5 +1,6 @@
 package dev.switchboard.files;
 
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Locale;
 
@@ -23,7 +24,7 @@ final class ContentDigest {
   static byte[] expectedSha256(String contentDigest, String digest) {
     byte[] modern = contentDigest == null ? null : find(contentDigest, true);
     byte[] legacy = digest == null ? null : find(digest, false);
-    if (modern != null && legacy != null && !java.util.Arrays.equals(modern, legacy)) {
+    if (modern != null && legacy != null && !Arrays.equals(modern, legacy)) {
       throw new IllegalArgumentException("Content-Digest and Digest disagree");
     }
     return modern != null ? modern : legacy;

@@ -98,7 +98,12 @@ final class FileRoot {
       }
       existing = existing.getParent();
     }
-    Path realExisting = existing.toRealPath();
+    Path realExisting;
+    try {
+      realExisting = existing.toRealPath();
+    } catch (NoSuchFileException e) {
+      return null; // a dangling link on the way
+    }
     if (!inside(realExisting)) {
       return null;
     }

@@ -34,6 +34,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.EOFException;
 import java.io.IOException;
+import java.net.URLEncoder;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -800,7 +801,7 @@ public final class FilesVerticle extends VerticleBase {
   private static String encode(RequestPath path) {
     List<String> parts = new ArrayList<>();
     for (String name : path.names()) {
-      parts.add(java.net.URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20"));
+      parts.add(URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20"));
     }
     return String.join("/", parts);
   }

@@ -68,8 +68,12 @@ abstract class FilesTestBase {
 
   /** Deploys one instance with {@code settings} over the test root and the test token. */
   int deploy(JsonObject settings) {
+    return deploy(settings, 1);
+  }
+
+  int deploy(JsonObject settings, int instances) {
     JsonObject json = new JsonObject().put("root", root.toString()).put("token", TOKEN).mergeIn(settings);
-    port = await(TestKit.deploy(vertx, FilesVerticle.DEFINITION, json, 1)).port("files");
+    port = await(TestKit.deploy(vertx, FilesVerticle.DEFINITION, json, instances)).port("files");
     return port;
   }
 

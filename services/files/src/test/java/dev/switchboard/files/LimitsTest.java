@@ -40,7 +40,8 @@ class LimitsTest extends FilesTestBase {
   @Test
   void refusesTransfersOverThePerClientLimitWith429() throws IOException {
     bigFile();
-    deploy(new JsonObject().put("maxTransfersPerClient", 2));
+    // Two instances: connections land on both, and the limit is per process, not per instance.
+    deploy(new JsonObject().put("maxTransfersPerClient", 2), 2);
     try (Socket first = stalledDownload(); Socket second = stalledDownload()) {
       Response refused = get("/files/big.bin");
       assertEquals(429, refused.status());

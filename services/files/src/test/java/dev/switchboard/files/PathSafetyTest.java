@@ -71,6 +71,8 @@ class PathSafetyTest extends FilesTestBase {
     "/files/.upload-planted.tmp",
     "/files/%2eupload-planted.tmp",
     "/files/link-hidden",
+    "/files/dangling",
+    "/files/dangling/",
     "/files/sub/../.upload-planted.tmp",
     "http://127.0.0.1/files/../secret.txt",
     "../secret.txt",
@@ -86,6 +88,7 @@ class PathSafetyTest extends FilesTestBase {
     Files.createSymbolicLink(root.resolve("link-inside"), root.resolve("inside.txt"));
     Files.writeString(root.resolve(".upload-planted.tmp"), secret);
     Files.createSymbolicLink(root.resolve("link-hidden"), root.resolve(".upload-planted.tmp"));
+    Files.createSymbolicLink(root.resolve("dangling"), temp.resolve("nowhere"));
     deploy();
   }
 
@@ -108,11 +111,13 @@ class PathSafetyTest extends FilesTestBase {
   @Test
   void refusesHostilePathsForWritesToo() throws IOException {
     for (String target : List.of("/files/../escaped.txt", "/files/%2e%2e/escaped.txt", "/files/link-out/escaped.txt",
-      "/files/..%5cescaped.txt", "/files/.upload-x.tmp")) {
+      "/files/..%5cescaped.txt", "/files/.upload-x.tmp", "/files/dangling/escaped.txt", "/files/link-out/new/escaped.txt")) {
       String answer = raw("PUT " + target + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN
         + "\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc");
       assertTrue(Set.of(400, 404).contains(status(answer)), target + ": " + answer);
       assertFalse(Files.exists(temp.resolve("escaped.txt")), target);
+      assertFalse(Files.exists(temp.resolve("nowhere")), target);
+      assertFalse(Files.exists(temp.resolve("new")), target);
     }
     String answer = raw("DELETE /files/link-out/secret.txt HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN
       + "\r\nConnection: close\r\n\r\n");
