@@ -534,7 +534,8 @@ public final class FilesVerticle extends VerticleBase {
         Promise<Void> body = Promise.promise();
         file.exceptionHandler(body::tryFail);
         request.exceptionHandler(body::tryFail);
-        ctx.response().closeHandler(v -> body.tryFail(new IOException("connection closed during upload")));
+        // Through the routing context, which keeps the response's own close handler for the transfer slot.
+        ctx.addEndHandler(done -> body.tryFail(new IOException("connection closed during upload")));
         request.handler(chunk -> {
           if (body.future().isComplete()) {
             return;
@@ -546,7 +547,7 @@ public final class FilesVerticle extends VerticleBase {
             return;
           }
           sha256.update(chunk.getBytes());
-          file.write(chunk);
+          file.write(chunk).onFailure(body::tryFail);
           if (file.writeQueueFull()) {
             request.pause();
             file.drainHandler(v -> request.resume());
