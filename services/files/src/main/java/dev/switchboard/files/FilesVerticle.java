@@ -10,6 +10,7 @@ import dev.switchboard.shared.ServiceRuntime;
 import dev.switchboard.shared.bus.Addresses;
 import dev.switchboard.shared.ops.Operations;
 import dev.switchboard.shared.web.JsonErrors;
+import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -87,6 +88,10 @@ public final class FilesVerticle extends VerticleBase {
   private final FilesOptions options;
   private final ServiceRuntime runtime;
   private final TransferLimiter limiter;
+  private final Counter downloads;
+  private final Counter uploads;
+  private final Counter deletes;
+  private final Counter tooMany;
   private FileRoot root;
   private HttpServer server;
 
@@ -94,6 +99,14 @@ public final class FilesVerticle extends VerticleBase {
     this.options = options;
     this.runtime = runtime;
     this.limiter = limiter;
+    this.downloads = counter(runtime, "switchboard.files.downloads", "File bodies sent whole (200, 206)");
+    this.uploads = counter(runtime, "switchboard.files.uploads", "Uploads committed");
+    this.deletes = counter(runtime, "switchboard.files.deletes", "Files and directories deleted");
+    this.tooMany = counter(runtime, "switchboard.files.refused.transfers", "Transfers refused with 429");
+  }
+
+  private static Counter counter(ServiceRuntime runtime, String name, String description) {
+    return Counter.builder(name).description(description).register(runtime.meters());
   }
 
   public static void main(String[] args) {
@@ -260,7 +273,9 @@ public final class FilesVerticle extends VerticleBase {
     sent.onComplete(done -> {
       release.run();
       closeQuietly(channel);
-      if (done.failed()) {
+      if (done.succeeded()) {
+        downloads.increment();
+      } else {
         log.debug("GET {} to {} ended early: {}", request.path(), request.remoteAddress(), done.cause().getMessage());
       }
     });
@@ -475,6 +490,7 @@ public final class FilesVerticle extends VerticleBase {
         JsonObject change = new JsonObject().put("action", "upload").put("path", path.relative())
           .put("size", stat.size()).put("etag", stat.etag());
         vertx.eventBus().publish(Addresses.FILES_CHANGED, change);
+        uploads.increment();
         log.debug("PUT {} ({} bytes) from {}", path.relative(), stat.size(), request.remoteAddress());
         ctx.response().setStatusCode(ctx.<Boolean>get("replaces") ? 200 : 201)
           .putHeader(HttpHeaders.ETAG, stat.etag())
@@ -640,6 +656,7 @@ public final class FilesVerticle extends VerticleBase {
     }, false)
       .onSuccess(v -> {
         vertx.eventBus().publish(Addresses.FILES_CHANGED, new JsonObject().put("action", "delete").put("path", path.relative()));
+        deletes.increment();
         ctx.response().setStatusCode(204).end();
       })
       .onFailure(failure -> {
@@ -761,6 +778,7 @@ public final class FilesVerticle extends VerticleBase {
   private Runnable takeTransferSlot(RoutingContext ctx) {
     String client = ctx.request().remoteAddress() == null ? "unknown" : ctx.request().remoteAddress().hostAddress();
     if (!limiter.tryAcquire(client)) {
+      tooMany.increment();
       ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
       refuse(ctx, new Refusal(429, new JsonObject().put("error", "too many transfers from this client")
         .put("limit", limiter.perClient())));

@@ -47,6 +47,7 @@ class LimitsTest extends FilesTestBase {
       assertEquals(429, refused.status());
       assertEquals("1", refused.header("retry-after"));
       assertEquals(new JsonObject().put("error", "too many transfers from this client").put("limit", 2), refused.json());
+      assertTrue(get("/metrics").text().contains("switchboard_files_refused_transfers_total 1.0"), "429 counted in /metrics");
       // Requests that transfer nothing are not counted.
       assertEquals(200, send(io.vertx.core.http.HttpMethod.HEAD, "/files/big.bin", null).status());
       assertEquals(200, get("/files/").status());
