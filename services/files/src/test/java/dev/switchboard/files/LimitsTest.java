@@ -1,6 +1,7 @@
 package dev.switchboard.files;
 
 import io.vertx.core.Promise;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
@@ -42,18 +43,22 @@ class LimitsTest extends FilesTestBase {
     bigFile();
     // Two instances: connections land on both, and the limit is per process, not per instance.
     deploy(new JsonObject().put("maxTransfersPerClient", 2), 2);
-    try (Socket first = stalledDownload(); Socket second = stalledDownload()) {
+    Socket first = stalledDownload();
+    try (Socket second = stalledDownload()) {
+      assertTrue(second.isConnected());
       Response refused = get("/files/big.bin");
       assertEquals(429, refused.status());
       assertEquals("1", refused.header("retry-after"));
       assertEquals(new JsonObject().put("error", "too many transfers from this client").put("limit", 2), refused.json());
       assertTrue(get("/metrics").text().contains("switchboard_files_refused_transfers_total 1.0"), "429 counted in /metrics");
       // Requests that transfer nothing are not counted.
-      assertEquals(200, send(io.vertx.core.http.HttpMethod.HEAD, "/files/big.bin", null).status());
+      assertEquals(200, send(HttpMethod.HEAD, "/files/big.bin", null).status());
       assertEquals(200, get("/files/").status());
       first.close();
       // The slot comes back once the server sees the connection close.
       UploadTest.awaitCondition(() -> get("/files/big.bin", "Range", "bytes=0-0").status() == 206, "a slot is free again");
+    } finally {
+      first.close();
     }
   }
 
