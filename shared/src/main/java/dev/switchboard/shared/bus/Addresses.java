@@ -11,6 +11,20 @@ public final class Addresses {
    */
   public static final String ECHO = "echo";
 
+  /**
+   * Request/reply: the files service answers {@code {"path": "dir/", "after": "name", "limit": n}}
+   * (every key optional) with one page of that directory's listing,
+   * {@code {"path", "entries": [{"name", "type", "size", "modified", "etag"}], "next"}}; it fails
+   * with 400 for a malformed path and 404 for a directory that does not exist.
+   */
+  public static final String FILES_LIST = "files.list";
+
+  /**
+   * Publish: the files service announces every completed upload and delete,
+   * {@code {"action": "upload"|"delete", "path": "dir/name", "size": n, "etag": "..."}}.
+   */
+  public static final String FILES_CHANGED = "files.changed";
+
   private Addresses() {
   }
 }

@@ -1,0 +1,123 @@
+package dev.switchboard.files;
+
+import dev.switchboard.shared.InvalidSettingException;
+import dev.switchboard.shared.Require;
+import dev.switchboard.shared.ServiceOptions;
+import dev.switchboard.shared.Settings;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Options of the files service; the {@code files} section of the configuration.
+ *
+ * @param host                  interface to listen on
+ * @param port                  HTTP port; 0 picks a free one
+ * @param root                  directory served; relative paths are against the working directory; created if missing
+ * @param maxUploadSize         largest {@code PUT} body in bytes; more gets 413
+ * @param maxTransfersPerClient downloads and uploads one client address may have in flight at once; more gets 429
+ * @param idleTimeout           a connection with nothing read or written for this long is closed (stalled clients)
+ * @param token                 bearer token that writes ({@code PUT}, {@code DELETE}) need; empty: the service is read-only
+ * @param pageSize              most entries in one page of a directory listing
+ */
+public record FilesOptions(
+  String host,
+  int port,
+  String root,
+  long maxUploadSize,
+  int maxTransfersPerClient,
+  Duration idleTimeout,
+  String token,
+  int pageSize) implements ServiceOptions {
+
+  public static final String DEFAULT_HOST = "0.0.0.0";
+  public static final int DEFAULT_PORT = 3001;
+  public static final String DEFAULT_ROOT = "files";
+  public static final long DEFAULT_MAX_UPLOAD_SIZE = 4L << 30;
+  public static final int DEFAULT_MAX_TRANSFERS_PER_CLIENT = 16;
+  public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
+  public static final String DEFAULT_TOKEN = "";
+  public static final int DEFAULT_PAGE_SIZE = 100;
+  /** Largest page a client may ask for; bounds the work and the size of one listing. */
+  public static final int MAX_PAGE_SIZE = 10_000;
+  /** A shorter token is too easy to guess to guard writes. */
+  public static final int MIN_TOKEN_LENGTH = 16;
+
+  public static final Map<String, String> DESCRIPTIONS = Map.of(
+    "host", "interface to listen on",
+    "port", "HTTP port",
+    "root", "directory served (created if missing)",
+    "maxUploadSize", "largest PUT body in bytes (413 beyond)",
+    "maxTransfersPerClient", "transfers in flight per client address (429 beyond)",
+    "idleTimeout", "close a connection idle this long (stalled clients)",
+    "token", "bearer token for PUT and DELETE; empty: read-only",
+    "pageSize", "entries per page of a directory listing");
+
+  public FilesOptions {
+    Require.nonBlank("host", host);
+    Require.port("port", port);
+    Require.nonBlank("root", root);
+    if (root.indexOf('\0') >= 0) {
+      throw new InvalidSettingException("root", root, "must be a directory path");
+    }
+    Require.range("maxUploadSize", maxUploadSize, 1, Long.MAX_VALUE);
+    Require.range("maxTransfersPerClient", maxTransfersPerClient, 1, 100_000);
+    Require.positive("idleTimeout", idleTimeout);
+    token = token == null ? "" : token;
+    if (!token.isEmpty() && (token.length() < MIN_TOKEN_LENGTH || !token.chars().allMatch(FilesOptions::tokenChar))) {
+      throw new InvalidSettingException("token", "(hidden)", "must be empty or at least " + MIN_TOKEN_LENGTH
+        + " characters of A-Z a-z 0-9 - . _ ~ + /");
+    }
+    Require.range("pageSize", pageSize, 1, MAX_PAGE_SIZE);
+  }
+
+  /** Every option at its default. */
+  public FilesOptions() {
+    this(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_ROOT, DEFAULT_MAX_UPLOAD_SIZE, DEFAULT_MAX_TRANSFERS_PER_CLIENT,
+      DEFAULT_IDLE_TIMEOUT, DEFAULT_TOKEN, DEFAULT_PAGE_SIZE);
+  }
+
+  public static FilesOptions fromJson(JsonObject json) {
+    Settings s = Settings.of("files", json);
+    return s.build(() -> new FilesOptions(
+      s.string("host", DEFAULT_HOST),
+      s.integer("port", DEFAULT_PORT),
+      s.string("root", DEFAULT_ROOT),
+      s.longValue("maxUploadSize", DEFAULT_MAX_UPLOAD_SIZE),
+      s.integer("maxTransfersPerClient", DEFAULT_MAX_TRANSFERS_PER_CLIENT),
+      s.duration("idleTimeout", DEFAULT_IDLE_TIMEOUT),
+      s.string("token", DEFAULT_TOKEN),
+      s.integer("pageSize", DEFAULT_PAGE_SIZE)));
+  }
+
+  /** Whether writes are enabled (a token is configured). */
+  public boolean writable() {
+    return !token.isEmpty();
+  }
+
+  /** The settings, with the token masked: this is what {@code --help} and logs may show. */
+  @Override
+  public JsonObject toJson() {
+    return new JsonObject()
+      .put("host", host)
+      .put("port", port)
+      .put("root", root)
+      .put("maxUploadSize", maxUploadSize)
+      .put("maxTransfersPerClient", maxTransfersPerClient)
+      .put("idleTimeout", Settings.format(idleTimeout))
+      .put("token", token.isEmpty() ? "" : "(set)")
+      .put("pageSize", pageSize);
+  }
+
+  @Override
+  public String toString() {
+    return "FilesOptions" + toJson().encode();
+  }
+
+  // RFC 6750 b64token characters, without '=' padding subtleties.
+  private static boolean tokenChar(int c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+      || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '=';
+  }
+}
