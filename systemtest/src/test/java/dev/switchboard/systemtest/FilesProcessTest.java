@@ -48,7 +48,7 @@ class FilesProcessTest {
     Path root = Files.createDirectory(temp.resolve("root"));
     try (ServiceProcess files = ServiceProcess.of("files").jvm("-Xmx64m").set("root", root.toString())
       .env("SWITCHBOARD_FILES_TOKEN", TOKEN).args("-instances", "1").start().awaitUp()) {
-      URI uri = URI.create("http://127.0.0.1:" + files.port("files") + "/files/big/upload.bin");
+      URI uri = URI.create("http://127.0.0.1:" + files.port("http") + "/files/big/upload.bin");
       HttpClient client = HttpClient.newHttpClient();
       HttpResponse<String> put = client.send(HttpRequest.newBuilder(uri)
           .header("Authorization", "Bearer " + TOKEN)
@@ -85,7 +85,7 @@ class FilesProcessTest {
     List<String> lines = new ArrayList<>();
     try {
       CompletableFuture<Integer> port = CompletableFuture.supplyAsync(() -> {
-        Pattern up = Pattern.compile(" files up: files=http://[^:]+:(\\d+)");
+        Pattern up = Pattern.compile(" files up: http=http://[^:]+:(\\d+)");
         try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
           for (String line; (line = in.readLine()) != null; ) {
             lines.add(line);

@@ -157,7 +157,7 @@ public final class FilesVerticle extends VerticleBase {
         return Future.all(lister.completion(), server.listen());
       })
       .onSuccess(v -> {
-        runtime.listening("files", "http://" + options.host() + ":" + server.actualPort());
+        runtime.listening("http", "http://" + options.host() + ":" + server.actualPort());
         runtime.listening("root", root.path().toString());
       });
   }

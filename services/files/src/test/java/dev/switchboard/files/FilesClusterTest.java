@@ -39,7 +39,7 @@ class FilesClusterTest {
     Files.writeString(root.resolve("a.txt"), "a");
     cluster = FilesTestBase.await(TestCluster.start(2));
     int port = FilesTestBase.await(TestKit.deploy(cluster.node(0), FilesVerticle.DEFINITION,
-      new JsonObject().put("root", root.toString()).put("token", FilesTestBase.TOKEN), 1)).port("files");
+      new JsonObject().put("root", root.toString()).put("token", FilesTestBase.TOKEN), 1)).port("http");
 
     JsonObject page = FilesTestBase.await(cluster.node(1).eventBus().<JsonObject>request(Addresses.FILES_LIST, new JsonObject())).body();
     assertEquals("a.txt", page.getJsonArray("entries").getJsonObject(0).getString("name"));

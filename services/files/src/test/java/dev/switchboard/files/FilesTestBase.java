@@ -73,7 +73,7 @@ abstract class FilesTestBase {
 
   int deploy(JsonObject settings, int instances) {
     JsonObject json = new JsonObject().put("root", root.toString()).put("token", TOKEN).mergeIn(settings);
-    port = await(TestKit.deploy(vertx, FilesVerticle.DEFINITION, json, instances)).port("files");
+    port = await(TestKit.deploy(vertx, FilesVerticle.DEFINITION, json, instances)).port("http");
     return port;
   }
 
