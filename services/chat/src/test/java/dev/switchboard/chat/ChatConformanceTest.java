@@ -95,6 +95,14 @@ class ChatConformanceTest extends ChatTestBase {
   }
 
   @Test
+  void unmaskedFrameIs1002() throws Exception {
+    try (RawWebSocket raw = RawWebSocket.connect(port)) {
+      raw.unmasked(RawWebSocket.TEXT, "{}".getBytes(StandardCharsets.UTF_8));
+      assertEquals(1002, raw.awaitClose());
+    }
+  }
+
+  @Test
   void pingIsAnsweredWithPongOfTheSamePayload() throws Exception {
     try (RawWebSocket raw = RawWebSocket.connect(port)) {
       raw.frame(true, 0, RawWebSocket.PING, new byte[] {1, 2, 3});

@@ -110,6 +110,9 @@ class ChatProtectionTest extends ChatTestBase {
     var response = ChatTestClient.await(web.get(port, "127.0.0.1", ChatVerticle.PATH).send());
     assertEquals(426, response.statusCode());
     assertEquals("WebSocket upgrade required", response.bodyAsJsonObject().getString("error"));
+    var post = ChatTestClient.await(web.post(port, "127.0.0.1", ChatVerticle.PATH).send());
+    assertEquals(405, post.statusCode());
+    assertEquals("GET", post.getHeader("allow"));
   }
 
   @Test

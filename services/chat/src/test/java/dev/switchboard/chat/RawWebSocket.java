@@ -117,6 +117,16 @@ final class RawWebSocket implements AutoCloseable {
     out.flush();
   }
 
+  /** Writes one frame without a mask, which a client must never do. */
+  void unmasked(int opcode, byte[] payload) throws IOException {
+    ByteArrayOutputStream frame = new ByteArrayOutputStream();
+    frame.write(0x80 | opcode);
+    frame.write(payload.length);
+    frame.write(payload);
+    out.write(frame.toByteArray());
+    out.flush();
+  }
+
   void text(String text) throws IOException {
     frame(true, 0, TEXT, text.getBytes(StandardCharsets.UTF_8));
   }
