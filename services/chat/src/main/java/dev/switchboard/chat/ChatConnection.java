@@ -5,6 +5,10 @@ import dev.switchboard.chat.ChatProtocol.Join;
 import dev.switchboard.chat.ChatProtocol.Leave;
 import dev.switchboard.chat.ChatProtocol.Message;
 import dev.switchboard.chat.ChatProtocol.ProtocolError;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
@@ -39,6 +43,11 @@ final class ChatConnection {
   static final int MAX_HELD_WHILE_REPLAYING = 10_000;
 
   private record Held(long seq, String text) {
+  }
+
+  /** Encodes a text once; the buffer is written to any number of connections, then released by the caller. */
+  static ByteBuf encode(String text) {
+    return ByteBufUtil.writeUtf8(ByteBufAllocator.DEFAULT, text);
   }
 
   final String id = UUID.randomUUID().toString();
@@ -231,7 +240,10 @@ final class ChatConnection {
     replaying = false;
     while (!held.isEmpty()) {
       Held next = held.poll();
-      deliver(next.seq(), next.text());
+      if (next.seq() > lastSent) {
+        lastSent = next.seq();
+        send(next.text());
+      }
     }
   }
 
@@ -257,6 +269,9 @@ final class ChatConnection {
     replaying = false;
     held.clear();
     chat.release(leaving, this);
+    if (chat.leavesPresenceToCluster()) {
+      return Future.succeededFuture();
+    }
     return chat.store().exit(chat.nodeId(), id).map(removed -> {
       if (removed != null) {
         chat.publish(leaving.name, ChatProtocol.left(leaving.name, nick, System.currentTimeMillis(), reason).put("from", id));
@@ -304,7 +319,7 @@ final class ChatConnection {
   // ---- outbound
 
   /** A room message, by sequence number: held while history is replayed, never sent twice. */
-  void deliver(long seq, String text) {
+  void deliver(long seq, String text, ByteBuf encoded) {
     if (replaying) {
       held.add(new Held(seq, text));
       if (held.size() > MAX_HELD_WHILE_REPLAYING) {
@@ -316,17 +331,41 @@ final class ChatConnection {
       return;
     }
     lastSent = seq;
-    send(text);
+    send(encoded);
   }
 
   void send(String text) {
+    ByteBuf encoded = encode(text);
+    try {
+      send(encoded);
+    } finally {
+      encoded.release();
+    }
+  }
+
+  /**
+   * Writes a text frame of already encoded bytes (shared with other connections, so only a
+   * retained view is handed to Netty) and asks for a flush at the end of this event-loop turn.
+   * Past the write-queue bound even after a flush, the client is not reading: it is cut off.
+   */
+  void send(ByteBuf encoded) {
     if (closing || ws.isClosed()) {
       return;
     }
-    ws.writeTextMessage(text);
-    if (ws.writeQueueFull()) {
-      cutOff();
+    if (!guard.write(new TextWebSocketFrame(encoded.retainedDuplicate()))) {
+      return;
     }
+    chat.flushSoon(this);
+    if (!guard.isWritable()) {
+      guard.flush();
+      if (!guard.isWritable()) {
+        cutOff();
+      }
+    }
+  }
+
+  void flush() {
+    guard.flush();
   }
 
   private void sendError(String code, String message) {

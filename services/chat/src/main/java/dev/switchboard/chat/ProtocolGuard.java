@@ -6,6 +6,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.util.ReferenceCountUtil;
 
 /**
  * Answers RFC 6455 protocol violations with the close frame the RFC asks for. Vert.x 5.0.8
@@ -28,6 +29,30 @@ final class ProtocolGuard extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     context = ctx;
+  }
+
+  /**
+   * Writes a frame without flushing. Room messages are written to each member this way, from
+   * one encoded buffer shared by all of them, and flushed once per event-loop turn.
+   */
+  boolean write(Object frame) {
+    if (context == null || !context.channel().isActive()) {
+      ReferenceCountUtil.release(frame);
+      return false;
+    }
+    context.write(frame, context.voidPromise());
+    return true;
+  }
+
+  void flush() {
+    if (context != null) {
+      context.flush();
+    }
+  }
+
+  /** False once more than the write-queue bound (the channel's high water mark) waits to be sent. */
+  boolean isWritable() {
+    return context != null && context.channel().isWritable();
   }
 
   /**

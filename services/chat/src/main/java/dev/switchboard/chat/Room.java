@@ -1,6 +1,7 @@
 package dev.switchboard.chat;
 
 import dev.switchboard.shared.bus.Addresses;
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -98,11 +99,15 @@ final class Room {
     }
     if (!"message".equals(event.getString("type"))) {
       String from = (String) event.remove("from");
-      String text = event.encode();
-      for (ChatConnection member : new ArrayList<>(members)) {
-        if (!member.id.equals(from)) {
-          member.send(text);
+      ByteBuf encoded = ChatConnection.encode(event.encode());
+      try {
+        for (ChatConnection member : new ArrayList<>(members)) {
+          if (!member.id.equals(from)) {
+            member.send(encoded);
+          }
         }
+      } finally {
+        encoded.release();
       }
       return;
     }
@@ -147,8 +152,13 @@ final class Room {
     long seq = message.getLong("seq");
     nextSeq = seq + 1;
     String text = message.encode();
-    for (ChatConnection member : new ArrayList<>(members)) {
-      member.deliver(seq, text);
+    ByteBuf encoded = ChatConnection.encode(text);
+    try {
+      for (ChatConnection member : new ArrayList<>(members)) {
+        member.deliver(seq, text, encoded);
+      }
+    } finally {
+      encoded.release();
     }
   }
 

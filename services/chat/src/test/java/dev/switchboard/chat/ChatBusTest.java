@@ -32,6 +32,7 @@ class ChatBusTest extends ChatTestBase {
     bob.join("lobby", "bob");
     cat.join("quiet", "cat");
     ann.send(ann.message("first"));
+    bob.messages(1);
     bob.send(bob.message("second"));
     ann.messages(2);
     JsonObject reply = await(vertx.eventBus().<JsonObject>request(Addresses.CHAT_ROOMS, new JsonObject())).body();
