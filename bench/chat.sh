@@ -12,8 +12,8 @@
 readonly CHAT_CLIENTS=1000
 readonly CHAT_RATE=20
 readonly CHAT_BURST=1000
-readonly CHAT_WARMUP_BURST=200
-readonly CHAT_WARMUP_SECONDS=3
+readonly CHAT_WARMUP_BURST=1000
+readonly CHAT_WARMUP_SECONDS=8
 readonly CHAT_IDLE=10000
 readonly CHAT_IDLE_SETTLE=3        # seconds after the last connection before memory is read
 readonly CHAT_IDLE_CONNECT_TIMEOUT=180
@@ -130,7 +130,7 @@ report_chat() {
     echo
     echo "$CHAT_CLIENTS clients in one room, one of them the sender, all from one Node process (\`bench/node/chat-load.js\`, the \`ws\` client library for every server)."
     echo "paced: $CHAT_RATE messages/s for ${duration}s; burst: $CHAT_BURST messages sent at once, the clock runs until every client has every message."
-    echo "Latency is from the sender's write to each client's receipt (one clock). Each server is warmed up with a ${CHAT_WARMUP_SECONDS}s paced load and a $CHAT_WARMUP_BURST-message burst first."
+    echo "Latency is from the sender's write to each client's receipt (one clock). Each server is warmed up first with a $CHAT_WARMUP_BURST-message burst and a ${CHAT_WARMUP_SECONDS}s paced load (not counted)."
     echo "Switchboard: \`-instances $cores\`, JVM defaults; its sender is rate-limited at 10⁶/s here (default 20/s)."
     echo
     machine
@@ -190,8 +190,8 @@ bench_chat() {
   for kind in switchboard ws socketio; do
     port=$(free_port)
     chat_start "$kind" "$port"
-    chat_run "" "$kind" "$port" paced "$CHAT_WARMUP_SECONDS"
     chat_run "" "$kind" "$port" burst "$CHAT_WARMUP_BURST"
+    chat_run "" "$kind" "$port" paced "$CHAT_WARMUP_SECONDS"
     chat_run "$kind-paced" "$kind" "$port" paced "$duration"
     chat_run "$kind-burst" "$kind" "$port" burst "$CHAT_BURST"
     stop_server

@@ -64,6 +64,9 @@
           status('online');
           retryMs = RECONNECT_MIN_MS;
           $('error').textContent = '';
+          if (lastSeq !== null && e.seq < lastSeq) {
+            lastSeq = e.seq; // the room's history started over (the whole cluster restarted)
+          }
           if (e.truncated) {
             notice('some messages were missed while away');
           }

@@ -68,7 +68,8 @@ final class ChatConnection {
   private Room room;
   private String nickname;
   private boolean replaying;
-  private final ArrayDeque<Held> held = new ArrayDeque<>();
+  /** Allocated for the length of a replay only: most of the time a connection holds nothing. */
+  private ArrayDeque<Held> held;
   private long lastSent;
 
   private boolean closing;
@@ -238,8 +239,10 @@ final class ChatConnection {
 
   private void endReplay() {
     replaying = false;
-    while (!held.isEmpty()) {
-      Held next = held.poll();
+    ArrayDeque<Held> waiting = held;
+    held = null;
+    while (waiting != null && !waiting.isEmpty()) {
+      Held next = waiting.poll();
       if (next.seq() > lastSent) {
         lastSent = next.seq();
         send(next.text());
@@ -267,7 +270,7 @@ final class ChatConnection {
     room = null;
     nickname = null;
     replaying = false;
-    held.clear();
+    held = null;
     chat.release(leaving, this);
     if (chat.leavesPresenceToCluster()) {
       return Future.succeededFuture();
@@ -321,6 +324,9 @@ final class ChatConnection {
   /** A room message, by sequence number: held while history is replayed, never sent twice. */
   void deliver(long seq, String text, ByteBuf encoded) {
     if (replaying) {
+      if (held == null) {
+        held = new ArrayDeque<>();
+      }
       held.add(new Held(seq, text));
       if (held.size() > MAX_HELD_WHILE_REPLAYING) {
         cutOff();
@@ -413,7 +419,7 @@ final class ChatConnection {
     }
     released = true;
     closing = true;
-    held.clear();
+    held = null;
     assembling = null;
     chat.closed(this);
     leaveRoom(leaveReason).onFailure(e -> log.debug("connection {}: leaving failed: {}", id, e.toString()));
