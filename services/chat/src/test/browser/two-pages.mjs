@@ -1,4 +1,6 @@
-// Two pages chat in headless Chromium; one reloads and gets its history back.
+// Two pages chat in headless Chromium; one reloads and gets its history back; then its connection
+// drops (cut by a WebSocket route, reconnects refused for a while), the other page talks meanwhile,
+// and once it may reconnect it resumes with `since`: exactly the missed messages, none twice.
 // Usage: node two-pages.mjs BASE_URL CHROMIUM_PATH USER_DATA_DIR
 // Exit 0 when every step passed; otherwise a message on stderr and exit 1.
 import { chromium } from 'playwright-core';
@@ -47,6 +49,31 @@ let failed = false;
 try {
   const ann = await browser.newPage();
   const bob = await browser.newPage();
+  // Bob's WebSocket goes through this route so that the test can cut it like a network blip.
+  let bobSocket = null;
+  let bobServer = null;
+  let refuse = false;
+  let bobConnects = 0;
+  const bobSent = [];
+  const bobReceived = [];
+  await bob.routeWebSocket(/\/chat$/, (ws) => {
+    if (refuse) {
+      ws.close({ code: 1006, reason: 'offline' });
+      return;
+    }
+    bobConnects++;
+    bobSocket = ws;
+    bobServer = ws.connectToServer();
+    // Forwarded by hand to see what the page sends and receives.
+    ws.onMessage((message) => {
+      bobSent.push(String(message));
+      bobServer.send(message);
+    });
+    bobServer.onMessage((message) => {
+      bobReceived.push(String(message));
+      ws.send(message);
+    });
+  });
   await ann.goto(base + '/?room=lobby&nickname=ann');
   await online(ann);
   await bob.goto(base + '/?room=lobby&nickname=bob');
@@ -70,6 +97,30 @@ try {
   expect(JSON.stringify(all) === JSON.stringify([1, 2, 3]), 'sequence at bob: ' + JSON.stringify(all));
   const members = await bob.$$eval('#members li', (items) => items.map((li) => li.textContent));
   expect(JSON.stringify(members) === JSON.stringify(['ann', 'bob']), 'members at bob: ' + JSON.stringify(members));
+
+  // A blip: bob's connection is cut and reconnecting is refused while ann talks.
+  const connectsBefore = bobConnects;
+  const lastSeen = Math.max(...(await seqs(bob)));
+  refuse = true;
+  await bobServer.close();
+  await bobSocket.close({ code: 1006, reason: 'blip' });
+  await bob.waitForSelector('#status[data-state="reconnecting"]', { timeout: STEP_MS });
+  await say(ann, 'while bob was away 1');
+  await say(ann, 'while bob was away 2');
+  await sees(ann, 'while bob was away 2');
+  refuse = false;
+  const receivedBefore = bobReceived.length;
+  await online(bob);
+  await sees(bob, 'while bob was away 2');
+  const rejoin = JSON.parse(bobSent.filter((m) => JSON.parse(m).type === 'join').pop());
+  expect(rejoin.since === lastSeen, 'rejoin with since ' + lastSeen + ': ' + JSON.stringify(rejoin));
+  const replayed = bobReceived.slice(receivedBefore).map((m) => JSON.parse(m)).filter((e) => e.type === 'message').map((e) => e.seq);
+  expect(JSON.stringify(replayed) === JSON.stringify([lastSeen + 1, lastSeen + 2]), 'replayed after the blip: ' + JSON.stringify(replayed));
+  expect(bobConnects === connectsBefore + 1, 'bob reconnected ' + (bobConnects - connectsBefore) + ' times');
+  await say(ann, 'welcome back');
+  await sees(bob, 'welcome back');
+  const resumed = await seqs(bob);
+  expect(JSON.stringify(resumed) === JSON.stringify([1, 2, 3, 4, 5, 6]), 'sequence at bob after the blip: ' + JSON.stringify(resumed));
   console.log('OK ' + JSON.stringify({ ann: await texts(ann), bob: await texts(bob) }));
 } catch (e) {
   failed = true;

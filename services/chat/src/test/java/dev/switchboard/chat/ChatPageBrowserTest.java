@@ -43,7 +43,7 @@ class ChatPageBrowserTest extends ChatTestBase {
   }
 
   @Test
-  void twoPagesChatAndAReloadGetsTheHistoryBack(@TempDir Path profile) throws Exception {
+  void twoPagesChatAReloadGetsTheHistoryBackAndADropResumesWithSince(@TempDir Path profile) throws Exception {
     String chromium = System.getenv().getOrDefault("CHROMIUM", "/usr/bin/chromium");
     if (!Files.isExecutable(Path.of(chromium))) {
       fail("Chromium not found at " + chromium + ": install it (apt-get install -y chromium) or set CHROMIUM");
