@@ -131,8 +131,8 @@ final class ChatProtocol {
   }
 
   static JsonObject ack(String clientId, long seq, String id, boolean duplicate) {
-    JsonObject ack = new JsonObject().put("type", "ack").put("clientId", clientId).put("seq", seq).put("id", id);
-    return duplicate ? ack.put("duplicate", true) : ack;
+    JsonObject ack = new JsonObject().put("type", "ack").put("clientId", clientId).put("seq", seq);
+    return duplicate ? ack.put("duplicate", true) : ack.put("id", id);
   }
 
   static JsonObject joined(String room, String nickname, long time) {

@@ -92,6 +92,8 @@ class ChatRoomTest extends ChatTestBase {
     List<JsonObject> atBob = bob.messages(2);
     assertEquals(List.of("once", "after"), atBob.stream().map(e -> e.getString("text")).toList());
     assertEquals(List.of(1L, 2L), atBob.stream().map(e -> e.getLong("seq")).toList());
+    assertEquals(atBob.get(0).getString("id"), ack.getString("id"));
+    assertFalse(again.containsKey("id"));
   }
 
   @Test
