@@ -20,7 +20,6 @@ import java.util.stream.LongStream;
 import static dev.switchboard.chat.ChatTestClient.await;
 import static dev.switchboard.chat.ChatTestClient.ofType;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Three clustered nodes in one JVM (Hazelcast on loopback), each running the chat; clients on different nodes. */
 class ChatClusterTest {
@@ -49,7 +48,7 @@ class ChatClusterTest {
   }
 
   private ChatTestClient connect(int node) {
-    return ChatTestClient.connect(clients, client, ports.get(node));
+    return ChatTestClient.connect(client, ports.get(node));
   }
 
   @Test

@@ -75,7 +75,6 @@ class ChatProtectionTest extends ChatTestBase {
       assertEquals(RawWebSocket.PING, silent.awaitOpcode(RawWebSocket.PING).opcode());
       assertEquals(1001, silent.awaitClose());
     }
-    int seen = 0;
     answering.awaitPings(8);
     assertFalse(answering.isClosed(), "a client answering pings is not idle");
   }

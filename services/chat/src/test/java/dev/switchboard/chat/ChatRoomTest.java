@@ -7,7 +7,6 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 import java.util.stream.LongStream;
 
-import static dev.switchboard.chat.ChatTestClient.isMessage;
 import static dev.switchboard.chat.ChatTestClient.ofType;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -217,9 +216,5 @@ class ChatRoomTest extends ChatTestBase {
     ChatTestClient.await(ann.socket().writeBinaryMessage(io.vertx.core.buffer.Buffer.buffer("{}")));
     assertEquals("invalid_json", ann.awaitOne(ofType("error")).getString("code"));
     assertFalse(ann.isClosed());
-  }
-
-  static boolean message(JsonObject e) {
-    return isMessage(e);
   }
 }

@@ -37,6 +37,6 @@ abstract class ChatTestBase {
   }
 
   protected ChatTestClient connect() {
-    return ChatTestClient.connect(vertx, client, port);
+    return ChatTestClient.connect(client, port);
   }
 }

@@ -1,7 +1,6 @@
 package dev.switchboard.chat;
 
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
@@ -25,15 +24,13 @@ final class ChatTestClient {
   private record Waiter(Predicate<List<JsonObject>> done, CompletableFuture<List<JsonObject>> result) {
   }
 
-  private final Vertx vertx;
   private final WebSocket ws;
   private final List<JsonObject> events = new ArrayList<>();
   private final List<Waiter> waiters = new ArrayList<>();
   private final CompletableFuture<Short> closed = new CompletableFuture<>();
   private final java.util.concurrent.atomic.AtomicInteger pings = new java.util.concurrent.atomic.AtomicInteger();
 
-  private ChatTestClient(Vertx vertx, WebSocket ws) {
-    this.vertx = vertx;
+  private ChatTestClient(WebSocket ws) {
     this.ws = ws;
     ws.textMessageHandler(text -> {
       synchronized (this) {
@@ -53,9 +50,9 @@ final class ChatTestClient {
     });
   }
 
-  static ChatTestClient connect(Vertx vertx, WebSocketClient client, int port) {
+  static ChatTestClient connect(WebSocketClient client, int port) {
     Future<WebSocket> ws = client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(ChatVerticle.PATH));
-    return new ChatTestClient(vertx, await(ws));
+    return new ChatTestClient(await(ws));
   }
 
   static <T> T await(Future<T> future) {
