@@ -139,12 +139,21 @@ class ChatClusterTest {
     ChatTestClient cat = connect(2);
     ann.join("lobby", "ann");
     cat.join("lobby", "cat");
+    for (int i = 1; i <= 3; i++) {
+      cat.send(cat.message("before the crash " + i));
+    }
+    ann.messages(3);
     // The member is killed outright: no verticle stop, no close frames; only the membership event tells.
     hazelcast(2).getLifecycleService().terminate();
     JsonObject left = ann.awaitOne(e -> "left".equals(e.getString("type")) && "cat".equals(e.getString("nickname")));
     assertEquals("node left", left.getString("reason"));
     ann.send(ann.message("still chatting"));
-    assertEquals("still chatting", ann.messages(1).get(0).getString("text"));
+    assertEquals(4L, ann.messages(4).get(3).getLong("seq"), "the room's counter survived the crash");
+    // History kept on (or backed up from) the crashed member is still there.
+    ChatTestClient dan = connect(1);
+    dan.join(new JsonObject().put("type", "join").put("room", "lobby").put("nickname", "dan").put("since", 0));
+    assertEquals(List.of("before the crash 1", "before the crash 2", "before the crash 3", "still chatting"),
+      dan.messages(4).stream().map(e -> e.getString("text")).toList());
   }
 
   private HazelcastInstance hazelcast(int node) {
