@@ -39,6 +39,10 @@ final class ChatConnection {
   static final short POLICY_VIOLATION = 1008;
   static final short MESSAGE_TOO_BIG = 1009;
 
+  /** A resend that arrives while its first copy is being numbered waits this long, this many times, for the number. */
+  static final long DUPLICATE_POLL_MILLIS = 50;
+  static final int DUPLICATE_POLLS = 40;
+
   /** Live messages held for a member while its history is being replayed; more means it cannot keep up. */
   static final int MAX_HELD_WHILE_REPLAYING = 10_000;
 
@@ -297,16 +301,30 @@ final class ChatConnection {
     String clientId = message.clientId();
     return store.claim(name, sender, clientId).compose(previous -> {
       if (previous != null) {
-        if (previous > 0) {
-          send(ChatProtocol.ack(clientId, previous, null, true).encode());
-        }
-        return Future.succeededFuture();
+        // A resend: acknowledged with the first copy's number, waiting for it if still being given.
+        return (previous > 0 ? Future.succeededFuture(previous) : numbered(name, sender, clientId, DUPLICATE_POLLS))
+          .onSuccess(seq -> {
+            if (seq != null && seq > 0) {
+              send(ChatProtocol.ack(clientId, seq, null, true).encode());
+            }
+          })
+          .mapEmpty();
       }
       return chat.post(name, sender, message.text())
         .onFailure(e -> store.release(name, sender, clientId))
         .compose(posted -> store.claimed(name, sender, clientId, posted.getLong("seq"))
           .otherwiseEmpty()
           .onSuccess(v -> send(ChatProtocol.ack(clientId, posted.getLong("seq"), posted.getString("id"), false).encode())));
+    });
+  }
+
+  /** Polls (bounded) for the number the first copy of a resent message gets. */
+  private Future<Long> numbered(String room, String sender, String clientId, int polls) {
+    return chat.store().numberOf(room, sender, clientId).compose(seq -> {
+      if (seq == null || seq > 0 || polls == 0) {
+        return Future.succeededFuture(seq);
+      }
+      return chat.timer(DUPLICATE_POLL_MILLIS).compose(v -> numbered(room, sender, clientId, polls - 1));
     });
   }
 

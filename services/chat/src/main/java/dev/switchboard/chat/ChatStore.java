@@ -112,6 +112,11 @@ final class ChatStore {
     return clientIds.compose(map -> map.putIfAbsent(clientKey(room, nickname, clientId), 0L, dedupeTtlMillis));
   }
 
+  /** The sequence number a client id got: null if unknown, 0 while it is being numbered. */
+  Future<Long> numberOf(String room, String nickname, String clientId) {
+    return clientIds.compose(map -> map.get(clientKey(room, nickname, clientId)));
+  }
+
   Future<Void> claimed(String room, String nickname, String clientId, long seq) {
     return clientIds.compose(map -> map.put(clientKey(room, nickname, clientId), seq, dedupeTtlMillis));
   }

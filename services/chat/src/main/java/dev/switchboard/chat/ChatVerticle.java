@@ -286,6 +286,10 @@ public final class ChatVerticle extends VerticleBase {
     }
   }
 
+  Future<Void> timer(long millis) {
+    return vertx.timer(millis);
+  }
+
   /** Publishes an unsequenced event (joined, left, typing) to every member of a room on every node. */
   void publish(String room, JsonObject event) {
     vertx.eventBus().publish(Addresses.CHAT_ROOM_PREFIX + room, event);

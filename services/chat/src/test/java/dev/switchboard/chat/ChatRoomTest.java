@@ -1,6 +1,7 @@
 package dev.switchboard.chat;
 
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.AsyncMap;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -108,6 +109,21 @@ class ChatRoomTest extends ChatTestBase {
     assertEquals(true, again.awaitOne(ofType("ack")).getBoolean("duplicate"));
     again.send(again.message("next"));
     assertEquals(List.of("hello", "next"), again.messages(2).stream().map(e -> e.getString("text")).toList());
+  }
+
+  @Test
+  void resendWhileTheFirstCopyIsStillBeingNumberedIsAckedOnceItHasItsNumber() {
+    ChatTestClient ann = connect();
+    ann.join("lobby", "ann");
+    // As if the first copy were being numbered on another node right now.
+    AsyncMap<String, Long> ids = ChatTestClient.await(vertx.sharedData().getAsyncMap(ChatStore.CLIENT_IDS));
+    ChatTestClient.await(ids.put("lobby#ann#c-9", 0L));
+    ann.send(ann.message("again").put("clientId", "c-9"));
+    vertx.setTimer(200, id -> ids.put("lobby#ann#c-9", 42L));
+    JsonObject ack = ann.awaitOne(ofType("ack"));
+    assertEquals(42L, ack.getLong("seq"));
+    assertEquals(true, ack.getBoolean("duplicate"));
+    assertEquals(0, ann.count(ChatTestClient::isMessage), "the resend itself is not posted");
   }
 
   @Test
