@@ -1,0 +1,204 @@
+# shellcheck shell=bash
+# scripts/bench chat: Switchboard chat vs a Node `ws` broadcast server and the seeds' Socket.IO
+# io.emit chat, in one run. Sourced by scripts/bench, whose helpers it uses (start_server,
+# stop_server, window_mark, record_cpu, await_line, free_port, ...). Loads (bench/node/chat-load.js,
+# one Node process with the `ws` client for every server):
+#   paced: CHAT_CLIENTS clients in one room, one of them sending CHAT_RATE messages/s for the run's
+#          --duration; fan-out latency of every delivery (send to receipt, one clock) p50/p99
+#   burst: the sender sends CHAT_BURST messages at once; deliveries/s until every client has all
+#   idle:  CHAT_IDLE connections on a fresh server; its resident memory before and after, per connection
+# Node side dependencies (ws, socket.io) come from bench/node/package-lock.json (npm ci).
+
+readonly CHAT_CLIENTS=1000
+readonly CHAT_RATE=20
+readonly CHAT_BURST=1000
+readonly CHAT_WARMUP_BURST=1000
+readonly CHAT_WARMUP_SECONDS=8
+readonly CHAT_IDLE=10000
+readonly CHAT_IDLE_SETTLE=3        # seconds after the last connection before memory is read
+readonly CHAT_IDLE_CONNECT_TIMEOUT=180
+readonly CHAT_KEY='dGhlIHNhbXBsZSBub25jZQ=='
+
+# A WebSocket handshake on PATH answered with 101.
+chat_probe() { # PORT PATH
+  local answer
+  answer=$(timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$1 && printf 'GET $2 HTTP/1.1\r\nHost: $HOST:$1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: $CHAT_KEY\r\nSec-WebSocket-Version: 13\r\n\r\n' >&3 && head -c 12 <&3" 2>/dev/null) || true
+  [[ "$answer" == "HTTP/1.1 101" ]]
+}
+probe_chat_switchboard() { chat_probe "$1" /chat; }
+probe_chat_ws() { chat_probe "$1" /; }
+probe_chat_socketio() { chat_probe "$1" '/socket.io/?EIO=4&transport=websocket'; }
+
+# VmRSS (not the peak) summed over the server's tree, in KiB.
+chat_rss_kib() {
+  local total=0 pid kb
+  for pid in $(tree "$1"); do
+    kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+    total=$((total + ${kb:-0}))
+  done
+  echo "$total"
+}
+
+chat_start() { # KIND PORT
+  case "$1" in
+    switchboard)
+      start_server switchboard-chat chat_switchboard "$2" "chat up:" \
+        java -Dswitchboard.chat.host=$HOST -Dswitchboard.chat.port="$2" \
+        -Dswitchboard.chat.rateLimit=1000000 -Dswitchboard.chat.rateBurst=1000000 \
+        -Dswitchboard.chat.maxConnections=$((CHAT_IDLE + 1000)) \
+        -jar services/chat/target/switchboard-chat.jar -instances "$cores" ;;
+    ws)
+      start_server node-ws-chat chat_ws "$2" "node ws chat up" node bench/node/chat-ws.js "$2" ;;
+    socketio)
+      start_server node-socketio-chat chat_socketio "$2" "node socket.io chat up" node bench/node/chat-socketio.js "$2" ;;
+  esac
+}
+
+# chat_run RUN KIND PORT MODE AMOUNT: RUN "" is a warm-up. CPU is sampled at the load's START and END.
+chat_run() {
+  local run=$1 kind=$2 port=$3 mode=$4 amount=$5 out status=0 result
+  out="$logs/chatload-${run:-warmup-$kind-$mode}"
+  node bench/node/chat-load.js "$kind" "$port" "$mode" "$CHAT_CLIENTS" "$amount" "$CHAT_RATE" > "$out.txt" 2> "$out.err" &
+  load_pid=$!
+  if await_line "$out.txt" START 180; then
+    window_mark start
+    await_line "$out.txt" END 150 || true # a load that died or timed out is reported below
+  fi
+  window_mark end
+  wait "$load_pid" || status=$?
+  load_pid=""
+  result=$(grep '^RESULT ' "$out.txt" || true)
+  if [ -z "$result" ]; then
+    cat "$out.err" >&2
+    die "chat-load $kind $mode against $HOST:$port gave no result (exit $status)"
+  fi
+  local field key value
+  declare -A r=()
+  for field in $result; do
+    key=${field%%=*}
+    value=${field#*=}
+    r[$key]=$value
+  done
+  if [ "${r[errors]}" != 0 ] || [ "$status" != 0 ]; then
+    cat "$out.err" >&2
+    failures+=("${run:-warm-up $kind $mode}: chat-load reported ${r[errors]} errors, delivered ${r[delivered]} of ${r[expected]}, exit $status ($out.err)")
+  fi
+  [ -n "$run" ] || return 0
+  rate[$run]=${r[delivered_per_s]}
+  p50[$run]=${r[p50_us]}
+  p99[$run]=${r[p99_us]}
+  errs[$run]=${r[errors]}
+  extra[$run]="${r[delivered]}/${r[expected]} in ${r[seconds]} s"
+  record_cpu "$run" "${r[load_cpu_s]}"
+}
+
+declare -A idle_before idle_after idle_count
+
+# chat_idle KIND: a fresh server, CHAT_IDLE connections, resident memory before and after.
+chat_idle() {
+  local kind=$1 port out i
+  port=$(free_port)
+  chat_start "$kind" "$port"
+  sleep 1
+  idle_before[$kind]=$(chat_rss_kib "$server_pid")
+  out="$logs/chatload-idle-$kind"
+  node bench/node/chat-load.js "$kind" "$port" idle "$CHAT_IDLE" > "$out.txt" 2> "$out.err" &
+  load_pid=$!
+  idle_count[$kind]=0
+  for i in $(seq 1 $((CHAT_IDLE_CONNECT_TIMEOUT * 10))); do
+    if grep -q '^IDLE ' "$out.txt"; then
+      idle_count[$kind]=$(awk '/^IDLE / {print $2}' "$out.txt")
+      break
+    fi
+    kill -0 "$load_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ "${idle_count[$kind]}" = 0 ]; then
+    cat "$out.err" >&2
+    failures+=("idle $kind: $CHAT_IDLE connections were not all open within ${CHAT_IDLE_CONNECT_TIMEOUT}s ($out.err)")
+  fi
+  sleep "$CHAT_IDLE_SETTLE"
+  idle_after[$kind]=$(chat_rss_kib "$server_pid")
+  stop_load
+  stop_server
+}
+
+report_chat() {
+  local md="$results/latest-chat.md" run kind mode base
+  {
+    echo "### WebSocket chat fan-out: Switchboard vs Node ws vs Socket.IO"
+    echo
+    echo "$CHAT_CLIENTS clients in one room, one of them the sender, all from one Node process (\`bench/node/chat-load.js\`, the \`ws\` client library for every server)."
+    echo "paced: $CHAT_RATE messages/s for ${duration}s; burst: $CHAT_BURST messages sent at once, the clock runs until every client has every message."
+    echo "Latency is from the sender's write to each client's receipt (one clock). Each server is warmed up first with a $CHAT_WARMUP_BURST-message burst and a ${CHAT_WARMUP_SECONDS}s paced load (not counted)."
+    echo "Switchboard: \`-instances $cores\`, JVM defaults; its sender is rate-limited at 10⁶/s here (default 20/s)."
+    echo
+    machine
+    echo
+    echo "| server | load | deliveries/s | vs ws | p50 ms | p99 ms | p99 vs ws | delivered | errors | server CPU % | deliveries per CPU-s | peak RSS MiB |"
+    echo "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|"
+    for mode in paced burst; do
+      base=ws-$mode
+      for kind in switchboard ws socketio; do
+        run=$kind-$mode
+        echo "| ${label[$kind]} | $mode | ${rate[$run]} | $(ratio "${rate[$run]}" "${rate[$base]}") | $(ms "${p50[$run]}") | $(ms "${p99[$run]}") | $(ratio "${p99[$run]}" "${p99[$base]}") | ${extra[$run]} | ${errs[$run]} | ${cpu_pct[$run]} | ${per_cpu[$run]} | ${rss[$run]} |"
+      done
+    done
+    echo
+    echo "$CHAT_IDLE idle connections (connected, no messages; Socket.IO clients connected to the namespace) on a freshly started server; resident memory (VmRSS) of the server:"
+    echo
+    echo "| server | connections | RSS before MiB | RSS with connections MiB | KiB per connection | vs ws |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    declare -A per_kib
+    for kind in switchboard ws socketio; do
+      per_kib[$kind]=$(awk -v a="${idle_after[$kind]}" -v b="${idle_before[$kind]}" -v n="${idle_count[$kind]}" 'BEGIN { if (n > 0) printf "%.1f", (a - b) / n; else print "n/a" }')
+    done
+    for kind in switchboard ws socketio; do
+      echo "| ${label[$kind]} | ${idle_count[$kind]} | $(awk -v k="${idle_before[$kind]}" 'BEGIN { printf "%.0f", k / 1024 }') | $(awk -v k="${idle_after[$kind]}" 'BEGIN { printf "%.0f", k / 1024 }') | ${per_kib[$kind]} | $(ratio "${per_kib[$kind]}" "${per_kib[ws]}") |"
+    done
+    echo
+    local p b m
+    p=$(ratio "${p99[switchboard-paced]}" "${p99[ws-paced]}")
+    b=$(ratio "${rate[switchboard-burst]}" "${rate[ws-burst]}")
+    m=$(ratio "${per_kib[switchboard]}" "${per_kib[ws]}")
+    echo "Switchboard vs Node ws: paced p99 **$p** of ws's (target ≤ 1×: $(verdict "$p" "<=" 1)),"
+    echo "burst deliveries/s **$b** (target ≥ 2×: $(verdict "$b" ">=" 2)),"
+    echo "memory per idle connection **$m** of ws's (target ≤ 1×: $(verdict "$m" "<=" 1))."
+    echo
+    cpu_table switchboard-paced ws-paced socketio-paced switchboard-burst ws-burst socketio-burst
+  } > "$md"
+  cat "$md"
+}
+
+bench_chat() {
+  local kind port
+  notes=()
+  if [ ! -d bench/node/node_modules/ws ] || [ ! -d bench/node/node_modules/socket.io ]; then
+    command -v npm >/dev/null 2>&1 || die "npm is needed to install bench/node's ws and socket.io (npm ci in bench/node)"
+    echo "bench: installing bench/node dependencies (npm ci) ..." >&2
+    (cd bench/node && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci in bench/node failed"
+  fi
+  if [ "$(ulimit -n)" -lt $((CHAT_IDLE + 1000)) ]; then
+    ulimit -n $((CHAT_IDLE + 1000)) 2>/dev/null \
+      || die "the idle load needs $((CHAT_IDLE + 1000)) open files per process; ulimit -n allows $(ulimit -n) (hard: $(ulimit -Hn))"
+  fi
+  echo "== chat: $CHAT_CLIENTS clients, paced ${CHAT_RATE}/s for ${duration}s and a burst of $CHAT_BURST, then $CHAT_IDLE idle connections, per server"
+  label[switchboard]="Switchboard chat ($cores verticles, 1 JVM)"
+  label[ws]="Node ws broadcast (1 process)"
+  label[socketio]="Node Socket.IO io.emit (1 process)"
+
+  for kind in switchboard ws socketio; do
+    port=$(free_port)
+    chat_start "$kind" "$port"
+    chat_run "" "$kind" "$port" burst "$CHAT_WARMUP_BURST"
+    chat_run "" "$kind" "$port" paced "$CHAT_WARMUP_SECONDS"
+    chat_run "$kind-paced" "$kind" "$port" paced "$duration"
+    chat_run "$kind-burst" "$kind" "$port" burst "$CHAT_BURST"
+    stop_server
+  done
+  for kind in switchboard ws socketio; do
+    chat_idle "$kind"
+  done
+  echo
+  report_chat
+}

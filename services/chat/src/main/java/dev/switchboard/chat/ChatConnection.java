@@ -1,0 +1,445 @@
+package dev.switchboard.chat;
+
+import dev.switchboard.chat.ChatProtocol.Command;
+import dev.switchboard.chat.ChatProtocol.Join;
+import dev.switchboard.chat.ChatProtocol.Leave;
+import dev.switchboard.chat.ChatProtocol.Message;
+import dev.switchboard.chat.ChatProtocol.ProtocolError;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.UUID;
+
+/**
+ * One WebSocket client: assembles its messages (size and UTF-8 checked), parses and rate-limits
+ * its commands and runs them one after the other, and writes events to it, cutting it off when
+ * it stops reading. Everything it holds is released when the socket closes, however it closes.
+ */
+final class ChatConnection {
+
+  private static final Logger log = LoggerFactory.getLogger(ChatConnection.class);
+
+  // RFC 6455 close codes
+  static final short GOING_AWAY = 1001;
+  static final short INVALID_PAYLOAD = 1007;
+  static final short POLICY_VIOLATION = 1008;
+  static final short MESSAGE_TOO_BIG = 1009;
+
+  /** A resend that arrives while its first copy is being numbered waits this long, this many times, for the number. */
+  static final long DUPLICATE_POLL_MILLIS = 50;
+  static final int DUPLICATE_POLLS = 40;
+
+  /** Live messages held for a member while its history is being replayed; more means it cannot keep up. */
+  static final int MAX_HELD_WHILE_REPLAYING = 10_000;
+
+  private record Held(long seq, String text) {
+  }
+
+  /** Encodes a text once; the buffer is written to any number of connections, then released by the caller. */
+  static ByteBuf encode(String text) {
+    return ByteBufUtil.writeUtf8(ByteBufAllocator.DEFAULT, text);
+  }
+
+  final String id = UUID.randomUUID().toString();
+  private final ChatVerticle chat;
+  private final ChatOptions options;
+  private final ServerWebSocket ws;
+  private final ProtocolGuard guard;
+
+  private Buffer assembling;
+  private boolean assemblingBinary;
+  private long lastInbound;
+  private double tokens;
+  private long refilledAt;
+  private int strikes;
+  /** Commands run one at a time, in the order they arrived. */
+  private Future<?> commands = Future.succeededFuture();
+
+  private Room room;
+  private String nickname;
+  private boolean replaying;
+  /** Allocated for the length of a replay only: most of the time a connection holds nothing. */
+  private ArrayDeque<Held> held;
+  private long lastSent;
+
+  private boolean closing;
+  private boolean released;
+  private String leaveReason = "disconnected";
+
+  ChatConnection(ChatVerticle chat, ChatOptions options, ServerWebSocket ws, ProtocolGuard guard) {
+    this.chat = chat;
+    this.options = options;
+    this.ws = ws;
+    this.guard = guard;
+    this.lastInbound = System.nanoTime();
+    this.tokens = options.rateBurst();
+    this.refilledAt = lastInbound;
+  }
+
+  void start() {
+    ws.setWriteQueueMaxSize(options.writeQueueMax());
+    ws.frameHandler(this::onFrame);
+    ws.exceptionHandler(e -> log.debug("connection {} from {} failed: {}", id, ws.remoteAddress(), e.getMessage()));
+    ws.closeHandler(v -> release());
+  }
+
+  // ---- inbound
+
+  private void onFrame(WebSocketFrame frame) {
+    lastInbound = System.nanoTime();
+    if (closing) {
+      return;
+    }
+    switch (frame.type()) {
+      case TEXT, BINARY -> {
+        assembling = Buffer.buffer().appendBuffer(frame.binaryData());
+        assemblingBinary = frame.isBinary();
+      }
+      case CONTINUATION -> {
+        if (assembling == null) {
+          return;
+        }
+        assembling.appendBuffer(frame.binaryData());
+      }
+      default -> {
+        return;
+      }
+    }
+    if (assembling.length() > options.maxMessageSize()) {
+      assembling = null;
+      close(MESSAGE_TOO_BIG, "message larger than " + options.maxMessageSize() + " bytes", "message too big");
+      return;
+    }
+    if (!frame.isFinal()) {
+      return;
+    }
+    Buffer message = assembling;
+    assembling = null;
+    if (assemblingBinary) {
+      if (allowed()) {
+        sendError(ChatProtocol.INVALID_JSON, "binary messages are not part of the protocol; send JSON text");
+      }
+      return;
+    }
+    String text;
+    try {
+      text = StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT)
+        .decode(ByteBuffer.wrap(message.getBytes()))
+        .toString();
+    } catch (CharacterCodingException e) {
+      close(INVALID_PAYLOAD, "text message is not valid UTF-8", "invalid UTF-8");
+      return;
+    }
+    if (!allowed()) {
+      return;
+    }
+    Command command;
+    try {
+      command = ChatProtocol.parse(text, options.maxTextLength());
+    } catch (ProtocolError e) {
+      sendError(e.code, e.getMessage());
+      return;
+    }
+    commands = commands.transform(previous -> run(command));
+  }
+
+  /** Token bucket: refills at {@code rateLimit} per second up to {@code rateBurst}. */
+  private boolean allowed() {
+    long now = System.nanoTime();
+    tokens = Math.min(options.rateBurst(), tokens + (now - refilledAt) * options.rateLimit() / 1e9);
+    refilledAt = now;
+    if (tokens >= 1) {
+      tokens -= 1;
+      strikes = 0;
+      return true;
+    }
+    if (++strikes >= options.rateStrikes()) {
+      close(POLICY_VIOLATION, "rate limit exceeded", "rate limit");
+    } else {
+      sendError(ChatProtocol.RATE_LIMITED, "more than " + options.rateLimit() + " frames per second; frame dropped ("
+        + strikes + " of " + options.rateStrikes() + " before the connection is closed)");
+    }
+    return false;
+  }
+
+  private Future<?> run(Command command) {
+    if (released) {
+      return Future.succeededFuture();
+    }
+    Future<?> done;
+    if (command instanceof Join join) {
+      done = join(join);
+    } else if (command instanceof Message message) {
+      done = message(message);
+    } else if (command instanceof Leave) {
+      done = leave();
+    } else {
+      done = typing();
+    }
+    return done.recover(failure -> {
+      log.debug("connection {}: {} failed: {}", id, command, failure.toString());
+      sendError(ChatProtocol.UNAVAILABLE, "the chat could not do that just now; try again");
+      return Future.succeededFuture();
+    });
+  }
+
+  // ---- commands
+
+  private Future<?> join(Join join) {
+    return leaveRoom("left").compose(v -> chat.room(join.room())).compose(joinedRoom -> {
+      if (released) {
+        chat.release(joinedRoom, this);
+        return Future.succeededFuture();
+      }
+      room = joinedRoom;
+      nickname = join.nickname();
+      replaying = true;
+      lastSent = 0;
+      joinedRoom.add(this);
+      long last = joinedRoom.nextSeq() - 1;
+      long from = join.since() == null ? Math.max(0, last - options.historySize()) : Math.min(join.since(), last);
+      boolean truncated = join.since() != null && join.since() < last - options.historySize();
+      long now = System.currentTimeMillis();
+      ChatStore store = chat.store();
+      return store.enter(chat.nodeId(), id, joinedRoom.name, nickname)
+        .compose(v -> store.members(joinedRoom.name))
+        .compose(members -> {
+          send(ChatProtocol.joined(joinedRoom.name, nickname, now).put("self", true).put("seq", last).put("truncated", truncated).encode());
+          send(ChatProtocol.presence(joinedRoom.name, members).encode());
+          chat.publish(joinedRoom.name, ChatProtocol.joined(joinedRoom.name, nickname, now).put("from", id));
+          return store.messages(joinedRoom.name, from, last);
+        })
+        .map(replay -> {
+          if (room != joinedRoom) {
+            return null;
+          }
+          for (JsonObject message : replay) {
+            lastSent = message.getLong("seq");
+            send(message.encode());
+          }
+          lastSent = Math.max(lastSent, last);
+          endReplay();
+          return null;
+        })
+        .onFailure(e -> endReplay());
+    });
+  }
+
+  private void endReplay() {
+    replaying = false;
+    ArrayDeque<Held> waiting = held;
+    held = null;
+    while (waiting != null && !waiting.isEmpty()) {
+      Held next = waiting.poll();
+      if (next.seq() > lastSent) {
+        lastSent = next.seq();
+        send(next.text());
+      }
+    }
+  }
+
+  private Future<?> leave() {
+    if (room == null) {
+      sendError(ChatProtocol.NOT_JOINED, "not in a room");
+      return Future.succeededFuture();
+    }
+    String name = room.name;
+    String nick = nickname;
+    return leaveRoom("left").onSuccess(v -> send(ChatProtocol.left(name, nick, System.currentTimeMillis(), "left").put("self", true).encode()));
+  }
+
+  /** Leaves the current room, if any, and tells its other members why. */
+  private Future<Void> leaveRoom(String reason) {
+    Room leaving = room;
+    if (leaving == null) {
+      return Future.succeededFuture();
+    }
+    String nick = nickname;
+    room = null;
+    nickname = null;
+    replaying = false;
+    held = null;
+    chat.release(leaving, this);
+    if (chat.leavesPresenceToCluster()) {
+      return Future.succeededFuture();
+    }
+    return chat.store().exit(chat.nodeId(), id).map(removed -> {
+      if (removed != null) {
+        chat.publish(leaving.name, ChatProtocol.left(leaving.name, nick, System.currentTimeMillis(), reason).put("from", id));
+      }
+      return null;
+    });
+  }
+
+  private Future<?> message(Message message) {
+    if (room == null) {
+      sendError(ChatProtocol.NOT_JOINED, "join a room before sending messages");
+      return Future.succeededFuture();
+    }
+    String name = room.name;
+    String sender = nickname;
+    ChatStore store = chat.store();
+    if (message.clientId() == null) {
+      return chat.post(name, sender, message.text());
+    }
+    String clientId = message.clientId();
+    return store.claim(name, sender, clientId).compose(previous -> {
+      if (previous != null) {
+        // A resend: acknowledged with the first copy's number, waiting for it if still being given.
+        return (previous > 0 ? Future.succeededFuture(previous) : numbered(name, sender, clientId, DUPLICATE_POLLS))
+          .onSuccess(seq -> {
+            if (seq != null && seq > 0) {
+              send(ChatProtocol.ack(clientId, seq, null, true).encode());
+            }
+          })
+          .mapEmpty();
+      }
+      return chat.post(name, sender, message.text())
+        .onFailure(e -> store.release(name, sender, clientId))
+        .compose(posted -> store.claimed(name, sender, clientId, posted.getLong("seq"))
+          .otherwiseEmpty()
+          .onSuccess(v -> send(ChatProtocol.ack(clientId, posted.getLong("seq"), posted.getString("id"), false).encode())));
+    });
+  }
+
+  /** Polls (bounded) for the number the first copy of a resent message gets. */
+  private Future<Long> numbered(String room, String sender, String clientId, int polls) {
+    return chat.store().numberOf(room, sender, clientId).compose(seq -> {
+      if (seq == null || seq > 0 || polls == 0) {
+        return Future.succeededFuture(seq);
+      }
+      return chat.timer(DUPLICATE_POLL_MILLIS).compose(v -> numbered(room, sender, clientId, polls - 1));
+    });
+  }
+
+  private Future<?> typing() {
+    if (room == null) {
+      sendError(ChatProtocol.NOT_JOINED, "join a room before typing");
+    } else {
+      chat.publish(room.name, ChatProtocol.typing(room.name, nickname).put("from", id));
+    }
+    return Future.succeededFuture();
+  }
+
+  // ---- outbound
+
+  /** A room message, by sequence number: held while history is replayed, never sent twice. */
+  void deliver(long seq, String text, ByteBuf encoded) {
+    if (replaying) {
+      if (held == null) {
+        held = new ArrayDeque<>();
+      }
+      held.add(new Held(seq, text));
+      if (held.size() > MAX_HELD_WHILE_REPLAYING) {
+        cutOff();
+      }
+      return;
+    }
+    if (seq <= lastSent) {
+      return;
+    }
+    lastSent = seq;
+    send(encoded);
+  }
+
+  void send(String text) {
+    ByteBuf encoded = encode(text);
+    try {
+      send(encoded);
+    } finally {
+      encoded.release();
+    }
+  }
+
+  /**
+   * Writes a text frame of already encoded bytes (shared with other connections, so only a
+   * retained view is handed to Netty) and asks for a flush at the end of this event-loop turn.
+   * Past the write-queue bound even after a flush, the client is not reading: it is cut off.
+   */
+  void send(ByteBuf encoded) {
+    if (closing || ws.isClosed()) {
+      return;
+    }
+    if (!guard.write(new TextWebSocketFrame(encoded.retainedDuplicate()))) {
+      return;
+    }
+    chat.flushSoon(this);
+    if (!guard.isWritable()) {
+      guard.flush();
+      if (!guard.isWritable()) {
+        cutOff();
+      }
+    }
+  }
+
+  void flush() {
+    guard.flush();
+  }
+
+  private void sendError(String code, String message) {
+    send(ChatProtocol.error(code, message).encode());
+  }
+
+  /**
+   * A client that does not read: its queue is past the bound, so waiting for a close handshake
+   * would only queue more. The close frame is attempted and the TCP connection dropped at once.
+   */
+  private void cutOff() {
+    if (closing) {
+      return;
+    }
+    log.debug("connection {} from {}: write queue passed {} bytes, cut off", id, ws.remoteAddress(), options.writeQueueMax());
+    chat.cutOff();
+    close(POLICY_VIOLATION, "too slow: not reading", "too slow");
+    guard.abort();
+  }
+
+  /** Called by the heartbeat: pings, or closes a connection silent for longer than the idle timeout. */
+  void heartbeat(long now) {
+    if (closing || ws.isClosed()) {
+      return;
+    }
+    if (now - lastInbound > options.idleTimeout().toNanos()) {
+      close(GOING_AWAY, "idle timeout", "idle");
+    } else {
+      ws.writePing(Buffer.buffer());
+    }
+  }
+
+  void close(short code, String reason, String leave) {
+    if (closing) {
+      return;
+    }
+    closing = true;
+    leaveReason = leave;
+    ws.close(code, reason);
+  }
+
+  private void release() {
+    if (released) {
+      return;
+    }
+    released = true;
+    closing = true;
+    held = null;
+    assembling = null;
+    chat.closed(this);
+    leaveRoom(leaveReason).onFailure(e -> log.debug("connection {}: leaving failed: {}", id, e.toString()));
+  }
+}

@@ -1,0 +1,142 @@
+package dev.switchboard.chat;
+
+import dev.switchboard.shared.Require;
+import dev.switchboard.shared.ServiceOptions;
+import dev.switchboard.shared.Settings;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Options of the chat service; the {@code chat} section of the configuration.
+ *
+ * @param host              interface to listen on
+ * @param port              HTTP port of the page, {@code /chat} and the operations endpoints; 0 picks a free one
+ * @param historySize       messages kept per room (cluster-wide, with a backup) for {@code join} replay
+ * @param maxMessageSize    longest WebSocket message (bytes) a client may send; longer is closed with 1009
+ * @param maxTextLength     longest chat text in characters; longer gets an {@code error} event
+ * @param rateLimit         frames per second a connection may send, on average
+ * @param rateBurst         frames a connection may send at once above the average
+ * @param rateStrikes       frames refused in a row for the rate limit before the connection is closed with 1008
+ * @param heartbeatInterval how often the server pings each connection
+ * @param idleTimeout       a connection from which nothing (not even a pong) arrived for this long is closed with 1001
+ * @param maxConnections    WebSocket connections per process; beyond, the upgrade is answered 503
+ * @param writeQueueMax     bytes queued for a client that does not read before it is cut off
+ * @param gapTimeout        how long a node waits for a missing sequence number before it fills it from
+ *                          history or skips it
+ * @param dedupeTtl         how long a client id is remembered to drop a resent message
+ */
+public record ChatOptions(
+  String host,
+  int port,
+  int historySize,
+  int maxMessageSize,
+  int maxTextLength,
+  int rateLimit,
+  int rateBurst,
+  int rateStrikes,
+  Duration heartbeatInterval,
+  Duration idleTimeout,
+  int maxConnections,
+  int writeQueueMax,
+  Duration gapTimeout,
+  Duration dedupeTtl) implements ServiceOptions {
+
+  public static final String DEFAULT_HOST = "0.0.0.0";
+  public static final int DEFAULT_PORT = 3002;
+  public static final int DEFAULT_HISTORY_SIZE = 100;
+  public static final int DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024;
+  public static final int DEFAULT_MAX_TEXT_LENGTH = 2000;
+  public static final int DEFAULT_RATE_LIMIT = 20;
+  public static final int DEFAULT_RATE_BURST = 40;
+  public static final int DEFAULT_RATE_STRIKES = 5;
+  public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(25);
+  public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
+  public static final int DEFAULT_MAX_CONNECTIONS = 20_000;
+  public static final int DEFAULT_WRITE_QUEUE_MAX = 256 * 1024;
+  public static final Duration DEFAULT_GAP_TIMEOUT = Duration.ofSeconds(1);
+  public static final Duration DEFAULT_DEDUPE_TTL = Duration.ofMinutes(10);
+
+  public static final int HISTORY_SIZE_LIMIT = 10_000;
+  public static final int MAX_MESSAGE_SIZE_LIMIT = 1024 * 1024;
+  public static final int WRITE_QUEUE_MAX_LIMIT = 64 * 1024 * 1024;
+
+  public static final Map<String, String> DESCRIPTIONS = Map.ofEntries(
+    Map.entry("host", "interface to listen on"),
+    Map.entry("port", "HTTP port: page at /, WebSocket at /chat, /health, /ready, /metrics"),
+    Map.entry("historySize", "messages kept per room for replay on join"),
+    Map.entry("maxMessageSize", "longest WebSocket message in bytes (longer: close 1009)"),
+    Map.entry("maxTextLength", "longest chat text in characters"),
+    Map.entry("rateLimit", "frames per second per connection, on average"),
+    Map.entry("rateBurst", "frames per connection allowed at once above the average"),
+    Map.entry("rateStrikes", "rate-limited frames in a row before close 1008"),
+    Map.entry("heartbeatInterval", "how often each connection is pinged"),
+    Map.entry("idleTimeout", "close (1001) a connection silent this long"),
+    Map.entry("maxConnections", "WebSocket connections per process (beyond: 503)"),
+    Map.entry("writeQueueMax", "bytes queued for a non-reading client before it is cut off"),
+    Map.entry("gapTimeout", "wait for a missing sequence number before filling or skipping it"),
+    Map.entry("dedupeTtl", "how long a message's clientId is remembered"));
+
+  public ChatOptions {
+    Require.nonBlank("host", host);
+    Require.port("port", port);
+    Require.range("historySize", historySize, 0, HISTORY_SIZE_LIMIT);
+    Require.range("maxMessageSize", maxMessageSize, 256, MAX_MESSAGE_SIZE_LIMIT);
+    Require.range("maxTextLength", maxTextLength, 1, MAX_MESSAGE_SIZE_LIMIT);
+    Require.range("rateLimit", rateLimit, 1, 1_000_000);
+    Require.range("rateBurst", rateBurst, 1, 1_000_000);
+    Require.range("rateStrikes", rateStrikes, 1, 1_000_000);
+    Require.positive("heartbeatInterval", heartbeatInterval);
+    Require.positive("idleTimeout", idleTimeout);
+    Require.range("maxConnections", maxConnections, 1, Integer.MAX_VALUE);
+    Require.range("writeQueueMax", writeQueueMax, 1024, WRITE_QUEUE_MAX_LIMIT);
+    Require.positive("gapTimeout", gapTimeout);
+    Require.positive("dedupeTtl", dedupeTtl);
+  }
+
+  /** Every option at its default. */
+  public ChatOptions() {
+    this(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_HISTORY_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_TEXT_LENGTH,
+      DEFAULT_RATE_LIMIT, DEFAULT_RATE_BURST, DEFAULT_RATE_STRIKES, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_IDLE_TIMEOUT,
+      DEFAULT_MAX_CONNECTIONS, DEFAULT_WRITE_QUEUE_MAX, DEFAULT_GAP_TIMEOUT, DEFAULT_DEDUPE_TTL);
+  }
+
+  public static ChatOptions fromJson(JsonObject json) {
+    Settings s = Settings.of("chat", json);
+    return s.build(() -> new ChatOptions(
+      s.string("host", DEFAULT_HOST),
+      s.integer("port", DEFAULT_PORT),
+      s.integer("historySize", DEFAULT_HISTORY_SIZE),
+      s.integer("maxMessageSize", DEFAULT_MAX_MESSAGE_SIZE),
+      s.integer("maxTextLength", DEFAULT_MAX_TEXT_LENGTH),
+      s.integer("rateLimit", DEFAULT_RATE_LIMIT),
+      s.integer("rateBurst", DEFAULT_RATE_BURST),
+      s.integer("rateStrikes", DEFAULT_RATE_STRIKES),
+      s.duration("heartbeatInterval", DEFAULT_HEARTBEAT_INTERVAL),
+      s.duration("idleTimeout", DEFAULT_IDLE_TIMEOUT),
+      s.integer("maxConnections", DEFAULT_MAX_CONNECTIONS),
+      s.integer("writeQueueMax", DEFAULT_WRITE_QUEUE_MAX),
+      s.duration("gapTimeout", DEFAULT_GAP_TIMEOUT),
+      s.duration("dedupeTtl", DEFAULT_DEDUPE_TTL)));
+  }
+
+  @Override
+  public JsonObject toJson() {
+    return new JsonObject()
+      .put("host", host)
+      .put("port", port)
+      .put("historySize", historySize)
+      .put("maxMessageSize", maxMessageSize)
+      .put("maxTextLength", maxTextLength)
+      .put("rateLimit", rateLimit)
+      .put("rateBurst", rateBurst)
+      .put("rateStrikes", rateStrikes)
+      .put("heartbeatInterval", Settings.format(heartbeatInterval))
+      .put("idleTimeout", Settings.format(idleTimeout))
+      .put("maxConnections", maxConnections)
+      .put("writeQueueMax", writeQueueMax)
+      .put("gapTimeout", Settings.format(gapTimeout))
+      .put("dedupeTtl", Settings.format(dedupeTtl));
+  }
+}

@@ -1,0 +1,153 @@
+package dev.switchboard.chat;
+
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * The chat wire format (see the module README): client commands parsed and checked out of a
+ * WebSocket text message, and the server events written back. Free of sockets and the bus, so it
+ * is tested on its own.
+ */
+final class ChatProtocol {
+
+  /** Room names: lower-case letters, digits, {@code _} and {@code -}, starting with a letter or digit. */
+  static final Pattern ROOM = Pattern.compile("[a-z0-9][a-z0-9_-]{0,31}");
+  /** Nicknames: letters and digits of any script, spaces, {@code _ . -}; no leading or trailing space. */
+  static final Pattern NICKNAME = Pattern.compile("[\\p{L}\\p{N}_]([\\p{L}\\p{N} _.-]{0,30}[\\p{L}\\p{N}_.-])?");
+  /** Client ids: what a UUID or a counter looks like. */
+  static final Pattern CLIENT_ID = Pattern.compile("[A-Za-z0-9_.:-]{1,64}");
+
+  static final String INVALID_JSON = "invalid_json";
+  static final String UNKNOWN_TYPE = "unknown_type";
+  static final String INVALID_FIELD = "invalid_field";
+  static final String NOT_JOINED = "not_joined";
+  static final String RATE_LIMITED = "rate_limited";
+  static final String UNAVAILABLE = "unavailable";
+
+  private ChatProtocol() {
+  }
+
+  /** A command from a client. */
+  sealed interface Command permits Join, Leave, Message, Typing {
+  }
+
+  record Join(String room, String nickname, Long since) implements Command {
+  }
+
+  record Leave() implements Command {
+  }
+
+  record Message(String text, String clientId) implements Command {
+  }
+
+  record Typing() implements Command {
+  }
+
+  /** A command that cannot be accepted; becomes an {@code error} event, and the connection stays. */
+  static final class ProtocolError extends Exception {
+
+    final String code;
+
+    ProtocolError(String code, String message) {
+      super(message, null, false, false);
+      this.code = code;
+    }
+  }
+
+  static Command parse(String frame, int maxTextLength) throws ProtocolError {
+    JsonObject json;
+    try {
+      json = new JsonObject(frame);
+    } catch (DecodeException | ClassCastException e) {
+      throw new ProtocolError(INVALID_JSON, "frame is not a JSON object");
+    }
+    Object type = json.getValue("type");
+    if (!(type instanceof String t)) {
+      throw new ProtocolError(UNKNOWN_TYPE, "missing string field 'type' (join, leave, message, typing)");
+    }
+    switch (t) {
+      case "join":
+        return new Join(
+          matching(json, "room", ROOM, "1-32 of a-z 0-9 _ - starting with a letter or digit"),
+          matching(json, "nickname", NICKNAME, "1-32 letters, digits, spaces, _ . - without leading or trailing space"),
+          since(json));
+      case "leave":
+        return new Leave();
+      case "message":
+        Object text = json.getValue("text");
+        if (!(text instanceof String s) || s.isBlank()) {
+          throw new ProtocolError(INVALID_FIELD, "'text' must be a non-empty string");
+        }
+        if (s.length() > maxTextLength) {
+          throw new ProtocolError(INVALID_FIELD, "'text' is longer than " + maxTextLength + " characters");
+        }
+        String clientId = null;
+        if (json.getValue("clientId") != null) {
+          clientId = matching(json, "clientId", CLIENT_ID, "1-64 of A-Z a-z 0-9 _ . : -");
+        }
+        return new Message(s, clientId);
+      case "typing":
+        return new Typing();
+      default:
+        throw new ProtocolError(UNKNOWN_TYPE, "unknown type '" + abbreviate(t) + "' (join, leave, message, typing)");
+    }
+  }
+
+  private static String matching(JsonObject json, String field, Pattern pattern, String rule) throws ProtocolError {
+    Object value = json.getValue(field);
+    if (!(value instanceof String s) || !pattern.matcher(s).matches()) {
+      throw new ProtocolError(INVALID_FIELD, "'" + field + "' must be " + rule);
+    }
+    return s;
+  }
+
+  private static Long since(JsonObject json) throws ProtocolError {
+    Object value = json.getValue("since");
+    if (value == null) {
+      return null;
+    }
+    if (value instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue()) && n.longValue() >= 0) {
+      return n.longValue();
+    }
+    throw new ProtocolError(INVALID_FIELD, "'since' must be a sequence number (an integer >= 0)");
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() <= 32 ? s : s.substring(0, 32) + "...";
+  }
+
+  // ---- events
+
+  static JsonObject error(String code, String message) {
+    return new JsonObject().put("type", "error").put("code", code).put("message", message);
+  }
+
+  static JsonObject message(String room, String sender, String text, long seq, String id, long time) {
+    return new JsonObject().put("type", "message").put("room", room).put("sender", sender).put("text", text)
+      .put("time", time).put("seq", seq).put("id", id);
+  }
+
+  static JsonObject ack(String clientId, long seq, String id, boolean duplicate) {
+    JsonObject ack = new JsonObject().put("type", "ack").put("clientId", clientId).put("seq", seq);
+    return duplicate ? ack.put("duplicate", true) : ack.put("id", id);
+  }
+
+  static JsonObject joined(String room, String nickname, long time) {
+    return new JsonObject().put("type", "joined").put("room", room).put("nickname", nickname).put("time", time);
+  }
+
+  static JsonObject left(String room, String nickname, long time, String reason) {
+    return new JsonObject().put("type", "left").put("room", room).put("nickname", nickname).put("time", time).put("reason", reason);
+  }
+
+  static JsonObject presence(String room, List<String> members) {
+    return new JsonObject().put("type", "presence").put("room", room).put("members", members).put("count", members.size());
+  }
+
+  static JsonObject typing(String room, String nickname) {
+    return new JsonObject().put("type", "typing").put("room", room).put("nickname", nickname);
+  }
+}

@@ -1,0 +1,345 @@
+package dev.switchboard.chat;
+
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.core.HazelcastInstance;
+import dev.switchboard.shared.Launcher;
+import dev.switchboard.shared.ServiceDefinition;
+import dev.switchboard.shared.ServiceRuntime;
+import dev.switchboard.shared.bus.Addresses;
+import dev.switchboard.shared.ops.Operations;
+import dev.switchboard.shared.web.JsonErrors;
+import io.micrometer.core.instrument.Counter;
+import io.netty.channel.ChannelHandlerContext;
+import io.micrometer.core.instrument.Gauge;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.internal.http.WebSocketInternal;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.StaticHandler;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * The chat service: a chat page at {@code GET /}, the chat's WebSocket at {@code /chat}, the
+ * {@code chat.rooms} bus address, and {@code /health}, {@code /ready}, {@code /metrics}. Rooms
+ * are cluster-wide: every instance on every node subscribes to {@code chat.room.<name>} for the
+ * rooms its clients are in, and the state that must outlive a node is kept in {@link ChatStore}.
+ */
+public final class ChatVerticle extends VerticleBase {
+
+  public static final ServiceDefinition<ChatOptions> DEFINITION = new ServiceDefinition<>(
+    "chat", new ChatOptions(), ChatOptions::fromJson, ChatOptions.DESCRIPTIONS, ChatVerticle::instances);
+
+  /** The WebSocket path. */
+  public static final String PATH = "/chat";
+  /** Classpath folder of the chat page. */
+  static final String PAGE_ROOT = "chat-page";
+
+  private static final Logger log = LoggerFactory.getLogger(ChatVerticle.class);
+
+  private final ChatOptions options;
+  private final ServiceRuntime runtime;
+  private final Shared shared;
+  private final Map<String, Room> rooms = new HashMap<>();
+  private final Set<ChatConnection> connections = new LinkedHashSet<>();
+  /** Connections written to in this event-loop turn, flushed together at its end. */
+  private final Set<ChatConnection> unflushed = new LinkedHashSet<>();
+  private boolean flushScheduled;
+  private boolean stopping;
+  private ChatStore store;
+  private String nodeId;
+  private HttpServer server;
+  private MessageConsumer<Object> roomsConsumer;
+  private long heartbeat = -1;
+  private HazelcastInstance hazelcast;
+  private UUID membership;
+
+  /** What the instances of one process share: the connection count, the process's node id for standalone runs, meters. */
+  private static final class Shared {
+    final AtomicInteger open = new AtomicInteger();
+    final String standaloneNode = UUID.randomUUID().toString();
+    final Counter messages;
+    final Counter cutOffs;
+
+    Shared(ServiceRuntime runtime) {
+      Gauge.builder("switchboard.chat.connections", open, AtomicInteger::get)
+        .description("Open WebSocket connections").register(runtime.meters());
+      messages = Counter.builder("switchboard.chat.messages").description("Messages numbered by this process").register(runtime.meters());
+      cutOffs = Counter.builder("switchboard.chat.cutoffs").description("Connections cut off for not reading").register(runtime.meters());
+    }
+  }
+
+  ChatVerticle(ChatOptions options, ServiceRuntime runtime, Shared shared) {
+    this.options = options;
+    this.runtime = runtime;
+    this.shared = shared;
+  }
+
+  public static void main(String[] args) {
+    Launcher.launch(args, DEFINITION);
+  }
+
+  /** The instances of one process; they share one connection count. */
+  public static Supplier<ChatVerticle> instances(ChatOptions options, ServiceRuntime runtime) {
+    Shared shared = new Shared(runtime);
+    return () -> new ChatVerticle(options, runtime, shared);
+  }
+
+  @Override
+  public Future<?> start() {
+    store = new ChatStore(vertx, options.historySize(), options.dedupeTtl().toMillis());
+    nodeId = shared.standaloneNode;
+    if (((VertxInternal) vertx).clusterManager() instanceof HazelcastClusterManager manager) {
+      hazelcast = manager.getHazelcastInstance();
+      nodeId = hazelcast.getCluster().getLocalMember().getUuid().toString();
+      Context context = vertx.getOrCreateContext();
+      membership = hazelcast.getCluster().addMembershipListener(new MembershipListener() {
+        @Override
+        public void memberAdded(MembershipEvent event) {
+        }
+
+        @Override
+        public void memberRemoved(MembershipEvent event) {
+          String gone = event.getMember().getUuid().toString();
+          context.runOnContext(v -> nodeLeft(gone));
+        }
+      });
+    }
+
+    Router router = Router.router(vertx);
+    Operations.mount(router, vertx, runtime);
+    router.get("/*").handler(StaticHandler.create(PAGE_ROOT).setIndexPage("index.html").setCachingEnabled(true));
+    JsonErrors.install(router);
+
+    HttpServerOptions serverOptions = new HttpServerOptions()
+      .setHost(options.host())
+      .setPort(runtime.bindPort("http", options.port()))
+      .setTcpNoDelay(true)
+      .setMaxWebSocketFrameSize(options.maxMessageSize())
+      .setMaxWebSocketMessageSize(options.maxMessageSize())
+      // Without compression no extension is ever negotiated, so a frame with a reserved bit set is
+      // a protocol error (1002); it also saves a deflater per connection.
+      .setPerMessageWebSocketCompressionSupported(false)
+      .setPerFrameWebSocketCompressionSupported(false);
+    server = vertx.createHttpServer(serverOptions)
+      .invalidRequestHandler(JsonErrors::invalidRequest)
+      .requestHandler(request -> {
+        // The WebSocket path bypasses the router, whose wrapper would hide the connection's pipeline.
+        if (PATH.equals(request.path())) {
+          upgrade(request);
+        } else {
+          router.handle(request);
+        }
+      });
+    roomsConsumer = vertx.eventBus().consumer(Addresses.CHAT_ROOMS, this::listRooms);
+    heartbeat = vertx.setPeriodic(options.heartbeatInterval().toMillis(), id -> {
+      long now = System.nanoTime();
+      new ArrayList<>(connections).forEach(connection -> connection.heartbeat(now));
+    });
+    return Future.all(
+      store.ready(),
+      roomsConsumer.completion(),
+      server.listen().onSuccess(s -> runtime.listening("http", "http://" + options.host() + ":" + s.actualPort())));
+  }
+
+  /** Stops accepting; open connections are closed with 1001 and leave their rooms. */
+  @Override
+  public Future<?> stop() {
+    stopping = true;
+    vertx.cancelTimer(heartbeat);
+    if (membership != null) {
+      hazelcast.getCluster().removeMembershipListener(membership);
+    }
+    new ArrayList<>(connections).forEach(c -> c.close(ChatConnection.GOING_AWAY, "server shutting down", "server stopped"));
+    return Future.join(roomsConsumer.unregister(), server.shutdown(runtime.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS));
+  }
+
+  // ---- connections
+
+  private void upgrade(HttpServerRequest request) {
+    if (request.method() != HttpMethod.GET) {
+      request.response().putHeader(HttpHeaders.ALLOW, "GET");
+      JsonErrors.send(request.response(), 405, new JsonObject().put("error", "method not allowed").put("allow", "GET"));
+      return;
+    }
+    if (!"websocket".equalsIgnoreCase(request.getHeader(HttpHeaders.UPGRADE))) {
+      request.response().putHeader(HttpHeaders.UPGRADE, "websocket");
+      JsonErrors.send(request.response(), 426, new JsonObject().put("error", "WebSocket upgrade required").put("path", PATH));
+      return;
+    }
+    if (runtime.isDraining()) {
+      JsonErrors.send(request.response(), 503, new JsonObject().put("error", "shutting down"));
+      return;
+    }
+    if (shared.open.incrementAndGet() > options.maxConnections()) {
+      shared.open.decrementAndGet();
+      log.debug("refusing {}: {} connections open", request.remoteAddress(), options.maxConnections());
+      JsonErrors.send(request.response(), 503, new JsonObject().put("error", "too many connections").put("limit", options.maxConnections()));
+      return;
+    }
+    request.toWebSocket()
+      .onSuccess(ws -> {
+        ChannelHandlerContext channel = ((WebSocketInternal) ws).channelHandlerContext();
+        ProtocolGuard guard = new ProtocolGuard();
+        channel.pipeline().addBefore(channel.name(), ProtocolGuard.NAME, guard);
+        ChatConnection connection = new ChatConnection(this, options, ws, guard);
+        connections.add(connection);
+        connection.start();
+      })
+      .onFailure(e -> {
+        shared.open.decrementAndGet();
+        log.debug("WebSocket handshake from {} failed: {}", request.remoteAddress(), e.getMessage());
+      });
+  }
+
+  void closed(ChatConnection connection) {
+    unflushed.remove(connection);
+    if (connections.remove(connection)) {
+      shared.open.decrementAndGet();
+    }
+  }
+
+  /**
+   * Flushes a connection once the current burst of work is done: a room message written to a
+   * thousand members costs a thousand writes but, when several messages arrive together, far
+   * fewer system calls.
+   */
+  void flushSoon(ChatConnection connection) {
+    unflushed.add(connection);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      context.runOnContext(v -> {
+        flushScheduled = false;
+        List<ChatConnection> batch = new ArrayList<>(unflushed);
+        unflushed.clear();
+        batch.forEach(ChatConnection::flush);
+      });
+    }
+  }
+
+  void cutOff() {
+    shared.cutOffs.increment();
+  }
+
+  // ---- rooms
+
+  ChatStore store() {
+    return store;
+  }
+
+  String nodeId() {
+    return nodeId;
+  }
+
+  /**
+   * True while a clustered node stops. Its members then keep their presence entries: a `left`
+   * published now may never leave the closing node, while the other nodes, seeing it leave the
+   * cluster, remove the entries and announce each member once.
+   */
+  boolean leavesPresenceToCluster() {
+    return stopping && hazelcast != null;
+  }
+
+  /** This instance's view of a room, subscribed and ready. */
+  Future<Room> room(String name) {
+    Room room = rooms.computeIfAbsent(name, n -> new Room(n, vertx, store, options.gapTimeout().toMillis()));
+    return room.open()
+      .onFailure(e -> {
+        if (rooms.get(name) == room) {
+          rooms.remove(name);
+          room.close();
+        }
+      })
+      // The last member may have left while this join waited for the subscription.
+      .compose(ready -> ready.isClosed() ? room(name) : Future.succeededFuture(ready));
+  }
+
+  /** A member leaves this instance's view of a room; the last one unsubscribes it. */
+  void release(Room room, ChatConnection member) {
+    if (room.remove(member) && rooms.get(room.name) == room) {
+      rooms.remove(room.name);
+      room.close();
+    }
+  }
+
+  Future<Void> timer(long millis) {
+    return vertx.timer(millis);
+  }
+
+  /** Publishes an unsequenced event (joined, left, typing) to every member of a room on every node. */
+  void publish(String room, JsonObject event) {
+    vertx.eventBus().publish(Addresses.CHAT_ROOM_PREFIX + room, event);
+  }
+
+  /**
+   * Numbers a message with the room's cluster-wide counter, keeps it in history, then publishes
+   * it; a message is in history before anyone can see it, so a replay never misses one that was
+   * already delivered live.
+   */
+  Future<JsonObject> post(String room, String sender, String text) {
+    return store.nextSeq(room).compose(seq -> {
+      JsonObject message = ChatProtocol.message(room, sender, text, seq, UUID.randomUUID().toString(), System.currentTimeMillis());
+      shared.messages.increment();
+      return store.keep(room, seq, message)
+        .onFailure(e -> log.warn("room {}: #{} not kept in history: {}", room, seq, e.toString()))
+        .otherwiseEmpty()
+        .map(v -> {
+          vertx.eventBus().publish(Addresses.CHAT_ROOM_PREFIX + room, message);
+          return message;
+        });
+    });
+  }
+
+  /** A node left the cluster: its members leave their rooms (whichever node removes an entry announces it). */
+  private void nodeLeft(String node) {
+    store.exitNode(node)
+      .onSuccess(removed -> {
+        long now = System.currentTimeMillis();
+        for (JsonObject entry : removed) {
+          publish(entry.getString("room"), ChatProtocol.left(entry.getString("room"), entry.getString("nickname"), now, "node left"));
+        }
+        if (!removed.isEmpty()) {
+          log.info("node {} left the cluster: {} chat members removed", node, removed.size());
+        }
+      })
+      .onFailure(e -> log.warn("node {} left the cluster; removing its chat members failed: {}", node, e.toString()));
+  }
+
+  private void listRooms(Message<Object> request) {
+    store.rooms()
+      .compose(counts -> {
+        List<Future<JsonObject>> rows = new ArrayList<>();
+        counts.forEach((room, members) -> rows.add(store.lastSeq(room)
+          .compose(seq -> seq == 0 ? Future.succeededFuture((JsonObject) null) : store.message(room, seq))
+          .map(last -> new JsonObject().put("room", room).put("members", members)
+            .put("lastSeq", last == null ? null : last.getLong("seq")).put("last", last))));
+        return Future.all(rows).map(all -> new JsonObject().put("rooms", new JsonArray(rows.stream().map(Future::result).toList())));
+      })
+      .onSuccess(request::reply)
+      .onFailure(e -> request.fail(500, "rooms unavailable: " + e.getMessage()));
+  }
+}

@@ -1,0 +1,200 @@
+package dev.switchboard.chat;
+
+import dev.switchboard.shared.bus.Addresses;
+import io.netty.buffer.ByteBuf;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * One room as seen by one verticle instance: its subscription to {@code chat.room.<name>} and the
+ * local members. Messages travel the bus from whichever node sent them, so two of them may arrive
+ * in either order; the room hands them to its members strictly by sequence number. A missing
+ * number is waited for {@code gapTimeout}, then read from history, then skipped (its sender died
+ * between taking the number and keeping the message), so every member on every node sees the
+ * same order and one loss never stalls a room.
+ */
+final class Room {
+
+  private static final Logger log = LoggerFactory.getLogger(Room.class);
+  /** Out-of-order messages held per room; beyond this, the oldest gap is given up at once. */
+  static final int MAX_PENDING = 10_000;
+
+  final String name;
+  private final Vertx vertx;
+  private final ChatStore store;
+  private final long gapTimeoutMillis;
+  private final Set<ChatConnection> members = new LinkedHashSet<>();
+  private final TreeMap<Long, JsonObject> pending = new TreeMap<>();
+  private MessageConsumer<JsonObject> consumer;
+  private Future<Room> ready;
+  /** The next sequence number to hand out; 0 until the room's last number is known. */
+  private long nextSeq;
+  private long gapTimer = -1;
+  private boolean closed;
+
+  Room(String name, Vertx vertx, ChatStore store, long gapTimeoutMillis) {
+    this.name = name;
+    this.vertx = vertx;
+    this.store = store;
+    this.gapTimeoutMillis = gapTimeoutMillis;
+  }
+
+  /** Subscribes, then learns the room's last number: what was numbered before is history, what follows is live. */
+  Future<Room> open() {
+    if (ready == null) {
+      consumer = vertx.eventBus().consumer(Addresses.CHAT_ROOM_PREFIX + name, message -> onEvent(message.body()));
+      ready = consumer.completion()
+        .compose(v -> store.lastSeq(name))
+        .map(last -> {
+          nextSeq = last + 1;
+          pending.headMap(nextSeq).clear();
+          drain();
+          return this;
+        });
+    }
+    return ready;
+  }
+
+  /** The next number this room will hand to its members; everything before it is history. */
+  long nextSeq() {
+    return nextSeq;
+  }
+
+  void add(ChatConnection member) {
+    members.add(member);
+  }
+
+  /** Removes a member; true when the room is now empty. */
+  boolean remove(ChatConnection member) {
+    members.remove(member);
+    return members.isEmpty();
+  }
+
+  boolean isClosed() {
+    return closed;
+  }
+
+  Future<Void> close() {
+    closed = true;
+    if (gapTimer >= 0) {
+      vertx.cancelTimer(gapTimer);
+    }
+    pending.clear();
+    return consumer.unregister();
+  }
+
+  private void onEvent(JsonObject event) {
+    if (closed) {
+      return;
+    }
+    if (!"message".equals(event.getString("type"))) {
+      String from = (String) event.remove("from");
+      ByteBuf encoded = ChatConnection.encode(event.encode());
+      try {
+        for (ChatConnection member : new ArrayList<>(members)) {
+          if (!member.id.equals(from)) {
+            member.send(encoded);
+          }
+        }
+      } finally {
+        encoded.release();
+      }
+      return;
+    }
+    Long seq = event.getLong("seq");
+    if (seq == null) {
+      return;
+    }
+    if (nextSeq == 0 || seq > nextSeq) {
+      pending.put(seq, event);
+      if (nextSeq != 0) {
+        if (pending.size() > MAX_PENDING) {
+          skipGap();
+        } else {
+          armGapTimer();
+        }
+      }
+      return;
+    }
+    if (seq == nextSeq) {
+      deliver(event);
+      drain();
+    }
+    // seq < nextSeq: already handed out (a replay from history raced the bus), dropped.
+  }
+
+  private void drain() {
+    while (!pending.isEmpty() && pending.firstKey() <= nextSeq) {
+      Map.Entry<Long, JsonObject> first = pending.pollFirstEntry();
+      if (first.getKey() == nextSeq) {
+        deliver(first.getValue());
+      }
+    }
+    if (pending.isEmpty() && gapTimer >= 0) {
+      vertx.cancelTimer(gapTimer);
+      gapTimer = -1;
+    } else if (!pending.isEmpty()) {
+      armGapTimer();
+    }
+  }
+
+  private void deliver(JsonObject message) {
+    long seq = message.getLong("seq");
+    nextSeq = seq + 1;
+    String text = message.encode();
+    ByteBuf encoded = ChatConnection.encode(text);
+    try {
+      for (ChatConnection member : new ArrayList<>(members)) {
+        member.deliver(seq, text, encoded);
+      }
+    } finally {
+      encoded.release();
+    }
+  }
+
+  private void armGapTimer() {
+    if (gapTimer >= 0) {
+      return;
+    }
+    long missing = nextSeq;
+    gapTimer = vertx.setTimer(gapTimeoutMillis, id -> {
+      gapTimer = -1;
+      if (closed || nextSeq != missing) {
+        drain();
+        return;
+      }
+      store.message(name, missing)
+        .otherwiseEmpty()
+        .onSuccess(found -> {
+          if (closed || nextSeq != missing) {
+            return;
+          }
+          if (found != null) {
+            log.debug("room {}: #{} filled from history", name, missing);
+            deliver(found);
+          } else {
+            log.debug("room {}: #{} never arrived, skipped", name, missing);
+            nextSeq = missing + 1;
+          }
+          drain();
+        });
+    });
+  }
+
+  private void skipGap() {
+    long first = pending.firstKey();
+    log.warn("room {}: {} messages waiting for #{}, skipping to #{}", name, pending.size(), nextSeq, first);
+    nextSeq = first;
+    drain();
+  }
+}

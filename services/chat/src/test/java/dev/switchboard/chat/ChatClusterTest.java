@@ -1,0 +1,175 @@
+package dev.switchboard.chat;
+
+import com.hazelcast.core.HazelcastInstance;
+import dev.switchboard.shared.testkit.TestCluster;
+import dev.switchboard.shared.testkit.TestKit;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.json.JsonObject;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
+
+import static dev.switchboard.chat.ChatTestClient.await;
+import static dev.switchboard.chat.ChatTestClient.ofType;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** Three clustered nodes in one JVM (Hazelcast on loopback), each running the chat; clients on different nodes. */
+class ChatClusterTest {
+
+  private static final JsonObject SETTINGS = new JsonObject().put("rateLimit", 1000).put("rateBurst", 1000).put("gapTimeout", "500ms");
+
+  private TestCluster cluster;
+  private Vertx clients;
+  private WebSocketClient client;
+  private final List<Integer> ports = new ArrayList<>();
+
+  @BeforeEach
+  void startCluster() {
+    cluster = await(TestCluster.start(3));
+    for (Vertx node : cluster.nodes()) {
+      ports.add(await(TestKit.deploy(node, ChatVerticle.DEFINITION, SETTINGS, 2)).port("http"));
+    }
+    clients = Vertx.vertx();
+    client = clients.createWebSocketClient();
+  }
+
+  @AfterEach
+  void stopCluster() throws Exception {
+    clients.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    cluster.close().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  private ChatTestClient connect(int node) {
+    return ChatTestClient.connect(client, ports.get(node));
+  }
+
+  @Test
+  void clientsOnThreeNodesSeeOneRoomInOneOrder() {
+    ChatTestClient ann = connect(0);
+    ChatTestClient bob = connect(1);
+    ChatTestClient cat = connect(2);
+    ann.join("lobby", "ann");
+    bob.join("lobby", "bob");
+    cat.join("lobby", "cat");
+    assertEquals(List.of("ann", "bob", "cat"), cat.awaitOne(ofType("presence")).getJsonArray("members").getList());
+    // Two senders on two nodes write without waiting for each other.
+    for (int i = 0; i < 30; i++) {
+      ann.socket().writeTextMessage(ann.message("a" + i).encode());
+      bob.socket().writeTextMessage(bob.message("b" + i).encode());
+    }
+    List<JsonObject> atAnn = ann.messages(60);
+    List<JsonObject> atBob = bob.messages(60);
+    List<JsonObject> atCat = cat.messages(60);
+    assertEquals(LongStream.rangeClosed(1, 60).boxed().toList(), atCat.stream().map(e -> e.getLong("seq")).toList());
+    assertEquals(atCat, atAnn);
+    assertEquals(atCat, atBob);
+    // Each sender's own messages keep the order they were sent in.
+    assertEquals(LongStream.range(0, 30).mapToObj(i -> "a" + i).toList(),
+      atCat.stream().filter(e -> e.getString("sender").equals("ann")).map(e -> e.getString("text")).toList());
+  }
+
+  @Test
+  void resumeAfterTheNodeOwningTheRoomStopsReplaysExactlyTheMissedMessages() {
+    int owner = ownerOf("chat.seq.lobby");
+    int stay = (owner + 1) % 3;
+    int rescue = (owner + 2) % 3;
+    ChatTestClient ann = connect(stay);
+    ChatTestClient bob = connect(owner);
+    ann.join("lobby", "ann");
+    bob.join("lobby", "bob");
+    for (int i = 1; i <= 5; i++) {
+      ann.send(ann.message("before " + i).put("clientId", "ann-" + i));
+    }
+    long seen = bob.messages(5).get(4).getLong("seq");
+    assertEquals(5L, seen);
+
+    await(cluster.stop(owner));
+    bob.closeCode();
+    JsonObject left = ann.awaitOne(e -> "left".equals(e.getString("type")) && "bob".equals(e.getString("nickname")));
+    assertEquals("node left", left.getString("reason"));
+
+    for (int i = 6; i <= 9; i++) {
+      ann.send(ann.message("missed " + i).put("clientId", "ann-" + i));
+    }
+    ann.await(ofType("ack"), 9);
+    // A resend after the failover is still recognised.
+    ann.send(ann.message("missed 9").put("clientId", "ann-9"));
+    assertEquals(true, ann.await(ofType("ack"), 10).get(9).getBoolean("duplicate"));
+
+    ChatTestClient back = connect(rescue);
+    JsonObject joined = back.join(new JsonObject().put("type", "join").put("room", "lobby").put("nickname", "bob").put("since", seen));
+    assertEquals(9L, joined.getLong("seq"));
+    assertEquals(false, joined.getBoolean("truncated"));
+    List<JsonObject> replayed = back.messages(4);
+    assertEquals(List.of(6L, 7L, 8L, 9L), replayed.stream().map(e -> e.getLong("seq")).toList());
+    assertEquals(List.of("missed 6", "missed 7", "missed 8", "missed 9"), replayed.stream().map(e -> e.getString("text")).toList());
+    ann.send(ann.message("live"));
+    JsonObject live = back.messages(5).get(4);
+    assertEquals(10L, live.getLong("seq"));
+    assertEquals(5, back.count(ChatTestClient::isMessage));
+  }
+
+  @Test
+  void membersOfANodeThatDiesLeavePresence() {
+    ChatTestClient ann = connect(0);
+    ChatTestClient bob = connect(1);
+    ChatTestClient cat = connect(2);
+    ann.join("lobby", "ann");
+    bob.join("lobby", "bob");
+    cat.join("lobby", "cat");
+    await(cluster.stop(2));
+    assertEquals("node left", ann.awaitOne(e -> "left".equals(e.getString("type")) && "cat".equals(e.getString("nickname"))).getString("reason"));
+    assertEquals(1, ann.count(e -> "left".equals(e.getString("type"))), "announced once");
+    ChatTestClient dan = connect(1);
+    dan.join("lobby", "dan");
+    assertEquals(List.of("ann", "bob", "dan"), dan.awaitOne(ofType("presence")).getJsonArray("members").getList());
+  }
+
+  @Test
+  void membersOfANodeThatVanishesWithoutGoodbyeAreRemovedByTheOthers() {
+    ChatTestClient ann = connect(0);
+    ChatTestClient cat = connect(2);
+    ann.join("lobby", "ann");
+    cat.join("lobby", "cat");
+    for (int i = 1; i <= 3; i++) {
+      cat.send(cat.message("before the crash " + i));
+    }
+    ann.messages(3);
+    // The member is killed outright: no verticle stop, no close frames; only the membership event tells.
+    hazelcast(2).getLifecycleService().terminate();
+    JsonObject left = ann.awaitOne(e -> "left".equals(e.getString("type")) && "cat".equals(e.getString("nickname")));
+    assertEquals("node left", left.getString("reason"));
+    ann.send(ann.message("still chatting"));
+    assertEquals(4L, ann.messages(4).get(3).getLong("seq"), "the room's counter survived the crash");
+    // History kept on (or backed up from) the crashed member is still there.
+    ChatTestClient dan = connect(1);
+    dan.join(new JsonObject().put("type", "join").put("room", "lobby").put("nickname", "dan").put("since", 0));
+    assertEquals(List.of("before the crash 1", "before the crash 2", "before the crash 3", "still chatting"),
+      dan.messages(4).stream().map(e -> e.getString("text")).toList());
+  }
+
+  private HazelcastInstance hazelcast(int node) {
+    return ((HazelcastClusterManager) ((VertxInternal) cluster.node(node)).clusterManager()).getHazelcastInstance();
+  }
+
+  /** The index of the node whose Hazelcast member owns the partition of a key of Vert.x's counter map. */
+  private int ownerOf(String counter) {
+    HazelcastInstance any = ((HazelcastClusterManager) ((VertxInternal) cluster.node(0)).clusterManager()).getHazelcastInstance();
+    var owner = any.getPartitionService().getPartition(counter).getOwner();
+    for (int i = 0; i < 3; i++) {
+      HazelcastInstance member = ((HazelcastClusterManager) ((VertxInternal) cluster.node(i)).clusterManager()).getHazelcastInstance();
+      if (member.getCluster().getLocalMember().getUuid().equals(owner.getUuid())) {
+        return i;
+      }
+    }
+    throw new AssertionError("no node owns " + counter);
+  }
+}

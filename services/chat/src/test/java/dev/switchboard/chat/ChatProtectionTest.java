@@ -1,0 +1,150 @@
+package dev.switchboard.chat;
+
+import io.vertx.core.http.UpgradeRejectedException;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static dev.switchboard.chat.ChatTestClient.ofType;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Every protection of the chat, each with the answer it gives: an error event or a close code. */
+class ChatProtectionTest extends ChatTestBase {
+
+  @Test
+  void frameLargerThanMaxMessageSizeIsClosedWith1009() throws Exception {
+    deploy(new JsonObject().put("maxMessageSize", 1024));
+    try (RawWebSocket raw = RawWebSocket.connect(port)) {
+      raw.frame(true, 0, RawWebSocket.TEXT, new byte[2000]);
+      assertEquals(1009, raw.awaitClose());
+    }
+  }
+
+  @Test
+  void fragmentedMessageLargerThanMaxMessageSizeIsClosedWith1009() throws Exception {
+    deploy(new JsonObject().put("maxMessageSize", 1024));
+    try (RawWebSocket raw = RawWebSocket.connect(port)) {
+      raw.frame(false, 0, RawWebSocket.TEXT, new byte[600]);
+      raw.frame(true, 0, RawWebSocket.CONTINUATION, new byte[600]);
+      assertEquals(1009, raw.awaitClose());
+    }
+  }
+
+  @Test
+  void fragmentedMessageWithinTheLimitIsOneCommand() throws Exception {
+    deploy(new JsonObject());
+    try (RawWebSocket raw = RawWebSocket.connect(port)) {
+      byte[] join = "{\"type\":\"join\",\"room\":\"lobby\",\"nickname\":\"Zoë\"}".getBytes(StandardCharsets.UTF_8);
+      int split = new String(join, StandardCharsets.UTF_8).indexOf("ë") + 1; // inside the two bytes of ë
+      raw.frame(false, 0, RawWebSocket.TEXT, java.util.Arrays.copyOfRange(join, 0, split));
+      raw.frame(true, 0, RawWebSocket.CONTINUATION, java.util.Arrays.copyOfRange(join, split, join.length));
+      JsonObject joined = new JsonObject(raw.awaitOpcode(RawWebSocket.TEXT).text());
+      assertEquals("joined", joined.getString("type"));
+      assertEquals("Zoë", joined.getString("nickname"));
+    }
+  }
+
+  @Test
+  void rateLimitAnswersErrorsThenCloses1008() {
+    deploy(new JsonObject().put("rateLimit", 1).put("rateBurst", 3).put("rateStrikes", 3));
+    ChatTestClient ann = connect();
+    for (int i = 0; i < 6; i++) {
+      ann.sendText("{\"type\":\"typing\"}");
+    }
+    assertEquals(1008, ann.closeCode());
+    List<JsonObject> errors = ann.events().stream().filter(ofType("error")).toList();
+    // 3 typing frames pass (not joined: errors), 2 are refused with rate_limited, the 3rd strike closes.
+    assertEquals(List.of("not_joined", "not_joined", "not_joined", "rate_limited", "rate_limited"),
+      errors.stream().map(e -> e.getString("code")).toList());
+  }
+
+  @Test
+  void silentClientIsClosedWith1001WhileAnAnsweringOneStays() throws Exception {
+    deploy(new JsonObject().put("heartbeatInterval", "100ms").put("idleTimeout", "400ms"));
+    ChatTestClient answering = connect();
+    try (RawWebSocket silent = RawWebSocket.connect(port)) {
+      assertEquals(RawWebSocket.PING, silent.awaitOpcode(RawWebSocket.PING).opcode());
+      assertEquals(1001, silent.awaitClose());
+    }
+    answering.awaitPings(8);
+    assertFalse(answering.isClosed(), "a client answering pings is not idle");
+  }
+
+  @Test
+  void connectionsBeyondTheLimitAreRefusedWith503() throws Exception {
+    deploy(new JsonObject().put("maxConnections", 2));
+    ChatTestClient a = connect();
+    ChatTestClient b = connect();
+    ExecutionException refused = assertThrows(ExecutionException.class, () -> client.connect(new WebSocketConnectOptions()
+      .setHost("127.0.0.1").setPort(port).setURI(ChatVerticle.PATH)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
+    assertEquals(503, assertInstanceOf(UpgradeRejectedException.class, refused.getCause()).getStatus());
+    a.close();
+    assertTrue(a.closeCode() > 0);
+    // The slot is free again once the server has seen the close.
+    ChatTestClient c = null;
+    for (int attempt = 0; attempt < 50 && c == null; attempt++) {
+      try {
+        c = connect();
+      } catch (AssertionError e) {
+        // not yet released: bounded retry
+      }
+    }
+    assertTrue(c != null, "a slot frees when a connection closes");
+    b.close();
+  }
+
+  @Test
+  void plainHttpToTheWebSocketPathIsAnswered426() {
+    deploy(new JsonObject());
+    var web = io.vertx.ext.web.client.WebClient.create(vertx);
+    var response = ChatTestClient.await(web.get(port, "127.0.0.1", ChatVerticle.PATH).send());
+    assertEquals(426, response.statusCode());
+    assertEquals("WebSocket upgrade required", response.bodyAsJsonObject().getString("error"));
+    var post = ChatTestClient.await(web.post(port, "127.0.0.1", ChatVerticle.PATH).send());
+    assertEquals(405, post.statusCode());
+    assertEquals("GET", post.getHeader("allow"));
+  }
+
+  @Test
+  void clientThatStopsReadingIsCutOffWhileOthersReceiveEverything() throws Exception {
+    deploy(new JsonObject().put("writeQueueMax", 16 * 1024).put("maxTextLength", 8000)
+      .put("rateLimit", 100_000).put("rateBurst", 100_000));
+    ChatTestClient ann = connect();
+    ChatTestClient bob = connect();
+    ann.join("lobby", "ann");
+    bob.join("lobby", "bob");
+    try (RawWebSocket slow = RawWebSocket.connect(port, 4096)) {
+      slow.text("{\"type\":\"join\",\"room\":\"lobby\",\"nickname\":\"slow\"}");
+      bob.awaitOne(e -> "joined".equals(e.getString("type")) && "slow".equals(e.getString("nickname")));
+      String text = "x".repeat(8000);
+      int sent = 0;
+      // Bounded: the kernel buffers a few MiB at most before the server's own queue fills.
+      while (sent < 4000 && bob.count(e -> "left".equals(e.getString("type"))) == 0) {
+        for (int i = 0; i < 50; i++) {
+          ann.send(ann.message(text));
+        }
+        sent += 50;
+        bob.messages(sent);
+      }
+      JsonObject left = bob.awaitOne(ofType("left"));
+      assertEquals("slow", left.getString("nickname"));
+      assertEquals("too slow", left.getString("reason"));
+      for (int i = 0; i < 50; i++) {
+        ann.send(ann.message("after " + i));
+      }
+      List<JsonObject> got = bob.messages(sent + 50);
+      for (int i = 0; i < got.size(); i++) {
+        assertEquals(i + 1, got.get(i).getLong("seq"));
+      }
+    }
+  }
+}

@@ -1,0 +1,91 @@
+package dev.switchboard.chat;
+
+import dev.switchboard.chat.ChatProtocol.Join;
+import dev.switchboard.chat.ChatProtocol.Leave;
+import dev.switchboard.chat.ChatProtocol.Message;
+import dev.switchboard.chat.ChatProtocol.ProtocolError;
+import dev.switchboard.chat.ChatProtocol.Typing;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The wire format without sockets: every command, every rule, and garbage. */
+class ChatProtocolTest {
+
+  private static final int MAX_TEXT = 10;
+
+  private static String code(String frame) {
+    return assertThrows(ProtocolError.class, () -> ChatProtocol.parse(frame, MAX_TEXT)).code;
+  }
+
+  @Test
+  void parsesEveryCommand() throws ProtocolError {
+    assertEquals(new Join("lobby", "Zoë 2", null), ChatProtocol.parse("{\"type\":\"join\",\"room\":\"lobby\",\"nickname\":\"Zoë 2\"}", MAX_TEXT));
+    assertEquals(new Join("a-b_c", "x", 42L), ChatProtocol.parse("{\"type\":\"join\",\"room\":\"a-b_c\",\"nickname\":\"x\",\"since\":42}", MAX_TEXT));
+    assertEquals(new Join("r", "x", 0L), ChatProtocol.parse("{\"type\":\"join\",\"room\":\"r\",\"nickname\":\"x\",\"since\":0.0}", MAX_TEXT));
+    assertInstanceOf(Leave.class, ChatProtocol.parse("{\"type\":\"leave\"}", MAX_TEXT));
+    assertInstanceOf(Typing.class, ChatProtocol.parse("{\"type\":\"typing\",\"extra\":1}", MAX_TEXT));
+    assertEquals(new Message("hi", null), ChatProtocol.parse("{\"type\":\"message\",\"text\":\"hi\"}", MAX_TEXT));
+    assertEquals(new Message("hi", "c-1"), ChatProtocol.parse("{\"type\":\"message\",\"text\":\"hi\",\"clientId\":\"c-1\"}", MAX_TEXT));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"", "{", "nope", "[]", "[{\"type\":\"leave\"}]", "\"join\"", "42", "null", "{\"type\":\"leave\"} x"})
+  void garbageIsInvalidJson(String frame) {
+    assertEquals(ChatProtocol.INVALID_JSON, code(frame));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"{}", "{\"type\":1}", "{\"type\":null}", "{\"type\":\"JOIN\"}", "{\"type\":\"shout\"}"})
+  void missingOrUnknownTypeIsUnknownType(String frame) {
+    assertEquals(ChatProtocol.UNKNOWN_TYPE, code(frame));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"", "Lobby", "-lobby", "lob by", "lobby!", "a.b", "x23456789012345678901234567890123", "ü"})
+  void roomNamesOutsideTheRulesAreRefused(String room) {
+    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"join\",\"room\":\"" + room + "\",\"nickname\":\"x\"}"));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"", " ann", "ann ", "a\\tb", "a<b", "x23456789012345678901234567890123", ".ann", "a\\u0000"})
+  void nicknamesOutsideTheRulesAreRefused(String nickname) {
+    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"join\",\"room\":\"r\",\"nickname\":\"" + nickname + "\"}"));
+  }
+
+  @Test
+  void joinFieldsMustHaveTheirTypes() {
+    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"join\",\"room\":1,\"nickname\":\"x\"}"));
+    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"join\",\"room\":\"r\"}"));
+    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"join\",\"room\":\"r\",\"nickname\":\"x\",\"since\":-1}"));
+    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"join\",\"room\":\"r\",\"nickname\":\"x\",\"since\":1.5}"));
+    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"join\",\"room\":\"r\",\"nickname\":\"x\",\"since\":\"3\"}"));
+  }
+
+  @Test
+  void messageTextAndClientIdFollowTheRules() throws ProtocolError {
+    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"message\"}"));
+    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"message\",\"text\":\"  \"}"));
+    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"message\",\"text\":7}"));
+    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"message\",\"text\":\"12345678901\"}"));
+    assertEquals(new Message("1234567890", null), ChatProtocol.parse("{\"type\":\"message\",\"text\":\"1234567890\"}", MAX_TEXT));
+    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"message\",\"text\":\"x\",\"clientId\":\"\"}"));
+    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"message\",\"text\":\"x\",\"clientId\":\"a b\"}"));
+    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"message\",\"text\":\"x\",\"clientId\":" + "1".repeat(65) + "}"));
+    assertNull(((Message) ChatProtocol.parse("{\"type\":\"message\",\"text\":\"x\",\"clientId\":null}", MAX_TEXT)).clientId());
+  }
+
+  @Test
+  void errorMessagesNameTheFieldAndAreShort() {
+    ProtocolError e = assertThrows(ProtocolError.class, () -> ChatProtocol.parse("{\"type\":\"" + "x".repeat(1000) + "\"}", MAX_TEXT));
+    assertTrue(e.getMessage().length() < 200, e.getMessage());
+    ProtocolError f = assertThrows(ProtocolError.class, () -> ChatProtocol.parse("{\"type\":\"join\",\"room\":\"R\",\"nickname\":\"x\"}", MAX_TEXT));
+    assertTrue(f.getMessage().startsWith("'room'"), f.getMessage());
+  }
+}

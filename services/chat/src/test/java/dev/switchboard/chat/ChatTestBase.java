@@ -1,0 +1,42 @@
+package dev.switchboard.chat;
+
+import dev.switchboard.shared.testkit.TestKit;
+import dev.switchboard.shared.testkit.TestKit.Deployed;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+
+import java.util.concurrent.TimeUnit;
+
+/** A Vert.x per test with the chat deployed on 127.0.0.1 and a free port, and WebSocket clients to it. */
+abstract class ChatTestBase {
+
+  protected Vertx vertx;
+  /** Vert.x 5 closes a client nobody references any more, so the test keeps it here. */
+  protected WebSocketClient client;
+  protected int port;
+
+  @BeforeEach
+  void startVertx() {
+    vertx = TestKit.vertx();
+    client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(10_000));
+  }
+
+  @AfterEach
+  void closeVertx() throws Exception {
+    vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  protected Deployed deploy(JsonObject settings) {
+    Deployed deployed = ChatTestClient.await(TestKit.deploy(vertx, ChatVerticle.DEFINITION, settings, 2));
+    port = deployed.port("http");
+    return deployed;
+  }
+
+  protected ChatTestClient connect() {
+    return ChatTestClient.connect(client, port);
+  }
+}

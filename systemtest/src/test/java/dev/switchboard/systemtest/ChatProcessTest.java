@@ -1,0 +1,120 @@
+package dev.switchboard.systemtest;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Two chat fat jars as two clustered processes: one room across them, the page, a clean SIGTERM. */
+class ChatProcessTest {
+
+  private static final long WAIT_SECONDS = 20;
+
+  /** A JDK WebSocket client that queues every text message it receives. */
+  private static final class Client implements WebSocket.Listener {
+
+    final BlockingQueue<String> received = new LinkedBlockingQueue<>();
+    private final StringBuilder partial = new StringBuilder();
+    WebSocket ws;
+
+    static Client connect(HttpClient http, int port) throws Exception {
+      Client client = new Client();
+      client.ws = http.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + port + "/chat"), client)
+        .get(WAIT_SECONDS, TimeUnit.SECONDS);
+      return client;
+    }
+
+    @Override
+    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+      partial.append(data);
+      if (last) {
+        received.add(partial.toString());
+        partial.setLength(0);
+      }
+      webSocket.request(1);
+      return null;
+    }
+
+    void send(String json) throws Exception {
+      ws.sendText(json, true).get(WAIT_SECONDS, TimeUnit.SECONDS);
+    }
+
+    /** The next message containing {@code fragment}, skipping others; fails after the wait. */
+    String await(String fragment) throws InterruptedException {
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+      while (System.nanoTime() < end) {
+        String next = received.poll(end - System.nanoTime(), TimeUnit.NANOSECONDS);
+        if (next != null && next.contains(fragment)) {
+          return next;
+        }
+      }
+      throw new AssertionError("no message with " + fragment + " within " + WAIT_SECONDS + " s");
+    }
+  }
+
+  @Test
+  void twoClusteredProcessesShareARoomAndStopCleanly() throws Exception {
+    String cluster = "systemtest-chat-" + UUID.randomUUID();
+    int member1 = freePort();
+    int member2 = freePort();
+    String members = "127.0.0.1:" + member1 + ",127.0.0.1:" + member2;
+    try (ServiceProcess one = clustered(cluster, member1, members).start();
+         ServiceProcess two = clustered(cluster, member2, members).start()) {
+      one.awaitUp();
+      two.awaitUp();
+      assertTrue(two.upLine().contains("cluster " + cluster), two.upLine());
+      HttpClient http = HttpClient.newHttpClient();
+
+      HttpResponse<String> page = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + one.port("http") + "/")).build(),
+        HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, page.statusCode());
+      assertTrue(page.body().contains("chat.js"), page.body());
+
+      Client ann = Client.connect(http, one.port("http"));
+      Client bob = Client.connect(http, two.port("http"));
+      ann.send("{\"type\":\"join\",\"room\":\"lobby\",\"nickname\":\"ann\"}");
+      ann.await("\"presence\"");
+      bob.send("{\"type\":\"join\",\"room\":\"lobby\",\"nickname\":\"bob\"}");
+      assertTrue(bob.await("\"presence\"").contains("[\"ann\",\"bob\"]"));
+      ann.send("{\"type\":\"message\",\"text\":\"across processes\",\"clientId\":\"a1\"}");
+      String message = bob.await("across processes");
+      assertTrue(message.contains("\"seq\":1"), message);
+      assertNotNull(ann.await("\"ack\""));
+
+      assertEquals(0, two.terminate(), two.output());
+      String left = ann.await("\"left\"");
+      assertTrue(left.contains("\"bob\"") && left.contains("node left"), left);
+      assertEquals(0, one.terminate(), one.output());
+    }
+  }
+
+  private static ServiceProcess.Builder clustered(String cluster, int memberPort, String members) {
+    return ServiceProcess.of("chat")
+      .env("SWITCHBOARD_CLUSTER_NAME", cluster)
+      .env("SWITCHBOARD_CLUSTER_PORT", String.valueOf(memberPort))
+      .env("SWITCHBOARD_CLUSTER_PORT_COUNT", "1")
+      .env("SWITCHBOARD_CLUSTER_MEMBERS", members)
+      .args("-cluster", "-instances", "1");
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+}
