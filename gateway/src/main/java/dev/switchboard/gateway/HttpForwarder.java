@@ -20,6 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.ConnectException;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.Locale;
 import java.util.Map;
@@ -50,6 +51,11 @@ final class HttpForwarder {
     HttpMethod.PUT, HttpMethod.DELETE);
   private static final Set<Integer> RETRY_STATUSES = Set.of(502, 503, 504);
   static final String REQUEST_ID = "X-Request-Id";
+  /**
+   * How long a request may wait for a connection to its node, from the pool or a new one; a node
+   * whose link died silently holds its pooled connections, and waiting longer only delays the retry.
+   */
+  private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
 
   private final HttpClient client;
   private final Backends backends;
@@ -116,6 +122,7 @@ final class HttpForwarder {
       .setHost(node.address().host())
       .setPort(node.address().port())
       .setURI(x.request.uri())
+      .setConnectTimeout(CONNECT_TIMEOUT.toMillis())
       .setIdleTimeout(x.route.timeout().toMillis())
       .setHeaders(upstreamHeaders(x));
     client.request(options).onComplete(created -> {

@@ -26,6 +26,13 @@ public final class HazelcastConfigs {
   private static final String WAIT_BEFORE_JOIN_SECONDS = "1";
   /** Seconds without a heartbeat before a member is declared gone; Hazelcast's default is 60. */
   private static final String MAX_NO_HEARTBEAT_SECONDS = "15";
+  /**
+   * Seconds before members that a network partition split into two clusters first look for each
+   * other, and between later looks; Hazelcast's defaults (300 and 120) keep a healed partition
+   * split for minutes.
+   */
+  private static final String MERGE_FIRST_DELAY_SECONDS = "5";
+  private static final String MERGE_NEXT_DELAY_SECONDS = "5";
 
   private static final Pattern PORT_RANGE = Pattern.compile("(.+):(\\d{1,5})-(\\d{1,5})");
 
@@ -40,6 +47,8 @@ public final class HazelcastConfigs {
     config.setProperty("hazelcast.wait.seconds.before.join", WAIT_BEFORE_JOIN_SECONDS);
     config.setProperty("hazelcast.max.no.heartbeat.seconds", MAX_NO_HEARTBEAT_SECONDS);
     config.setProperty("hazelcast.shutdownhook.enabled", "false");
+    config.setProperty("hazelcast.merge.first.run.delay.seconds", MERGE_FIRST_DELAY_SECONDS);
+    config.setProperty("hazelcast.merge.next.run.delay.seconds", MERGE_NEXT_DELAY_SECONDS);
 
     NetworkConfig network = config.getNetworkConfig();
     network.setPort(options.port()).setPortCount(options.portCount()).setPortAutoIncrement(options.portCount() > 1);

@@ -1,5 +1,6 @@
 package dev.switchboard.shared.impl;
 
+import com.hazelcast.core.LifecycleEvent;
 import dev.switchboard.shared.InvalidSettingException;
 import dev.switchboard.shared.ServiceDefinition;
 import dev.switchboard.shared.ServiceOptions;
@@ -175,6 +176,16 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
       .onSuccess(record -> {
         announced = record;
         log.debug("announced {}", record.toJson().encode());
+        if (clusterManager != null) {
+          // A partition that heals merges this member back; the others forgot its record meanwhile.
+          clusterManager.getHazelcastInstance().getLifecycleService().addLifecycleListener(event -> {
+            if (event.getState() == LifecycleEvent.LifecycleState.MERGED && !stopping.get()) {
+              log.info("{} merged back into the cluster: announcing itself again", service.name());
+              ServiceRegistry.reannounce(context.vertx(), record)
+                .onFailure(e -> log.warn("{} could not announce itself again: {}", service.name(), e.toString()));
+            }
+          });
+        }
       })
       .onFailure(e -> log.warn("{} could not announce itself in the service registry: {}", service.name(), e.toString()));
   }

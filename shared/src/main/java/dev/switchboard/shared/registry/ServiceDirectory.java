@@ -117,6 +117,7 @@ public final class ServiceDirectory {
     String down = change.getString("down");
     if (up != null) {
       ServiceRecord record = ServiceRecord.fromJson(up);
+      tombstones.remove(record.id()); // announced again, e.g. after a partition healed
       if (liveNodes().map(nodes -> nodes.contains(record.node())).orElse(true)) {
         next.put(record.id(), record);
       }

@@ -56,6 +56,16 @@ public final class ServiceRegistry {
       .map(record);
   }
 
+  /**
+   * Puts a record back: after this process's Hazelcast member merged back into the cluster from
+   * a partition, when the others had already forgotten it.
+   */
+  public static Future<Void> reannounce(Vertx vertx, ServiceRecord record) {
+    return map(vertx)
+      .compose(map -> map.put(record.id(), record.toJson()))
+      .onSuccess(v -> vertx.eventBus().publish(CHANGES, new JsonObject().put("up", record.toJson())));
+  }
+
   /** Removes the record; readers stop sending work to it. */
   public static Future<Void> withdraw(Vertx vertx, ServiceRecord record) {
     return map(vertx)
