@@ -15,7 +15,7 @@ import java.util.concurrent.CompletableFuture;
  */
 public class Load {
 
-  private static final Duration TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration TIMEOUT = Duration.ofSeconds(20);
 
   public static void main(String[] args) throws Exception {
     URI uri = URI.create(args[0]);
