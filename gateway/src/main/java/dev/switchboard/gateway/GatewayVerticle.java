@@ -94,6 +94,9 @@ public final class GatewayVerticle extends VerticleBase {
     JsonErrors.install(router);
 
     server = vertx.createHttpServer(new HttpServerOptions()
+        // HTTP/1.1 only for now: Vert.x 5.0.8 feeds the body of an "Upgrade: h2c" request into
+        // HTTP/2 without backpressure (which Java's HttpClient sends by default).
+        .setHttp2ClearTextEnabled(false)
         .setMaxWebSocketFrameSize(MAX_WEBSOCKET_FRAME)
         .setMaxWebSocketMessageSize(MAX_WEBSOCKET_MESSAGE)
         .setHost(options.host())

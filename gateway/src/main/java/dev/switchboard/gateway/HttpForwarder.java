@@ -188,7 +188,11 @@ final class HttpForwarder {
    */
   private static Future<Void> relay(HttpClientResponse response, HttpServerResponse out) {
     Promise<Void> done = Promise.promise();
-    out.closeHandler(v -> done.tryFail(new HttpClosedException("client closed the connection")));
+    out.closeHandler(v -> {
+      if (!out.ended()) {
+        done.tryFail(new HttpClosedException("client closed the connection"));
+      }
+    });
     out.drainHandler(v -> response.resume());
     response.exceptionHandler(done::tryFail);
     response.handler(chunk -> {
@@ -205,7 +209,13 @@ final class HttpForwarder {
         done.tryFail(new HttpClosedException("client closed the connection"));
         return;
       }
-      out.end().onComplete(done);
+      out.end().onComplete(ended -> {
+        if (ended.succeeded()) {
+          done.tryComplete();
+        } else {
+          done.tryFail(ended.cause());
+        }
+      });
     });
     return done.future();
   }
@@ -294,7 +304,7 @@ final class HttpForwarder {
     if (length != null) {
       return !length.trim().equals("0");
     }
-    return request.headers().contains(HttpHeaders.TRANSFER_ENCODING) || request.version().name().startsWith("HTTP_2") && !request.isEnded();
+    return request.headers().contains(HttpHeaders.TRANSFER_ENCODING);
   }
 
   private void count(Route route, Backend node, int status) {
