@@ -2,9 +2,6 @@ package dev.switchboard.systemtest;
 
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -70,11 +67,11 @@ class ChatProcessTest {
   @Test
   void twoClusteredProcessesShareARoomAndStopCleanly() throws Exception {
     String cluster = "systemtest-chat-" + UUID.randomUUID();
-    int member1 = freePort();
-    int member2 = freePort();
+    int member1 = ServiceProcess.freePort();
+    int member2 = ServiceProcess.freePort();
     String members = "127.0.0.1:" + member1 + ",127.0.0.1:" + member2;
-    try (ServiceProcess one = clustered(cluster, member1, members).start();
-         ServiceProcess two = clustered(cluster, member2, members).start()) {
+    try (ServiceProcess one = ServiceProcess.of("chat").clustered(cluster, member1, members).args("-instances", "1").start();
+         ServiceProcess two = ServiceProcess.of("chat").clustered(cluster, member2, members).args("-instances", "1").start()) {
       one.awaitUp();
       two.awaitUp();
       assertTrue(two.upLine().contains("cluster " + cluster), two.upLine());
@@ -103,18 +100,5 @@ class ChatProcessTest {
     }
   }
 
-  private static ServiceProcess.Builder clustered(String cluster, int memberPort, String members) {
-    return ServiceProcess.of("chat")
-      .env("SWITCHBOARD_CLUSTER_NAME", cluster)
-      .env("SWITCHBOARD_CLUSTER_PORT", String.valueOf(memberPort))
-      .env("SWITCHBOARD_CLUSTER_PORT_COUNT", "1")
-      .env("SWITCHBOARD_CLUSTER_MEMBERS", members)
-      .args("-cluster", "-instances", "1");
-  }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
-  }
 }

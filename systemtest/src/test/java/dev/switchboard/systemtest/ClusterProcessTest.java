@@ -2,9 +2,6 @@ package dev.switchboard.systemtest;
 
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,11 +20,11 @@ class ClusterProcessTest {
   @Test
   void httpProcessReachesEchoProcessOverTheClusteredBus() throws Exception {
     String cluster = "systemtest-" + UUID.randomUUID();
-    int echoMember = freePort();
-    int httpMember = freePort();
+    int echoMember = ServiceProcess.freePort();
+    int httpMember = ServiceProcess.freePort();
     String members = "127.0.0.1:" + echoMember + ",127.0.0.1:" + httpMember;
-    try (ServiceProcess echo = clustered(ServiceProcess.of("echo").set("adminPort", "0"), cluster, echoMember, members).start();
-         ServiceProcess http = clustered(ServiceProcess.of("http"), cluster, httpMember, members).start()) {
+    try (ServiceProcess echo = ServiceProcess.of("echo").set("adminPort", "0").clustered(cluster, echoMember, members).args("-instances", "1").start();
+         ServiceProcess http = ServiceProcess.of("http").clustered(cluster, httpMember, members).args("-instances", "1").start()) {
       echo.awaitUp();
       http.awaitUp();
       assertTrue(http.upLine().contains("cluster " + cluster), http.upLine());
@@ -48,18 +45,5 @@ class ClusterProcessTest {
     }
   }
 
-  private static ServiceProcess.Builder clustered(ServiceProcess.Builder builder, String cluster, int memberPort, String members) {
-    return builder
-      .env("SWITCHBOARD_CLUSTER_NAME", cluster)
-      .env("SWITCHBOARD_CLUSTER_PORT", String.valueOf(memberPort))
-      .env("SWITCHBOARD_CLUSTER_PORT_COUNT", "1")
-      .env("SWITCHBOARD_CLUSTER_MEMBERS", members)
-      .args("-cluster", "-instances", "1");
-  }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
-  }
 }

@@ -2,9 +2,6 @@ package dev.switchboard.systemtest;
 
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -40,11 +37,11 @@ class GatewayProcessTest {
   @Test
   void killingANodeUnderLoadFailsNoGet() throws Exception {
     String cluster = "gateway-" + UUID.randomUUID();
-    List<Integer> memberPorts = List.of(freePort(), freePort(), freePort());
+    List<Integer> memberPorts = List.of(ServiceProcess.freePort(), ServiceProcess.freePort(), ServiceProcess.freePort());
     String members = String.join(",", memberPorts.stream().map(p -> "127.0.0.1:" + p).toList());
-    try (ServiceProcess http1 = clustered(ServiceProcess.of("http"), cluster, memberPorts.get(0), members).start();
-         ServiceProcess http2 = clustered(ServiceProcess.of("http"), cluster, memberPorts.get(1), members).start();
-         ServiceProcess gateway = clustered(ServiceProcess.of("gateway"), cluster, memberPorts.get(2), members)
+    try (ServiceProcess http1 = ServiceProcess.of("http").clustered(cluster, memberPorts.get(0), members).set("port", "0").args("-instances", "2").start();
+         ServiceProcess http2 = ServiceProcess.of("http").clustered(cluster, memberPorts.get(1), members).set("port", "0").args("-instances", "2").start();
+         ServiceProcess gateway = ServiceProcess.of("gateway").clustered(cluster, memberPorts.get(2), members).set("port", "0").args("-instances", "2")
            .set("routes", "/ http retries=2")
            .set("healthInterval", "1s")
            .start()) {
@@ -108,19 +105,5 @@ class GatewayProcessTest {
     return java.time.OffsetDateTime.parse(time.group(1)).toInstant();
   }
 
-  private static ServiceProcess.Builder clustered(ServiceProcess.Builder builder, String cluster, int memberPort, String members) {
-    return builder
-      .env("SWITCHBOARD_CLUSTER_NAME", cluster)
-      .env("SWITCHBOARD_CLUSTER_PORT", String.valueOf(memberPort))
-      .env("SWITCHBOARD_CLUSTER_PORT_COUNT", "1")
-      .env("SWITCHBOARD_CLUSTER_MEMBERS", members)
-      .set("port", "0")
-      .args("-cluster", "-instances", "2");
-  }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
-  }
 }

@@ -3,6 +3,8 @@ package dev.switchboard.systemtest;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,6 +41,13 @@ final class ServiceProcess implements AutoCloseable {
     this.reader = new Thread(this::readOutput, service + "-output");
     reader.setDaemon(true);
     reader.start();
+  }
+
+  /** A loopback port free now, for a member or a service of a test. */
+  static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
   }
 
   static Path root() {
@@ -182,6 +191,15 @@ final class ServiceProcess implements AutoCloseable {
     Builder args(String... more) {
       args.addAll(List.of(more));
       return this;
+    }
+
+    /** Joins the Hazelcast cluster {@code cluster} as the member on {@code memberPort} of {@code members}. */
+    Builder clustered(String cluster, int memberPort, String members) {
+      return env("SWITCHBOARD_CLUSTER_NAME", cluster)
+        .env("SWITCHBOARD_CLUSTER_PORT", String.valueOf(memberPort))
+        .env("SWITCHBOARD_CLUSTER_PORT_COUNT", "1")
+        .env("SWITCHBOARD_CLUSTER_MEMBERS", members)
+        .args("-cluster");
     }
 
     Builder env(String name, String value) {
