@@ -24,6 +24,9 @@ import java.util.regex.Pattern;
  *                    {@code host:first-last}
  * @param discovery   {@code tcp} (members above) or {@code kubernetes} (DNS of a headless service)
  * @param serviceDns  Kubernetes discovery: the headless service's DNS name
+ * @param backups     where data backups go: {@code member} (any other member) or {@code host}
+ *                    (a member on another host, so that losing a whole host loses no data; needs
+ *                    members on at least two hosts)
  */
 public record ClusterOptions(
   String name,
@@ -32,10 +35,14 @@ public record ClusterOptions(
   int portCount,
   List<String> members,
   Discovery discovery,
-  String serviceDns) {
+  String serviceDns,
+  Backups backups) {
 
   /** How members find each other. */
   public enum Discovery { TCP, KUBERNETES }
+
+  /** Where the backup of a piece of cluster data is kept, relative to its primary. */
+  public enum Backups { MEMBER, HOST }
 
   /** The section name in the configuration. */
   public static final String SECTION = "cluster";
@@ -47,6 +54,8 @@ public record ClusterOptions(
   /** Every port a member on this machine may take with the default port and portCount. */
   public static final List<String> DEFAULT_MEMBERS = List.of("127.0.0.1:5701-5720");
   public static final Discovery DEFAULT_DISCOVERY = Discovery.TCP;
+  /** One machine in development, where every member shares the host: any other member. */
+  public static final Backups DEFAULT_BACKUPS = Backups.MEMBER;
   public static final int MAX_PORT_COUNT = 1000;
   private static final Pattern MEMBER_RANGE = Pattern.compile(".+:(\\d{1,5})-(\\d{1,5})");
 
@@ -57,7 +66,8 @@ public record ClusterOptions(
     "portCount", "how many ports from 'port' up are tried",
     "members", "tcp discovery: comma-separated host, host:port or host:first-last of members",
     "discovery", "tcp or kubernetes",
-    "serviceDns", "kubernetes discovery: DNS name of the headless service");
+    "serviceDns", "kubernetes discovery: DNS name of the headless service",
+    "backups", "member (backups on any other member) or host (on another host's member)");
 
   public ClusterOptions {
     Require.nonBlank("name", name);
@@ -72,6 +82,9 @@ public record ClusterOptions(
       throw new InvalidSettingException("discovery", null, "must be one of tcp, kubernetes");
     }
     serviceDns = serviceDns == null ? "" : serviceDns.trim();
+    if (backups == null) {
+      throw new InvalidSettingException("backups", null, "must be one of member, host");
+    }
     if (discovery == Discovery.TCP && host.isEmpty()) {
       throw new InvalidSettingException("host", host, "must be set for tcp discovery");
     }
@@ -95,7 +108,7 @@ public record ClusterOptions(
   }
 
   public ClusterOptions() {
-    this(DEFAULT_NAME, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_PORT_COUNT, DEFAULT_MEMBERS, DEFAULT_DISCOVERY, "");
+    this(DEFAULT_NAME, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_PORT_COUNT, DEFAULT_MEMBERS, DEFAULT_DISCOVERY, "", DEFAULT_BACKUPS);
   }
 
   public static ClusterOptions fromJson(JsonObject json) {
@@ -107,7 +120,8 @@ public record ClusterOptions(
       s.integer("portCount", DEFAULT_PORT_COUNT),
       s.list("members", DEFAULT_MEMBERS),
       s.choice("discovery", DEFAULT_DISCOVERY, Discovery.class),
-      s.string("serviceDns", "")));
+      s.string("serviceDns", ""),
+      s.choice("backups", DEFAULT_BACKUPS, Backups.class)));
   }
 
   public JsonObject toJson() {
@@ -118,6 +132,7 @@ public record ClusterOptions(
       .put("portCount", portCount)
       .put("members", new JsonArray(members))
       .put("discovery", discovery.name().toLowerCase())
-      .put("serviceDns", serviceDns);
+      .put("serviceDns", serviceDns)
+      .put("backups", backups.name().toLowerCase());
   }
 }

@@ -5,6 +5,7 @@ import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.MultiMapConfig;
 import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.config.PartitionGroupConfig;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -66,6 +67,11 @@ public final class HazelcastConfigs {
       join.getKubernetesConfig().setEnabled(true)
         .setProperty("service-dns", options.serviceDns())
         .setProperty("service-port", String.valueOf(options.port()));
+    }
+
+    if (options.backups() == ClusterOptions.Backups.HOST) {
+      // Members are grouped by IP address, and a backup never lives in its primary's group.
+      config.getPartitionGroupConfig().setEnabled(true).setGroupType(PartitionGroupConfig.MemberGroupType.HOST_AWARE);
     }
 
     config.addMultiMapConfig(new MultiMapConfig(SUBSCRIPTIONS)

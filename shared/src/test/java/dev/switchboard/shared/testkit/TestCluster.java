@@ -49,7 +49,7 @@ public final class TestCluster {
 
   /** Options for a member of this cluster (for a node started by other means, e.g. a process). */
   public ClusterOptions options(int port) {
-    return new ClusterOptions(name, "127.0.0.1", port, 1, members, ClusterOptions.Discovery.TCP, "");
+    return new ClusterOptions(name, "127.0.0.1", port, 1, members, ClusterOptions.Discovery.TCP, "", ClusterOptions.Backups.MEMBER);
   }
 
   public String name() {
