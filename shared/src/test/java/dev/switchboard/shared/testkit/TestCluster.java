@@ -15,6 +15,7 @@ import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * An N-member Vert.x cluster in one JVM: Hazelcast members on 127.0.0.1 with free ports and a
@@ -22,6 +23,9 @@ import java.util.UUID;
  * Configured through the same {@link HazelcastConfigs} as the services.
  */
 public final class TestCluster {
+
+  /** Ports tried per member when the one picked is taken before Hazelcast binds it. */
+  private static final int BIND_ATTEMPTS = 3;
 
   private final String name;
   private final List<String> members;
@@ -39,10 +43,10 @@ public final class TestCluster {
       ports.add(freePort());
     }
     List<String> members = ports.stream().map(p -> "127.0.0.1:" + p).toList();
-    TestCluster cluster = new TestCluster("test-" + UUID.randomUUID(), members);
+    TestCluster cluster = new TestCluster("test-" + UUID.randomUUID(), new CopyOnWriteArrayList<>(members));
     Future<Void> chain = Future.succeededFuture();
     for (int port : ports) {
-      chain = chain.compose(v -> cluster.addNode(port));
+      chain = chain.compose(v -> cluster.addNode(port, BIND_ATTEMPTS));
     }
     return chain.map(cluster);
   }
@@ -74,14 +78,27 @@ public final class TestCluster {
     return Future.join(nodes.stream().map(Vertx::close).toList()).mapEmpty();
   }
 
-  private Future<Void> addNode(int port) {
+  /**
+   * Starts a member on {@code port}. A port found free can be taken by someone else before
+   * Hazelcast binds it (seen in CI): then the member starts on another free port, which it adds to
+   * the member list; the others still reach it, as it contacts them.
+   */
+  private Future<Void> addNode(int port, int attemptsLeft) {
     HazelcastClusterManager manager = new HazelcastClusterManager(HazelcastConfigs.create(options(port)));
     return Vertx.builder()
       .with(new VertxOptions().setEventBusOptions(new EventBusOptions().setHost("127.0.0.1").setPort(0)))
       .withClusterManager(manager)
       .buildClustered()
       .onSuccess(nodes::add)
-      .mapEmpty();
+      .<Void>mapEmpty()
+      .recover(e -> {
+        if (attemptsLeft <= 1 || !String.valueOf(e.getMessage()).contains("already in use")) {
+          return Future.failedFuture(e);
+        }
+        int other = freePort();
+        members.add("127.0.0.1:" + other);
+        return addNode(other, attemptsLeft - 1);
+      });
   }
 
   /** A port free now; Hazelcast binds it a moment later, and the OS does not hand it out again that soon. */
