@@ -9,7 +9,8 @@ import java.time.Duration;
 /**
  * A health probe for images without curl: {@code java -cp app.jar dev.switchboard.shared.ops.Probe
  * http://127.0.0.1:3000/ready} exits 0 when the URL answers 200, 1 otherwise, and prints the
- * status and body. Container health checks and scripts run it inside the container.
+ * status and body. Container health checks and scripts run it inside the container. What it
+ * prints is the command's answer to whoever ran it, so it goes to stdout, not through a logger.
  */
 public final class Probe {
 
