@@ -1,0 +1,254 @@
+package dev.switchboard.bridge;
+
+import dev.switchboard.shared.InvalidSettingException;
+import dev.switchboard.shared.Require;
+import dev.switchboard.shared.ServiceOptions;
+import dev.switchboard.shared.Settings;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Options of the bridge; the {@code bridge} section of the configuration. Every limit is per
+ * connection unless it says otherwise; the module README explains each.
+ *
+ * @param host              interface to listen on, for the bridge and the admin port
+ * @param port              bridge TCP port; 0 picks a free one
+ * @param adminPort         HTTP port of {@code /health}, {@code /ready}, {@code /metrics}
+ * @param inbound           what clients may send and publish
+ * @param outbound          what clients may register for and receive
+ * @param tokens            accepted tokens with their authorities; empty: no token list
+ * @param authAddress       bus address that validates tokens; empty: none
+ * @param authTimeout       time a connection has to authenticate (and the validating address to answer)
+ * @param maxFrameSize      largest frame in bytes, in each direction
+ * @param maxRegistrations  registered addresses per connection
+ * @param maxInFlight       unanswered requests per connection
+ * @param maxPendingReplies messages waiting for the client's reply, per connection
+ * @param requestTimeout    request timeout when the client gives none
+ * @param maxRequestTimeout largest request timeout a client may ask for
+ * @param replyTimeout      how long the bridge waits for a client's reply to a message
+ * @param idleTimeout       a connection that sent nothing for this long is closed
+ * @param maxWriteQueue     bytes waiting for a client before it is cut off as a slow consumer
+ * @param maxConnections    connections per process
+ * @param tls               serve TLS
+ * @param tlsCert           PEM certificate chain (with {@code tls})
+ * @param tlsKey            PEM private key (with {@code tls})
+ * @param tlsClientCa       PEM CA certificates; set: clients must present a certificate they signed
+ */
+public record BridgeOptions(
+  String host,
+  int port,
+  int adminPort,
+  Permissions inbound,
+  Permissions outbound,
+  List<Grant> tokens,
+  String authAddress,
+  Duration authTimeout,
+  int maxFrameSize,
+  int maxRegistrations,
+  int maxInFlight,
+  int maxPendingReplies,
+  Duration requestTimeout,
+  Duration maxRequestTimeout,
+  Duration replyTimeout,
+  Duration idleTimeout,
+  int maxWriteQueue,
+  int maxConnections,
+  boolean tls,
+  String tlsCert,
+  String tlsKey,
+  String tlsClientCa) implements ServiceOptions {
+
+  /** A token and the authorities it grants. */
+  public record Grant(String token, Set<String> authorities) {
+
+    public Grant {
+      authorities = Set.copyOf(authorities);
+    }
+
+    /** Parses {@code TOKEN [AUTHORITY ...]}. */
+    static Grant parse(String text) {
+      String[] words = text.trim().split("\\s+");
+      String token = words[0];
+      if (token.length() < MIN_TOKEN_LENGTH || token.length() > ClientFrame.MAX_ADDRESS_LENGTH) {
+        throw new InvalidSettingException("tokens", "(hidden)", "each token must be " + MIN_TOKEN_LENGTH + " to " + ClientFrame.MAX_ADDRESS_LENGTH + " characters");
+      }
+      return new Grant(token, Set.of(Arrays.copyOfRange(words, 1, words.length)));
+    }
+
+    /** The configuration form with the token hidden. */
+    String masked() {
+      return authorities.isEmpty() ? "(hidden)" : "(hidden) " + authorities.stream().sorted().collect(Collectors.joining(" "));
+    }
+  }
+
+  public static final String DEFAULT_HOST = "0.0.0.0";
+  public static final int DEFAULT_PORT = 7000;
+  public static final int DEFAULT_ADMIN_PORT = 7001;
+  public static final Duration DEFAULT_AUTH_TIMEOUT = Duration.ofSeconds(5);
+  public static final int DEFAULT_MAX_FRAME_SIZE = 1024 * 1024;
+  public static final int DEFAULT_MAX_REGISTRATIONS = 64;
+  public static final int DEFAULT_MAX_IN_FLIGHT = 256;
+  public static final int DEFAULT_MAX_PENDING_REPLIES = 1024;
+  public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
+  public static final Duration DEFAULT_MAX_REQUEST_TIMEOUT = Duration.ofMinutes(5);
+  public static final Duration DEFAULT_REPLY_TIMEOUT = Duration.ofSeconds(30);
+  public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
+  public static final int DEFAULT_MAX_WRITE_QUEUE = 2 * 1024 * 1024;
+  public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
+  /** A shorter token is too easy to guess. */
+  public static final int MIN_TOKEN_LENGTH = 16;
+  /** The largest frame anyone may configure: 64 MiB. */
+  public static final int MAX_FRAME_SIZE_LIMIT = 64 * 1024 * 1024;
+
+  public static final Map<String, String> DESCRIPTIONS = Map.ofEntries(
+    Map.entry("host", "interface to listen on (bridge and admin ports)"),
+    Map.entry("port", "bridge TCP port"),
+    Map.entry("adminPort", "HTTP port for /health, /ready, /metrics"),
+    Map.entry("inbound", "permissions to send/publish: 'ADDRESS|PATTERN* |~REGEX [authority=A] [match.FIELD=VALUE ...]'"),
+    Map.entry("outbound", "permissions to register/receive, same form as inbound"),
+    Map.entry("tokens", "accepted tokens: 'TOKEN [AUTHORITY ...]' (tokens at least 16 characters)"),
+    Map.entry("authAddress", "bus address validating tokens: gets {token}, replies {authorities:[...]}"),
+    Map.entry("authTimeout", "time a connection has to authenticate"),
+    Map.entry("maxFrameSize", "largest frame in bytes, each direction"),
+    Map.entry("maxRegistrations", "registered addresses per connection"),
+    Map.entry("maxInFlight", "unanswered requests per connection"),
+    Map.entry("maxPendingReplies", "messages waiting for a client's reply, per connection"),
+    Map.entry("requestTimeout", "request timeout when the client gives none"),
+    Map.entry("maxRequestTimeout", "largest request timeout a client may ask for"),
+    Map.entry("replyTimeout", "time a client has to answer a message"),
+    Map.entry("idleTimeout", "close a connection that sent nothing this long"),
+    Map.entry("maxWriteQueue", "bytes waiting for a client before it is cut off"),
+    Map.entry("maxConnections", "connections per process"),
+    Map.entry("tls", "serve TLS"),
+    Map.entry("tlsCert", "PEM certificate chain (tls)"),
+    Map.entry("tlsKey", "PEM private key (tls)"),
+    Map.entry("tlsClientCa", "PEM CA; set: clients need a certificate it signed (mutual TLS)"));
+
+  public BridgeOptions {
+    Require.nonBlank("host", host);
+    Require.port("port", port);
+    Require.port("adminPort", adminPort);
+    tokens = List.copyOf(tokens);
+    authAddress = authAddress == null ? "" : authAddress.trim();
+    Require.positive("authTimeout", authTimeout);
+    Require.range("maxFrameSize", maxFrameSize, 256, MAX_FRAME_SIZE_LIMIT);
+    Require.range("maxRegistrations", maxRegistrations, 1, 1_000_000);
+    Require.range("maxInFlight", maxInFlight, 1, 1_000_000);
+    Require.range("maxPendingReplies", maxPendingReplies, 1, 1_000_000);
+    Require.positive("requestTimeout", requestTimeout);
+    Require.positive("maxRequestTimeout", maxRequestTimeout);
+    if (requestTimeout.compareTo(maxRequestTimeout) > 0) {
+      throw new InvalidSettingException("requestTimeout", Settings.format(requestTimeout), "must not exceed maxRequestTimeout (" + Settings.format(maxRequestTimeout) + ")");
+    }
+    Require.positive("replyTimeout", replyTimeout);
+    Require.positive("idleTimeout", idleTimeout);
+    Require.range("maxWriteQueue", maxWriteQueue, maxFrameSize, Integer.MAX_VALUE);
+    Require.range("maxConnections", maxConnections, 1, Integer.MAX_VALUE);
+    tlsCert = blankToEmpty(tlsCert);
+    tlsKey = blankToEmpty(tlsKey);
+    tlsClientCa = blankToEmpty(tlsClientCa);
+    if (tls && (tlsCert.isEmpty() || tlsKey.isEmpty())) {
+      throw new InvalidSettingException("tls", true, "needs tlsCert and tlsKey");
+    }
+    if (!tls && !(tlsCert.isEmpty() && tlsKey.isEmpty() && tlsClientCa.isEmpty())) {
+      throw new InvalidSettingException("tls", false, "tlsCert, tlsKey and tlsClientCa are only used with tls: true");
+    }
+  }
+
+  /** Every option at its default: listens on 7000, allows nothing. */
+  public BridgeOptions() {
+    this(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_ADMIN_PORT, new Permissions(List.of()), new Permissions(List.of()), List.of(), "",
+      DEFAULT_AUTH_TIMEOUT, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_REGISTRATIONS, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_PENDING_REPLIES,
+      DEFAULT_REQUEST_TIMEOUT, DEFAULT_MAX_REQUEST_TIMEOUT, DEFAULT_REPLY_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_WRITE_QUEUE,
+      DEFAULT_MAX_CONNECTIONS, false, "", "", "");
+  }
+
+  public static BridgeOptions fromJson(JsonObject json) {
+    Settings s = Settings.of("bridge", json);
+    return s.build(() -> new BridgeOptions(
+      s.string("host", DEFAULT_HOST),
+      s.integer("port", DEFAULT_PORT),
+      s.integer("adminPort", DEFAULT_ADMIN_PORT),
+      permissions("inbound", s.list("inbound", List.of())),
+      permissions("outbound", s.list("outbound", List.of())),
+      s.list("tokens", List.of()).stream().map(Grant::parse).toList(),
+      s.string("authAddress", ""),
+      s.duration("authTimeout", DEFAULT_AUTH_TIMEOUT),
+      s.integer("maxFrameSize", DEFAULT_MAX_FRAME_SIZE),
+      s.integer("maxRegistrations", DEFAULT_MAX_REGISTRATIONS),
+      s.integer("maxInFlight", DEFAULT_MAX_IN_FLIGHT),
+      s.integer("maxPendingReplies", DEFAULT_MAX_PENDING_REPLIES),
+      s.duration("requestTimeout", DEFAULT_REQUEST_TIMEOUT),
+      s.duration("maxRequestTimeout", DEFAULT_MAX_REQUEST_TIMEOUT),
+      s.duration("replyTimeout", DEFAULT_REPLY_TIMEOUT),
+      s.duration("idleTimeout", DEFAULT_IDLE_TIMEOUT),
+      s.integer("maxWriteQueue", DEFAULT_MAX_WRITE_QUEUE),
+      s.integer("maxConnections", DEFAULT_MAX_CONNECTIONS),
+      s.bool("tls", false),
+      s.string("tlsCert", ""),
+      s.string("tlsKey", ""),
+      s.string("tlsClientCa", "")));
+  }
+
+  /** Whether clients must authenticate before anything else. */
+  public boolean authRequired() {
+    return !tokens.isEmpty() || !authAddress.isEmpty();
+  }
+
+  /** The settings, with tokens hidden: this is what {@code --help} and the logs show. */
+  @Override
+  public JsonObject toJson() {
+    return new JsonObject()
+      .put("host", host)
+      .put("port", port)
+      .put("adminPort", adminPort)
+      .put("inbound", strings(inbound.list()))
+      .put("outbound", strings(outbound.list()))
+      .put("tokens", new JsonArray(tokens.stream().map(Grant::masked).toList()))
+      .put("authAddress", authAddress)
+      .put("authTimeout", Settings.format(authTimeout))
+      .put("maxFrameSize", maxFrameSize)
+      .put("maxRegistrations", maxRegistrations)
+      .put("maxInFlight", maxInFlight)
+      .put("maxPendingReplies", maxPendingReplies)
+      .put("requestTimeout", Settings.format(requestTimeout))
+      .put("maxRequestTimeout", Settings.format(maxRequestTimeout))
+      .put("replyTimeout", Settings.format(replyTimeout))
+      .put("idleTimeout", Settings.format(idleTimeout))
+      .put("maxWriteQueue", maxWriteQueue)
+      .put("maxConnections", maxConnections)
+      .put("tls", tls)
+      .put("tlsCert", tlsCert)
+      .put("tlsKey", tlsKey)
+      .put("tlsClientCa", tlsClientCa);
+  }
+
+  @Override
+  public String toString() {
+    return "BridgeOptions" + toJson().encode();
+  }
+
+  private static Permissions permissions(String key, List<String> texts) {
+    List<Permission> list = new ArrayList<>();
+    for (String text : texts) {
+      list.add(Permission.parse(key, text));
+    }
+    return new Permissions(list);
+  }
+
+  private static JsonArray strings(List<?> items) {
+    return new JsonArray(items.stream().map(Object::toString).toList());
+  }
+
+  private static String blankToEmpty(String value) {
+    return value == null ? "" : value.trim();
+  }
+}

@@ -1,0 +1,87 @@
+package dev.switchboard.bridge;
+
+import dev.switchboard.shared.testkit.TestKit;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Starts a Vert.x with the bridge on 127.0.0.1, port 0, and the JVM side of the tests: consumers
+ * that answer, fail, stay silent, or call back into a client.
+ */
+abstract class BridgeTestBase {
+
+  static final String TOKEN = "admin-token-0123456789";
+  static final String LIMITED_TOKEN = "limited-token-0123456789";
+  static final long WAIT_SECONDS = 20;
+
+  protected Vertx vertx;
+  protected TestKit.Deployed bridge;
+
+  /** Inbound {@code test.*}, {@code client.*}, {@code secret.* authority=admin}; outbound {@code client.*}, {@code test.news}, {@code secret.* authority=admin}. */
+  static JsonObject standardSettings() {
+    return new JsonObject()
+      .put("inbound", new JsonArray(List.of("test.*", "client.*", "secret.* authority=admin")))
+      .put("outbound", new JsonArray(List.of("client.*", "test.news", "secret.* authority=admin")));
+  }
+
+  /** Starts Vert.x, the JVM-side test consumers, and the bridge with {@code settings}. */
+  int startBridge(JsonObject settings) throws Exception {
+    vertx = TestKit.vertx();
+    TestConsumers.register(vertx).await(WAIT_SECONDS, TimeUnit.SECONDS);
+    bridge = TestKit.deploy(vertx, BridgeVerticle.DEFINITION, settings, 1).await(WAIT_SECONDS, TimeUnit.SECONDS);
+    return bridge.port("tcp");
+  }
+
+  @AfterEach
+  void closeVertx() throws Exception {
+    if (vertx != null) {
+      vertx.close().await(WAIT_SECONDS, TimeUnit.SECONDS);
+    }
+  }
+
+  static <T> T await(Future<T> future) throws Exception {
+    return future.await(WAIT_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /** The failure of {@code future}; fails the test if it succeeds. */
+  static Throwable awaitFailure(Future<?> future) throws Exception {
+    return await(future.transform(result -> result.succeeded()
+      ? Future.failedFuture(new AssertionError("expected a failure, got " + result.result()))
+      : Future.succeededFuture(result.cause())));
+  }
+
+  /** Polls {@code condition} every 10 ms until it holds, failing after {@code limit}. */
+  static void eventually(Duration limit, BooleanSupplier condition, String what) throws InterruptedException {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("not within " + limit.toMillis() + " ms: " + what);
+      }
+      TimeUnit.MILLISECONDS.sleep(10);
+    }
+  }
+
+  static JsonObject frame(String type) {
+    return new JsonObject().put("type", type);
+  }
+
+  static JsonObject frame(String type, String address) {
+    return frame(type).put("address", address);
+  }
+
+  static void assertErr(JsonObject frame, String code, String address) {
+    assertEquals("err", frame.getString("type"), () -> "expected an err frame: " + frame.encode());
+    assertEquals(code, frame.getString("code"), () -> frame.encode());
+    assertEquals(address, frame.getString("address"), () -> frame.encode());
+  }
+}
