@@ -18,7 +18,7 @@ import java.util.regex.PatternSyntaxException;
  * one string, e.g. {@code chat.room.* authority=chat match.kind="text"}; held as the
  * {@link PermittedOptions} of {@code vertx-bridge-common}, whose fields it enforces in full.
  */
-public record Permission(PermittedOptions options, Pattern pattern) {
+public record Permission(PermittedOptions options, Pattern pattern, String text) {
 
   public Permission {
     Objects.requireNonNull(options);
@@ -61,7 +61,8 @@ public record Permission(PermittedOptions options, Pattern pattern) {
     if (!match.isEmpty()) {
       options.setMatch(match);
     }
-    return of(key, options);
+    Permission compiled = of(key, options);
+    return new Permission(options, compiled.pattern(), String.join(" ", words));
   }
 
   /** Compiles {@code options} (as read from JSON configuration, or built by {@link #parse}). */
@@ -70,7 +71,8 @@ public record Permission(PermittedOptions options, Pattern pattern) {
       throw new InvalidSettingException(key, options.toJson(), "a permission needs an address or a pattern");
     }
     try {
-      return new Permission(options, options.getAddressRegex() == null ? null : Pattern.compile(options.getAddressRegex()));
+      Pattern pattern = options.getAddressRegex() == null ? null : Pattern.compile(options.getAddressRegex());
+      return new Permission(options, pattern, describe(options));
     } catch (PatternSyntaxException e) {
       throw new InvalidSettingException(key, options.getAddressRegex(), "is not a regular expression: " + e.getDescription());
     }
@@ -106,6 +108,10 @@ public record Permission(PermittedOptions options, Pattern pattern) {
   /** The configuration form, for the settings shown at start. */
   @Override
   public String toString() {
+    return text;
+  }
+
+  private static String describe(PermittedOptions options) {
     StringBuilder text = new StringBuilder(options.getAddress() != null ? options.getAddress() : "~" + options.getAddressRegex());
     if (options.getRequiredAuthority() != null) {
       text.append(" authority=").append(options.getRequiredAuthority());
