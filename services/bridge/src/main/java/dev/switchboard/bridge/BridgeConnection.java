@@ -486,9 +486,12 @@ final class BridgeConnection implements FrameDecoder.Sink {
     }
   }
 
-  /** Closes the channel at once, dropping what is queued for a client that does not read. */
+  /**
+   * Closes the channel at once, dropping what is queued for a client that does not read. Closing
+   * from Vert.x's handler context skips its own close, which would wait for the queue to flush.
+   */
   private void cut() {
-    ((NetSocketInternal) socket).channelHandlerContext().channel().close();
+    ((NetSocketInternal) socket).channelHandlerContext().close();
   }
 
   // ---- helpers
