@@ -109,7 +109,11 @@ public final class GatewayVerticle extends VerticleBase {
         requests.increment();
         router.handle(request);
       });
+    // The backends are shared: their future completes on the context of the instance that started
+    // them, and a server listens on the context it is called from (its connections then run on that
+    // context's event loop): come back to this instance's context first.
     return backends.acquire(vertx)
+      .compose(v -> Future.<Void>future(back -> context.runOnContext(nothing -> back.complete())))
       .compose(v -> server.listen())
       .onSuccess(s -> runtime.listening("http", "http://" + options.host() + ":" + s.actualPort()));
   }
