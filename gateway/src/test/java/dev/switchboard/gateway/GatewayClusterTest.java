@@ -84,6 +84,8 @@ class GatewayClusterTest {
     Map<String, Double> instances = gateway.perInstance();
     assertEquals(2, instances.size(), instances.toString());
     assertTrue(instances.values().stream().allMatch(n -> n > 0), "every gateway instance serves: " + instances);
+    Map<String, Double> eventLoops = gateway.perEventLoop();
+    assertEquals(2, eventLoops.size(), "each instance serves on an event loop of its own (two cores): " + eventLoops);
   }
 
   @Test
@@ -167,11 +169,17 @@ class GatewayClusterTest {
    * A gateway under test and its counters. The metrics registry is the JVM's, shared with the
    * gateways of other tests, so counts are taken relative to the moment it started.
    */
-  private record Gateway(int port, MeterRegistry meters, Map<String, Double> backendsAtStart, Map<String, Double> instancesAtStart) {
+  private record Gateway(int port, MeterRegistry meters, Map<String, Double> backendsAtStart, Map<String, Double> instancesAtStart,
+                         Map<String, Double> eventLoopsAtStart) {
 
     Gateway(int port, MeterRegistry meters) {
       this(port, meters, counts(meters, "switchboard.gateway.requests", "backend"),
-        counts(meters, "switchboard.gateway.instance.requests", "instance"));
+        counts(meters, "switchboard.gateway.instance.requests", "instance"),
+        counts(meters, "switchboard.gateway.instance.requests", "eventLoop"));
+    }
+
+    Map<String, Double> perEventLoop() {
+      return since(counts(meters, "switchboard.gateway.instance.requests", "eventLoop"), eventLoopsAtStart);
     }
 
     Map<String, Double> perBackend() {
