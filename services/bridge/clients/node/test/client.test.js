@@ -1,0 +1,177 @@
+// Runs against a real bridge: ClientsIT (services/bridge) starts the bridge jar clustered with a JVM
+// node serving test.echo, test.fail, test.silent, test.call and test.publish, and sets BRIDGE_*.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { once } from 'node:events';
+import { connect, BridgeError } from '../index.js';
+
+const HOST = process.env.BRIDGE_HOST || '127.0.0.1';
+const PORT = Number(process.env.BRIDGE_PORT);
+const TOKEN = process.env.BRIDGE_TOKEN;
+const LIMITED = process.env.BRIDGE_TOKEN_LIMITED;
+if (!PORT || !TOKEN || !LIMITED) {
+  throw new Error('BRIDGE_PORT, BRIDGE_TOKEN and BRIDGE_TOKEN_LIMITED must be set (ClientsIT sets them)');
+}
+
+const clients = [];
+after(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+});
+
+async function open(options = {}) {
+  const client = await connect({ host: HOST, port: PORT, token: TOKEN, ...options });
+  clients.push(client);
+  return client;
+}
+
+let unique = 0;
+const name = (prefix) => `${prefix}.${process.pid}.${++unique}`;
+
+async function rejection(promise) {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  assert.fail('expected a rejection');
+}
+
+test('request and reply with headers', async () => {
+  const bus = await open();
+  const reply = await bus.request('test.echo', { n: 1, text: 'héllo' }, { headers: { trace: 'abc' } });
+  assert.deepEqual(reply.body, { n: 1, text: 'héllo' });
+  assert.equal(reply.headers.echoed, 'true');
+  assert.equal(reply.expectsReply, false);
+});
+
+test('a wrong token is refused', async () => {
+  const error = await rejection(connect({ host: HOST, port: PORT, token: 'not-the-token-0123456789' }));
+  assert.ok(error instanceof BridgeError);
+  assert.equal(error.code, 'auth_failed');
+});
+
+test('a limited token is denied what needs an authority, naming the address', async () => {
+  const limited = await open({ token: LIMITED });
+  const denied = await rejection(limited.register('secret.plans', () => {}));
+  assert.equal(denied.code, 'access_denied');
+  assert.equal(denied.address, 'secret.plans');
+  const request = await rejection(limited.request('secret.plans', {}));
+  assert.equal(request.code, 'access_denied');
+  assert.equal(request.address, 'secret.plans');
+  const admin = await open();
+  await admin.register('secret.plans', () => 'ok');
+});
+
+test('failures: recipient failure, no handlers, timeout', async () => {
+  const bus = await open();
+  const failed = await rejection(bus.request('test.fail', {}));
+  assert.equal(failed.code, 'recipient_failure');
+  assert.equal(failed.failureCode, 42);
+  assert.equal(failed.message, 'failed on purpose');
+  const nobody = await rejection(bus.request('test.nobody', {}));
+  assert.equal(nobody.code, 'no_handlers');
+  const silent = await rejection(bus.request('test.silent', {}, { timeout: 300 }));
+  assert.equal(silent.code, 'timeout');
+  const denied = await rejection(bus.send('private.address', 1));
+  assert.equal(denied.code, 'access_denied');
+});
+
+test('a published message reaches a registered handler', async () => {
+  const bus = await open();
+  const address = name('client.news');
+  const received = new Promise((resolve) => bus.register(address, (m) => resolve(m)).catch(resolve));
+  await new Promise((r) => setImmediate(r));
+  await bus.request('test.publish', { address, body: { headline: 'hi' } });
+  const message = await received;
+  assert.deepEqual(message.body, { headline: 'hi' });
+  assert.equal(message.isSend, false);
+});
+
+test('JVM to Node and back: a handler answers and fails requests from the bus', async () => {
+  const bus = await open();
+  const address = name('client.calc');
+  await bus.register(address, async (m) => {
+    if (m.body.b === undefined) {
+      throw Object.assign(new Error('b missing'), { failureCode: 422 });
+    }
+    return m.body.a + m.body.b;
+  });
+  const reply = await bus.request('test.call', { address, body: { a: 2, b: 3 } });
+  assert.deepEqual(reply.body, { reply: 5 });
+  const failed = await rejection(bus.request('test.call', { address, body: { a: 2 } }));
+  assert.equal(failed.failureCode, 422);
+  assert.equal(failed.message, 'b missing');
+
+  const explicit = name('client.explicit');
+  await bus.register(explicit, (m) => m.fail(409, 'conflict'));
+  const conflict = await rejection(bus.request('test.call', { address: explicit, body: {} }));
+  assert.equal(conflict.failureCode, 409);
+});
+
+test('registering twice keeps one consumer; unregister stops delivery', async () => {
+  const bus = await open();
+  const address = name('client.dup');
+  const seen = [];
+  let sawB;
+  const gotB = new Promise((r) => { sawB = r; });
+  const handler = (m) => { seen.push(m.body); if (m.body === 'b') sawB(); };
+  await bus.register(address, handler);
+  await bus.register(address, handler);
+  await bus.request('test.publish', { address, body: 'a' });
+  await bus.request('test.publish', { address, body: 'b' });
+  await gotB;
+  assert.deepEqual(seen, ['a', 'b']);
+  await bus.unregister(address);
+  const gone = await rejection(bus.request('test.call', { address, body: {} }));
+  assert.equal(gone.code, 'recipient_failure');
+  assert.equal(gone.failureType, 'RECIPIENT_FAILURE');
+  assert.match(gone.message, /No handlers/i);
+});
+
+test('reconnects after the connection is cut, registers its handlers again', async () => {
+  const sockets = new Set();
+  const proxy = net.createServer((inbound) => {
+    const outbound = net.connect({ host: HOST, port: PORT });
+    sockets.add(inbound).add(outbound);
+    inbound.pipe(outbound).pipe(inbound);
+    const drop = () => { inbound.destroy(); outbound.destroy(); };
+    inbound.on('error', drop).on('close', drop);
+    outbound.on('error', drop).on('close', drop);
+  });
+  proxy.listen(0, '127.0.0.1');
+  await once(proxy, 'listening');
+  try {
+    const bus = await open({ port: proxy.address().port, reconnectDelay: 50 });
+    const address = name('client.survivor');
+    await bus.register(address, (m) => `still here: ${m.body}`);
+    const lost = await rejectionOrNull(bus, sockets);
+    assert.ok(lost === null || lost.code === 'connection_lost');
+    await once(bus, 'connected');
+    const direct = await open();
+    const reply = await direct.request('test.call', { address, body: 'ping' });
+    assert.deepEqual(reply.body, { reply: 'still here: ping' });
+  } finally {
+    for (const s of sockets) s.destroy();
+    proxy.close();
+  }
+});
+
+async function rejectionOrNull(bus, sockets) {
+  const pending = bus.request('test.silent', {}, { timeout: 20_000 }).then(() => null, (e) => e);
+  for (const s of sockets) s.destroy();
+  sockets.clear();
+  return pending;
+}
+
+test('pings are answered while the connection is idle', async () => {
+  const bus = await open({ pingInterval: 50 });
+  let pongs = 0;
+  const original = bus.onFrame.bind(bus);
+  bus.onFrame = (frame) => { if (frame.type === 'pong') pongs++; original(frame); };
+  const started = Date.now();
+  while (pongs < 3 && Date.now() - started < 5000) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(pongs >= 3, `pongs: ${pongs}`);
+});
