@@ -12,6 +12,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
@@ -34,6 +35,8 @@ import java.util.function.Supplier;
  *   <li>{@code GET /}: {@code Hello World}, as Node's {@code http.createServer} example;</li>
  *   <li>{@code POST /echo}: the request body streamed back as it arrives, with backpressure;</li>
  *   <li>{@code GET /api/echo?msg=}: the {@code echo} service's answer, over the event bus;</li>
+ *   <li>{@code GET /api/greet?name=}: the greeting of the Node.js greeter, which serves the bus
+ *   through the TCP bridge;</li>
  *   <li>{@code /health}, {@code /ready}, {@code /metrics}.</li>
  * </ul>
  */
@@ -88,6 +91,7 @@ public final class HttpVerticle extends VerticleBase {
     router.route(HttpMethod.HEAD, "/").handler(ctx -> hello(ctx.request()));
     router.route(HttpMethod.POST, "/echo").handler(this::echo);
     router.route(HttpMethod.GET, "/api/echo").handler(this::busEcho);
+    router.route(HttpMethod.GET, "/api/greet").handler(this::greet);
     Operations.mount(router, vertx, runtime);
     JsonErrors.install(router);
 
@@ -221,25 +225,45 @@ public final class HttpVerticle extends VerticleBase {
       .onSuccess(reply -> ctx.response()
         .putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
         .end(new JsonObject().put("msg", msg).put("echo", reply.body()).encode()))
-      .onFailure(failure -> busFailure(ctx, failure));
+      .onFailure(failure -> busFailure(ctx, failure, "echo", Addresses.ECHO));
   }
 
-  private void busFailure(RoutingContext ctx, Throwable failure) {
+  /** The greeter answers {@code {"name"}} with {@code {"greeting", ...}}, or fails 400 for a bad name. */
+  private void greet(RoutingContext ctx) {
+    String name = ctx.request().getParam("name");
+    if (name == null) {
+      JsonErrors.send(ctx.response(), 400, new JsonObject().put("error", "missing query parameter name"));
+      return;
+    }
+    vertx.eventBus().<Object>request(Addresses.GREETER, new JsonObject().put("name", name), busDelivery)
+      .onSuccess(reply -> ctx.response()
+        .putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
+        .end(reply.body() instanceof JsonObject body ? body.encode() : new JsonObject().put("greeting", reply.body()).encode()))
+      .onFailure(failure -> {
+        if (failure instanceof ReplyException reply && reply.failureType() == ReplyFailure.RECIPIENT_FAILURE && reply.failureCode() == 400) {
+          JsonErrors.send(ctx.response(), 400, new JsonObject().put("error", reply.getMessage()));
+        } else {
+          busFailure(ctx, failure, "greeter", Addresses.GREETER);
+        }
+      });
+  }
+
+  private void busFailure(RoutingContext ctx, Throwable failure, String service, String address) {
     if (!(failure instanceof ReplyException reply)) {
       ctx.fail(failure);
       return;
     }
     switch (reply.failureType()) {
       case NO_HANDLERS:
-        JsonErrors.send(ctx.response(), 503, new JsonObject().put("error", "echo service unavailable").put("address", Addresses.ECHO));
+        JsonErrors.send(ctx.response(), 503, new JsonObject().put("error", service + " service unavailable").put("address", address));
         break;
       case TIMEOUT:
-        JsonErrors.send(ctx.response(), 504, new JsonObject().put("error", "echo service did not answer in time")
-          .put("address", Addresses.ECHO).put("timeoutMs", options.busTimeout().toMillis()));
+        JsonErrors.send(ctx.response(), 504, new JsonObject().put("error", service + " service did not answer in time")
+          .put("address", address).put("timeoutMs", options.busTimeout().toMillis()));
         break;
       default:
-        JsonErrors.send(ctx.response(), 502, new JsonObject().put("error", "echo service failed")
-          .put("address", Addresses.ECHO).put("code", reply.failureCode()).put("message", reply.getMessage()));
+        JsonErrors.send(ctx.response(), 502, new JsonObject().put("error", service + " service failed")
+          .put("address", address).put("code", reply.failureCode()).put("message", reply.getMessage()));
         break;
     }
   }

@@ -37,6 +37,13 @@ public final class Addresses {
    */
   public static final String CHAT_ROOM_PREFIX = "chat.room.";
 
+  /**
+   * Request/reply: the Node.js greeter (services/greeter-node, on the bus through the bridge)
+   * answers {@code {"name"}} with {@code {"greeting": "Hello, <name>!", "by": "greeter-node", "pid"}};
+   * it fails with 400 for a missing, blank or over-100-character name.
+   */
+  public static final String GREETER = "greeter.hello";
+
   private Addresses() {
   }
 }

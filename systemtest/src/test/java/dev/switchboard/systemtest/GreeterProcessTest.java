@@ -1,0 +1,115 @@
+package dev.switchboard.systemtest;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A Node.js service on the bus: the bridge and http jars clustered, and the greeter
+ * (services/greeter-node) connected to the bridge. {@code GET /api/greet} on the http process is a
+ * bus request that travels JVM → bridge → Node.js → back.
+ */
+class GreeterProcessTest {
+
+  private static final Duration PATIENCE = Duration.ofSeconds(30);
+
+  @Test
+  void httpProcessGetsItsAnswerFromTheNodeGreeterThroughTheBridge() throws Exception {
+    String cluster = "systemtest-" + UUID.randomUUID();
+    int bridgeMember = ServiceProcess.freePort();
+    int httpMember = ServiceProcess.freePort();
+    String members = "127.0.0.1:" + bridgeMember + ",127.0.0.1:" + httpMember;
+    try (ServiceProcess bridge = ServiceProcess.of("bridge").set("adminPort", "0").set("outbound", "greeter.*")
+           .clustered(cluster, bridgeMember, members).args("-instances", "1").start();
+         ServiceProcess http = ServiceProcess.of("http").clustered(cluster, httpMember, members).args("-instances", "1").start()) {
+      bridge.awaitUp();
+      http.awaitUp();
+      HttpClient client = HttpClient.newHttpClient();
+      URI greet = URI.create("http://127.0.0.1:" + http.port("http") + "/api/greet?name=Ada");
+      assertEquals(503, get(client, greet).statusCode(), "no greeter yet");
+
+      List<String> output = new CopyOnWriteArrayList<>();
+      CompletableFuture<Void> up = new CompletableFuture<>();
+      ProcessBuilder builder = new ProcessBuilder("node", ServiceProcess.root().resolve("services/greeter-node/greeter.js").toString())
+        .redirectErrorStream(true);
+      builder.environment().put("SWITCHBOARD_BRIDGE_HOST", "127.0.0.1");
+      builder.environment().put("SWITCHBOARD_BRIDGE_PORT", String.valueOf(bridge.port("tcp")));
+      Process greeter;
+      try {
+        greeter = builder.start();
+      } catch (IOException e) {
+        throw new AssertionError("node is not installed (.ci/run installs it): " + e.getMessage(), e);
+      }
+      try {
+        Thread reader = new Thread(() -> {
+          try (BufferedReader in = new BufferedReader(new InputStreamReader(greeter.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = in.readLine()) != null; ) {
+              output.add(line);
+              if (line.contains("greeter-node up:")) {
+                up.complete(null);
+              }
+            }
+          } catch (IOException e) {
+            output.add("(output ended: " + e.getMessage() + ")");
+          }
+        }, "greeter-output");
+        reader.setDaemon(true);
+        reader.start();
+        up.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+
+        // the registration reaches the http node's view of the cluster shortly after the greeter is up
+        HttpResponse<String> answer = eventually(client, greet, 200);
+        assertTrue(answer.body().contains("\"greeting\":\"Hello, Ada!\""), answer.body());
+        assertTrue(answer.body().contains("\"by\":\"greeter-node\""), answer.body());
+        assertTrue(answer.body().contains("\"pid\":" + greeter.pid()), "answered by the Node process itself: " + answer.body());
+
+        HttpResponse<String> blank = get(client, URI.create("http://127.0.0.1:" + http.port("http") + "/api/greet?name=%20"));
+        assertEquals(400, blank.statusCode(), blank.body());
+        assertTrue(blank.body().contains("name must be a non-blank string"), blank.body());
+
+        greeter.toHandle().destroy();
+        assertTrue(greeter.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS), "the greeter stops on SIGTERM: " + output);
+        assertEquals(0, greeter.exitValue(), String.join("\n", output));
+        eventually(client, greet, 503);
+      } finally {
+        greeter.destroyForcibly();
+      }
+      assertEquals(0, http.terminate(), http.output());
+      assertEquals(0, bridge.terminate(), bridge.output());
+    }
+  }
+
+  private static HttpResponse<String> get(HttpClient client, URI uri) throws Exception {
+    return client.send(HttpRequest.newBuilder(uri).timeout(PATIENCE).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** GETs {@code uri} every 100 ms until it answers {@code status}, for at most {@link #PATIENCE}. */
+  private static HttpResponse<String> eventually(HttpClient client, URI uri, int status) throws Exception {
+    long deadline = System.nanoTime() + PATIENCE.toNanos();
+    HttpResponse<String> last;
+    do {
+      last = get(client, uri);
+      if (last.statusCode() == status) {
+        return last;
+      }
+      TimeUnit.MILLISECONDS.sleep(100);
+    } while (System.nanoTime() < deadline);
+    throw new AssertionError("no " + status + " from " + uri + " within " + PATIENCE + "; last: " + last.statusCode() + " " + last.body());
+  }
+}
