@@ -34,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class StartScriptTest {
 
-  private static final Pattern STARTED = Pattern.compile("started (\\w+) \\(pid (\\d+),");
+  private static final Pattern STARTED = Pattern.compile("started ([\\w-]+) \\(pid (\\d+),");
   /** The endpoints table scripts/start prints: {@code   NAME     http=http://0.0.0.0:3000 ...}. */
   private static final Pattern HTTP_ENDPOINT = Pattern.compile("(?m)^\\s+http\\s+http=http://[^:]+:(\\d+)");
   private static final Pattern GATEWAY_ENDPOINT = Pattern.compile("(?m)^\\s+gateway\\s+http=http://[^:]+:(\\d+)");
@@ -116,6 +116,19 @@ class StartScriptTest {
       assertEquals(200, answer.statusCode(), answer.body());
       assertTrue(answer.body().contains("\"echo\":\"gateway\""), answer.body());
       assertTrue(answer.headers().firstValue("X-Request-Id").isPresent(), answer.headers().toString());
+
+      // The Node.js greeter, on the bus through the bridge, answers through the gateway too.
+      assertTrue(output.contains("started greeter-node"), output);
+      deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (System.nanoTime() < deadline) {
+        answer = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.group(1) + "/api/greet?name=start")).build(),
+          HttpResponse.BodyHandlers.ofString());
+        if (answer.statusCode() == 200 || script.waitFor(100, TimeUnit.MILLISECONDS)) {
+          break;
+        }
+      }
+      assertEquals(200, answer.statusCode(), answer.body());
+      assertTrue(answer.body().contains("\"greeting\":\"Hello, start!\""), answer.body());
     } finally {
       script.toHandle().destroy(); // SIGTERM, keeping our end of its output open (Process.destroy closes it)
       assertTrue(script.waitFor(60, TimeUnit.SECONDS), "scripts/start did not stop:\n" + String.join("\n", lines));
@@ -124,7 +137,7 @@ class StartScriptTest {
     List<Long> leaked = pids.stream().filter(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).toList();
     leaked.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
     assertEquals(List.of(), leaked, "service processes left running");
-    assertEquals(services().size(), pids.size(), String.join("\n", lines));
+    assertEquals(services().size() + 1, pids.size(), "every service and the greeter: " + String.join("\n", lines));
     assertTrue(lines.contains("all stopped"), String.join("\n", lines));
   }
 
