@@ -4,6 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
+import { createRequire } from 'node:module';
 import { connect, BridgeError } from '../index.js';
 
 const HOST = process.env.BRIDGE_HOST || '127.0.0.1';
@@ -150,9 +151,11 @@ test('reconnects after the connection is cut, registers its handlers again', asy
     const bus = await open({ port: proxy.address().port, reconnectDelay: 50 });
     const address = name('client.survivor');
     await bus.register(address, (m) => `still here: ${m.body}`);
+    const reconnected = once(bus, 'connected');
     const lost = await rejectionOrNull(bus, sockets);
-    assert.ok(lost === null || lost.code === 'connection_lost');
-    await once(bus, 'connected');
+    assert.ok(lost instanceof BridgeError, `the request in flight rejects, got ${lost}`);
+    assert.equal(lost.code, 'connection_lost');
+    await reconnected;
     const direct = await open();
     const reply = await direct.request('test.call', { address, body: 'ping' });
     assert.deepEqual(reply.body, { reply: 'still here: ping' });
@@ -179,4 +182,97 @@ test('pings are answered while the connection is idle', async () => {
     await new Promise((r) => setTimeout(r, 50));
   }
   assert.ok(pongs >= 3, `pongs: ${pongs}`);
+});
+
+/** A TCP proxy to the bridge whose connections a test can cut, or hold (the bridge's bytes are dropped). */
+async function proxy() {
+  const pairs = new Set();
+  const server = net.createServer((inbound) => {
+    const outbound = net.connect({ host: HOST, port: PORT });
+    const pair = { inbound, outbound, held: false };
+    pairs.add(pair);
+    inbound.pipe(outbound);
+    outbound.on('data', (chunk) => { if (!pair.held) inbound.write(chunk); });
+    const drop = () => { inbound.destroy(); outbound.destroy(); pairs.delete(pair); };
+    inbound.on('error', drop).on('close', drop);
+    outbound.on('error', drop).on('close', drop);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: server.address().port,
+    hold() { for (const pair of pairs) pair.held = true; },
+    close() { for (const pair of pairs) { pair.inbound.destroy(); pair.outbound.destroy(); } server.close(); },
+  };
+}
+
+test('a dead connection: requests time out in the client, the ping timeout drops it, the client comes back', async () => {
+  const relay = await proxy();
+  try {
+    const bus = await open({ port: relay.port, reconnectDelay: 50, pingInterval: 100, pingTimeout: 2500 });
+    const address = name('client.dead');
+    await bus.register(address, () => 'back');
+    const errors = [];
+    bus.on('error', (e) => errors.push(e));
+    // not events.once: it would reject on the 'error' event that reports the missing pong
+    const reconnected = new Promise((resolve) => bus.once('connected', resolve));
+    relay.hold();
+    const started = Date.now();
+    const error = await rejection(bus.request('test.echo', 'lost in the void', { timeout: 100 }));
+    assert.equal(error.code, 'timeout');
+    assert.ok(Date.now() - started < 5000);
+    await reconnected;
+    assert.ok(errors.some((e) => /no pong/.test(e.message)), 'the missing pong was reported');
+    const direct = await open();
+    const reply = await direct.request('test.call', { address, body: null });
+    assert.deepEqual(reply.body, { reply: 'back' });
+  } finally {
+    relay.close();
+  }
+});
+
+test('a frame over maxFrameSize is refused by the client, and the connection stays', async () => {
+  const bus = await open();
+  let dropped = false;
+  bus.on('disconnected', () => { dropped = true; });
+  const big = 'x'.repeat(1024 * 1024);
+  const request = await rejection(bus.request('test.echo', big));
+  assert.equal(request.code, 'frame_too_large');
+  assert.equal(request.limit, 1024 * 1024);
+  const publish = await rejection(bus.publish('test.news', big));
+  assert.equal(publish.code, 'frame_too_large');
+  const reply = await bus.request('test.echo', 'still open');
+  assert.equal(reply.body, 'still open');
+  assert.equal(dropped, false);
+});
+
+test('the CommonJS entry is the same client', async () => {
+  const require = createRequire(import.meta.url);
+  const cjs = require('../index.cjs');
+  assert.equal(cjs.BridgeError, BridgeError);
+  const bus = await cjs.connect({ host: HOST, port: PORT, token: TOKEN });
+  clients.push(bus);
+  const error = await rejection(bus.request('test.nobody', {}));
+  assert.ok(error instanceof BridgeError);
+  assert.equal(error.code, 'no_handlers');
+  assert.equal(error.failureType, 'NO_HANDLERS');
+});
+
+test('a reply that expects a reply: a conversation between two clients', async () => {
+  const server = await open();
+  const address = name('client.conversation');
+  let second;
+  const gotSecond = new Promise((resolve) => { second = resolve; });
+  await server.register(address, async (m) => {
+    const answer = await m.request({ question: `who is ${m.body}?` });
+    second(answer.body);
+    if (answer.expectsReply) await answer.reply('thanks');
+  });
+  const caller = await open();
+  const first = await caller.request(address, 'Ada');
+  assert.deepEqual(first.body, { question: 'who is Ada?' });
+  assert.equal(first.expectsReply, true);
+  const last = await first.request('a mathematician');
+  assert.equal(await gotSecond, 'a mathematician');
+  assert.equal(last.body, 'thanks');
 });

@@ -1,0 +1,502 @@
+// Client for the Switchboard TCP event bus bridge (protocol: services/bridge/README.md).
+// No dependencies beyond Node's standard library. CommonJS; index.js is the ES module entry.
+'use strict';
+
+const { EventEmitter } = require('node:events');
+const net = require('node:net');
+const tls = require('node:tls');
+const { FrameDecoder, encodeFrame, PREFIX_LENGTH } = require('./codec.cjs');
+
+const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 7000,
+  token: undefined,
+  tls: undefined,
+  requestTimeout: 30_000,
+  pingInterval: 20_000,
+  pingTimeout: 10_000,
+  connectTimeout: 10_000,
+  maxFrameSize: 1024 * 1024,
+  reconnect: true,
+  reconnectDelay: 100,
+  maxReconnectDelay: 10_000,
+  retryInitialConnect: false,
+};
+
+/**
+ * A failure reported by the bridge or the bus, or found by the client.
+ * `code` is the bridge's error code (`access_denied`, `no_handlers`, `timeout`, `recipient_failure`, ...)
+ * or one of the client's own: `timeout`, `connection_lost`, `not_connected`, `closed`, `protocol_error`,
+ * `frame_too_large` (a frame to send over `maxFrameSize`; nothing was sent).
+ */
+class BridgeError extends Error {
+  constructor(code, message, details = {}) {
+    super(message || code);
+    this.name = 'BridgeError';
+    this.code = code;
+    this.failureCode = details.failureCode;
+    this.failureType = details.failureType;
+    this.address = details.address;
+    if (details.limit !== undefined) {
+      this.limit = details.limit;
+    }
+  }
+
+  static fromFrame(frame) {
+    return new BridgeError(frame.code || 'error', frame.message, {
+      failureCode: frame.failureCode,
+      failureType: frame.failureType,
+      address: frame.sourceAddress || frame.address,
+      limit: frame.limit,
+    });
+  }
+}
+
+/** A message from the bus: a delivery to a registered address, or the answer to a request. */
+class Message {
+  constructor(client, frame) {
+    this.address = frame.address;
+    this.body = frame.body === undefined ? null : frame.body;
+    this.headers = frame.headers || {};
+    this.replyAddress = frame.replyAddress;
+    this.isSend = frame.send !== false;
+    this.answered = false;
+    this.client = client;
+  }
+
+  /** Whether the sender waits for an answer. */
+  get expectsReply() {
+    return this.replyAddress !== undefined;
+  }
+
+  /** Answers the message. */
+  reply(body, options = {}) {
+    return this.answer({ body, headers: options.headers });
+  }
+
+  /** Fails the message: its sender gets a failure with this code and message. */
+  fail(failureCode, message) {
+    return this.answer({ failureCode: Math.trunc(failureCode), message: String(message ?? '') });
+  }
+
+  /** Answers the message and waits for the answer to that answer. */
+  request(body, options = {}) {
+    this.claim();
+    return this.client.request(this.replyAddress, body, options);
+  }
+
+  claim() {
+    if (!this.expectsReply) {
+      throw new BridgeError('no_reply_address', 'this message does not expect a reply');
+    }
+    if (this.answered) {
+      throw new BridgeError('already_answered', 'this message was answered already');
+    }
+    this.answered = true;
+  }
+
+  answer(fields) {
+    this.claim();
+    return this.client.acknowledged({ type: 'send', address: this.replyAddress, ...fields });
+  }
+}
+
+/**
+ * Connects to a bridge and resolves once it is ready (authenticated, when a token is given).
+ *
+ * @param {object} options see DEFAULTS and README.md
+ * @returns {Promise<BridgeClient>}
+ */
+async function connect(options = {}) {
+  const client = new BridgeClient(options);
+  await client.start();
+  return client;
+}
+
+/**
+ * One connection to the bridge, re-established after it drops, with the handlers registered again.
+ * Events: `connected`, `disconnected` (error), `reconnecting` (delay ms), `error` (error).
+ */
+class BridgeClient extends EventEmitter {
+  constructor(options = {}) {
+    super();
+    this.options = { ...DEFAULTS, ...options };
+    this.socket = null;
+    this.ready = false;
+    this.closed = false;
+    this.nextId = 1;
+    this.nextReply = 1;
+    this.attempt = 0;
+    this.pendingAcks = new Map();
+    this.pendingRequests = new Map();
+    this.handlers = new Map();
+    this.registering = new Map();
+    this.pingTimer = null;
+    this.pongTimer = null;
+    this.reconnectTimer = null;
+  }
+
+  async start() {
+    for (;;) {
+      try {
+        await this.open();
+        return;
+      } catch (error) {
+        if (!this.options.retryInitialConnect || this.closed || error.code === 'auth_failed') {
+          this.closed = true;
+          throw error;
+        }
+        await delay(this.backoff());
+        if (this.closed) {
+          throw new BridgeError('closed', 'the client was closed');
+        }
+      }
+    }
+  }
+
+  /** Point-to-point message; resolves when the bridge accepted it. */
+  send(address, body, options = {}) {
+    return this.acknowledged({ type: 'send', address, body, headers: options.headers });
+  }
+
+  /** Message to every consumer of `address`; resolves when the bridge accepted it. */
+  publish(address, body, options = {}) {
+    return this.acknowledged({ type: 'publish', address, body, headers: options.headers });
+  }
+
+  /**
+   * Sends a request and resolves with the answer (a Message, which may itself expect a reply), or
+   * rejects with a BridgeError: the bridge's refusal, the handler's failure, no handler, timeout.
+   */
+  request(address, body, options = {}) {
+    const timeout = options.timeout ?? this.options.requestTimeout;
+    if (!this.ready) {
+      return Promise.reject(new BridgeError('not_connected', 'the bridge connection is not open'));
+    }
+    const replyAddress = `r.${this.nextReply++}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pendingRequests.delete(replyAddress);
+        reject(new BridgeError('timeout', `no answer from ${address} within ${timeout} ms`, { address }));
+      }, timeout + 1000);
+      this.pendingRequests.set(replyAddress, { resolve, reject, timer });
+      const headers = { ...(options.headers || {}), timeout: String(timeout) };
+      try {
+        this.write({ type: 'send', address, body, headers, replyAddress });
+      } catch (error) {
+        this.pendingRequests.delete(replyAddress);
+        clearTimeout(timer);
+        reject(error);
+      }
+    });
+  }
+
+  /**
+   * Receives the messages sent or published to `address`. The handler gets a Message; when the
+   * sender waits for an answer, the handler's return value (or resolved promise) is the reply and
+   * a thrown error fails it (with `error.failureCode`, default 500) — unless the handler answered
+   * with `message.reply` or `message.fail` itself. Resolves once the bridge has registered it.
+   */
+  async register(address, handler) {
+    if (typeof handler !== 'function') {
+      throw new TypeError('handler must be a function');
+    }
+    const existing = this.handlers.has(address);
+    this.handlers.set(address, handler);
+    if (existing) {
+      // registered already (or being registered): the new handler replaces the old one
+      return this.registering.get(address);
+    }
+    const registration = this.acknowledged({ type: 'register', address }).then(
+      () => { this.registering.delete(address); },
+      (error) => {
+        this.registering.delete(address);
+        if (this.handlers.get(address) === handler || !this.ready) {
+          this.handlers.delete(address);
+        }
+        throw error;
+      },
+    );
+    this.registering.set(address, registration);
+    return registration;
+  }
+
+  /** Stops receiving messages for `address`. */
+  async unregister(address) {
+    if (!this.handlers.delete(address)) {
+      throw new BridgeError('unknown_address', `${address} is not registered`, { address });
+    }
+    if (this.ready) {
+      await this.acknowledged({ type: 'unregister', address });
+    }
+  }
+
+  /** Closes the connection for good: pending calls reject with `closed`. */
+  async close() {
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    const socket = this.socket;
+    this.teardown(new BridgeError('closed', 'the client was closed'));
+    if (socket && !socket.destroyed) {
+      await new Promise((resolve) => {
+        socket.once('close', resolve);
+        socket.end();
+        setTimeout(() => socket.destroy(), 1000).unref();
+      });
+    }
+  }
+
+  // ---- connection
+
+  open() {
+    return new Promise((resolve, reject) => {
+      const { host, port } = this.options;
+      const socket = this.options.tls
+        ? tls.connect({ host, port, ...this.options.tls })
+        : net.connect({ host, port });
+      socket.setNoDelay(true);
+      this.socket = socket;
+      let settled = false;
+      const settle = (error) => {
+        if (settled) {
+          return;
+        }
+        settled = true;
+        clearTimeout(connectTimer);
+        if (error) {
+          socket.destroy();
+          reject(error);
+        } else {
+          resolve();
+        }
+      };
+      const connectTimer = setTimeout(() => settle(new BridgeError('timeout', `no connection to ${host}:${port} within ${this.options.connectTimeout} ms`)), this.options.connectTimeout);
+      const decoder = new FrameDecoder(this.options.maxFrameSize, (frame) => this.onFrame(frame), (error) => {
+        this.report(new BridgeError('protocol_error', error.message));
+        socket.destroy();
+      });
+      socket.on('data', (chunk) => decoder.push(chunk));
+      socket.on('error', (error) => settle(new BridgeError('connection_lost', error.message)));
+      socket.on('close', () => {
+        settle(new BridgeError('connection_lost', 'the bridge closed the connection'));
+        if (this.socket === socket) {
+          this.onClose();
+        }
+      });
+      socket.once(this.options.tls ? 'secureConnect' : 'connect', () => {
+        this.handshake().then(() => settle(), settle);
+      });
+    });
+  }
+
+  async handshake() {
+    if (this.options.token !== undefined) {
+      await this.acknowledged({ type: 'auth', token: this.options.token }, true);
+    }
+    for (const address of this.handlers.keys()) {
+      await this.acknowledged({ type: 'register', address }, true);
+    }
+    this.ready = true;
+    this.attempt = 0;
+    this.startPing();
+    this.emit('connected');
+  }
+
+  onClose() {
+    const wasReady = this.ready;
+    this.teardown(new BridgeError('connection_lost', 'the connection to the bridge was lost'));
+    if (wasReady) {
+      this.emit('disconnected');
+    }
+    if (!this.closed && this.options.reconnect && wasReady) {
+      this.scheduleReconnect();
+    }
+  }
+
+  scheduleReconnect() {
+    const wait = this.backoff();
+    this.emit('reconnecting', wait);
+    this.reconnectTimer = setTimeout(() => {
+      this.open().catch((error) => {
+        if (error.code === 'auth_failed') {
+          this.closed = true;
+          this.report(error);
+        } else if (!this.closed) {
+          this.scheduleReconnect();
+        }
+      });
+    }, wait);
+  }
+
+  /** Exponential backoff with full jitter. */
+  backoff() {
+    const ceiling = Math.min(this.options.maxReconnectDelay, this.options.reconnectDelay * 2 ** Math.min(this.attempt++, 20));
+    return Math.round(ceiling / 2 + Math.random() * ceiling / 2);
+  }
+
+  teardown(error) {
+    this.ready = false;
+    clearInterval(this.pingTimer);
+    clearTimeout(this.pongTimer);
+    this.pongTimer = null;
+    for (const pending of this.pendingAcks.values()) {
+      pending.reject(error);
+    }
+    this.pendingAcks.clear();
+    for (const pending of this.pendingRequests.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(error);
+    }
+    this.pendingRequests.clear();
+  }
+
+  /**
+   * Pings every pingInterval, one ping at a time: a pong that does not come within pingTimeout
+   * means a dead connection, which is dropped (and re-established).
+   */
+  startPing() {
+    clearInterval(this.pingTimer);
+    clearTimeout(this.pongTimer);
+    this.pongTimer = null;
+    this.pingTimer = setInterval(() => {
+      if (this.pongTimer !== null || !this.ready) {
+        return;
+      }
+      const socket = this.socket;
+      const timer = setTimeout(() => {
+        this.report(new BridgeError('timeout', `no pong within ${this.options.pingTimeout} ms: dropping the connection`));
+        socket.destroy();
+      }, this.options.pingTimeout);
+      timer.unref();
+      this.pongTimer = timer;
+      const answered = () => {
+        clearTimeout(timer);
+        if (this.pongTimer === timer) {
+          this.pongTimer = null;
+        }
+      };
+      this.acknowledged({ type: 'ping' }).then(answered, answered);
+    }, this.options.pingInterval);
+    this.pingTimer.unref();
+  }
+
+  /** An 'error' event, when someone listens (an unheard 'error' would throw in Node). */
+  report(error) {
+    if (this.listenerCount('error') > 0) {
+      this.emit('error', error);
+    }
+  }
+
+  // ---- frames
+
+  /** Writes a frame with an id and resolves when the bridge answers it with ok (or pong). */
+  acknowledged(frame, handshaking = false) {
+    if (!this.ready && !handshaking) {
+      return Promise.reject(new BridgeError('not_connected', 'the bridge connection is not open'));
+    }
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pendingAcks.set(id, { resolve, reject });
+      try {
+        this.write({ ...frame, id });
+      } catch (error) {
+        this.pendingAcks.delete(id);
+        reject(error);
+      }
+    });
+  }
+
+  write(frame) {
+    const clean = {};
+    for (const [key, value] of Object.entries(frame)) {
+      if (value !== undefined) {
+        clean[key] = value;
+      }
+    }
+    const bytes = encodeFrame(clean);
+    const size = bytes.length - PREFIX_LENGTH;
+    if (size > this.options.maxFrameSize) {
+      // the bridge would close the connection (frame_too_large is fatal): refuse it here instead
+      throw new BridgeError('frame_too_large', `a ${clean.type} frame of ${size} bytes is over the limit of ${this.options.maxFrameSize}`,
+        { address: clean.address, limit: this.options.maxFrameSize });
+    }
+    this.socket.write(bytes);
+  }
+
+  onFrame(frame) {
+    switch (frame.type) {
+      case 'ok':
+      case 'pong': {
+        const pending = this.pendingAcks.get(frame.id);
+        if (pending) {
+          this.pendingAcks.delete(frame.id);
+          pending.resolve();
+        }
+        break;
+      }
+      case 'message':
+        this.onMessage(frame);
+        break;
+      case 'err':
+        this.onErr(frame);
+        break;
+      default:
+        this.report(new BridgeError('protocol_error', `unexpected frame type ${frame.type}`));
+    }
+  }
+
+  onErr(frame) {
+    const error = BridgeError.fromFrame(frame);
+    const request = frame.address !== undefined && this.pendingRequests.get(frame.address);
+    if (request) {
+      this.pendingRequests.delete(frame.address);
+      clearTimeout(request.timer);
+      request.reject(error);
+      return;
+    }
+    const ack = frame.id !== undefined && this.pendingAcks.get(frame.id);
+    if (ack) {
+      this.pendingAcks.delete(frame.id);
+      ack.reject(error);
+      return;
+    }
+    this.report(error);
+  }
+
+  onMessage(frame) {
+    const request = this.pendingRequests.get(frame.address);
+    if (request) {
+      this.pendingRequests.delete(frame.address);
+      clearTimeout(request.timer);
+      request.resolve(new Message(this, frame));
+      return;
+    }
+    const handler = this.handlers.get(frame.address);
+    if (!handler) {
+      return; // unregistered meanwhile
+    }
+    const message = new Message(this, frame);
+    Promise.resolve()
+      .then(() => handler(message))
+      .then((result) => {
+        if (message.expectsReply && !message.answered) {
+          return message.reply(result === undefined ? null : result);
+        }
+        return undefined;
+      }, (error) => {
+        if (message.expectsReply && !message.answered) {
+          const code = Number.isInteger(error?.failureCode) ? error.failureCode : 500;
+          return message.fail(code, error?.message ?? String(error));
+        }
+        this.report(error);
+        return undefined;
+      })
+      .catch((error) => this.report(error));
+  }
+}
+
+function delay(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+module.exports = { connect, BridgeClient, BridgeError, Message, FrameDecoder, encodeFrame };
