@@ -4,7 +4,9 @@
 // Settings (environment): SWITCHBOARD_BRIDGE_HOST (127.0.0.1), SWITCHBOARD_BRIDGE_PORT (7000),
 // SWITCHBOARD_BRIDGE_TOKEN (when the bridge asks for one).
 
-import { connect } from '../bridge/clients/node/index.js';
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { BridgeClient } from '../bridge/clients/node/index.js';
 
 export const ADDRESS = 'greeter.hello';
 export const MAX_NAME_LENGTH = 100;
@@ -25,13 +27,12 @@ async function main() {
   const host = process.env.SWITCHBOARD_BRIDGE_HOST || '127.0.0.1';
   const port = Number(process.env.SWITCHBOARD_BRIDGE_PORT || 7000);
   const token = process.env.SWITCHBOARD_BRIDGE_TOKEN || undefined;
-  const bus = await connect({ host, port, token, retryInitialConnect: true, maxReconnectDelay: 5000 });
+  const bus = new BridgeClient({ host, port, token, retryInitialConnect: true, maxReconnectDelay: 5000 });
   bus.on('disconnected', () => log(`lost the bridge at ${host}:${port}; reconnecting`));
-  bus.on('connected', () => log(`back on the bus through ${host}:${port}`));
+  bus.on('connected', () => log(`on the bus through ${host}:${port}`));
   bus.on('error', (error) => log(`error: ${error.code || ''} ${error.message}`));
-  await bus.register(ADDRESS, (message) => greet(message.body));
-  log(`greeter-node up: bridge=${host}:${port} address=${ADDRESS} pid=${process.pid}`);
 
+  // SIGTERM stops it cleanly at any time, also while it still waits for the bridge
   let stopping = false;
   const stop = async (signal) => {
     if (stopping) {
@@ -44,13 +45,44 @@ async function main() {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+
+  try {
+    await bus.start();
+    // the connection may drop between start and register: then register once it is back
+    for (;;) {
+      try {
+        await bus.register(ADDRESS, (message) => greet(message.body));
+        break;
+      } catch (error) {
+        if (error.code !== 'not_connected' && error.code !== 'connection_lost') {
+          throw error;
+        }
+        await new Promise((resolve) => bus.once('connected', resolve));
+      }
+    }
+  } catch (error) {
+    if (stopping) {
+      return;
+    }
+    throw error;
+  }
+  log(`greeter-node up: bridge=${host}:${port} address=${ADDRESS} pid=${process.pid}`);
 }
 
 function log(line) {
   process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+/** Whether this file is the program node runs (not imported, e.g. by a test of greet). */
+function isMain() {
+  try {
+    return process.argv[1] !== undefined && pathToFileURL(realpathSync(process.argv[1])).href === import.meta.url;
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
   main().catch((error) => {
     log(`greeter-node cannot start: ${error.code || ''} ${error.message}`);
     process.exit(1);

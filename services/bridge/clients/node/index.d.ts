@@ -40,7 +40,7 @@ export interface RequestOptions extends SendOptions {
 }
 
 export class BridgeError extends Error {
-  /** Bridge error code (access_denied, no_handlers, timeout, recipient_failure, ...) or a client code (connection_lost, not_connected, closed, protocol_error). */
+  /** Bridge error code (access_denied, no_handlers, timeout, recipient_failure, ...) or a client code (timeout, connection_lost, not_connected, closed, protocol_error, frame_too_large). */
   code: string;
   /** The failure code given by the handler that failed the request, if any. */
   failureCode?: number;
@@ -48,6 +48,8 @@ export class BridgeError extends Error {
   failureType?: string;
   /** The address the failed operation concerned. */
   address?: string;
+  /** The limit that was reached (too_many_registrations, too_many_requests, frame_too_large). */
+  limit?: number;
 }
 
 export class Message<T = unknown> {
@@ -66,6 +68,10 @@ export class Message<T = unknown> {
 export type Handler = (message: Message) => unknown | Promise<unknown>;
 
 export class BridgeClient extends EventEmitter {
+  /** A client that is not connected yet: call start() (connect() does both). */
+  constructor(options?: ConnectOptions);
+  /** Connects (and authenticates); with retryInitialConnect, keeps trying until close(). */
+  start(): Promise<void>;
   send(address: string, body?: unknown, options?: SendOptions): Promise<void>;
   publish(address: string, body?: unknown, options?: SendOptions): Promise<void>;
   request<R = unknown>(address: string, body?: unknown, options?: RequestOptions): Promise<Message<R>>;
@@ -82,3 +88,13 @@ export class FrameDecoder {
   constructor(maxFrameSize: number, onFrame: (frame: object) => void, onError: (error: Error) => void);
   push(chunk: Buffer): void;
 }
+
+declare const client: {
+  connect: typeof connect;
+  BridgeClient: typeof BridgeClient;
+  BridgeError: typeof BridgeError;
+  Message: typeof Message;
+  FrameDecoder: typeof FrameDecoder;
+  encodeFrame: typeof encodeFrame;
+};
+export default client;
