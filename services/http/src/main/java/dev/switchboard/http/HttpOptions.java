@@ -16,7 +16,8 @@ import java.util.Map;
  * @param maxBodySize      largest request body {@code POST /echo} accepts, in bytes
  * @param maxHeaderSize    largest request head (all header lines), in bytes; more gets 431
  * @param idleTimeout      a connection with nothing read or written for this long is closed
- * @param busTimeout       how long {@code GET /api/echo} waits for the echo service's reply
+ * @param busTimeout       how long {@code GET /api/echo} and {@code GET /api/greet} wait for the
+ *                         echo service's or the greeter's reply
  * @param compressionLevel gzip/deflate level for clients that accept it, 1 (fast) to 9 (small)
  */
 public record HttpOptions(
@@ -43,7 +44,7 @@ public record HttpOptions(
     "maxBodySize", "largest POST /echo body in bytes (413 beyond)",
     "maxHeaderSize", "largest request head in bytes (431 beyond)",
     "idleTimeout", "close a connection idle this long",
-    "busTimeout", "how long /api/echo waits for the echo service",
+    "busTimeout", "how long /api/echo and /api/greet wait for the echo service or the greeter",
     "compressionLevel", "gzip/deflate level, 1-9");
 
   public HttpOptions {

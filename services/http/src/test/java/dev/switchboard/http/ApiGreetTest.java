@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * {@code GET /api/greet}: a request to the greeter's address. A JVM consumer stands in for the
- * Node.js greeter here; the systemtest's BridgeGreeterProcessTest runs the real one.
+ * Node.js greeter here; the systemtest's GreeterProcessTest runs the real one.
  */
 class ApiGreetTest extends HttpServiceTestBase {
 
@@ -59,6 +59,34 @@ class ApiGreetTest extends HttpServiceTestBase {
       .onComplete(ctx.succeeding(statuses -> ctx.verify(() -> {
         assertEquals(503, statuses[0]);
         assertEquals(502, statuses[1]);
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void answers504WhenTheGreeterDoesNotAnswerWithinBusTimeout(VertxTestContext ctx) {
+    withGreeter(message -> { })
+      .compose(v -> deploy(new JsonObject().put("busTimeout", "200ms"), 1))
+      .compose(http -> get(client(), http.port("http"), "/api/greet?name=Ada"))
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        assertEquals(504, r.status());
+        assertEquals("greeter service did not answer in time", r.json().getString("error"));
+        assertEquals(Addresses.GREETER, r.json().getString("address"));
+        assertEquals(200, r.json().getInteger("timeoutMs"));
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void passesOtherFailuresOnAs502WithTheirCode(VertxTestContext ctx) {
+    withGreeter(message -> message.fail(500, "boom"))
+      .compose(v -> deploy())
+      .compose(http -> get(client(), http.port("http"), "/api/greet?name=Ada"))
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        assertEquals(502, r.status());
+        assertEquals("greeter service failed", r.json().getString("error"));
+        assertEquals(500, r.json().getInteger("code"));
+        assertEquals("boom", r.json().getString("message"));
         ctx.completeNow();
       })));
   }
