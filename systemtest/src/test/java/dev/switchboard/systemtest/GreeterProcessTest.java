@@ -82,6 +82,9 @@ class GreeterProcessTest {
         HttpResponse<String> blank = get(client, URI.create("http://127.0.0.1:" + http.port("http") + "/api/greet?name=%20"));
         assertEquals(400, blank.statusCode(), blank.body());
         assertTrue(blank.body().contains("name must be a non-blank string"), blank.body());
+        HttpResponse<String> tooLong = get(client, URI.create("http://127.0.0.1:" + http.port("http") + "/api/greet?name=" + "a".repeat(101)));
+        assertEquals(400, tooLong.statusCode(), tooLong.body());
+        assertTrue(tooLong.body().contains("name must be at most 100 characters"), tooLong.body());
 
         greeter.toHandle().destroy();
         assertTrue(greeter.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS), "the greeter stops on SIGTERM: " + output);
