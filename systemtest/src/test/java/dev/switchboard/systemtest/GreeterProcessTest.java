@@ -23,7 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A Node.js service on the bus: the bridge and http jars clustered, and the greeter
  * (services/greeter-node) connected to the bridge. {@code GET /api/greet} on the http process is a
- * bus request that travels JVM → bridge → Node.js → back.
+ * bus request that travels JVM → bridge → Node.js → back. The bridge asks for a token; when it is
+ * stopped and another one starts on its port, the greeter reconnects and serves again.
  */
 class GreeterProcessTest {
 
@@ -34,9 +35,11 @@ class GreeterProcessTest {
     String cluster = "systemtest-" + UUID.randomUUID();
     int bridgeMember = ServiceProcess.freePort();
     int httpMember = ServiceProcess.freePort();
-    String members = "127.0.0.1:" + bridgeMember + ",127.0.0.1:" + httpMember;
-    try (ServiceProcess bridge = ServiceProcess.of("bridge").set("adminPort", "0").set("outbound", "greeter.*")
-           .clustered(cluster, bridgeMember, members).args("-instances", "1").start();
+    int secondBridgeMember = ServiceProcess.freePort();
+    String members = "127.0.0.1:" + bridgeMember + ",127.0.0.1:" + httpMember + ",127.0.0.1:" + secondBridgeMember;
+    int bridgePort = ServiceProcess.freePort();
+    String token = "greeter-" + UUID.randomUUID();
+    try (ServiceProcess bridge = bridge(token, bridgePort).clustered(cluster, bridgeMember, members).start();
          ServiceProcess http = ServiceProcess.of("http").clustered(cluster, httpMember, members).args("-instances", "1").start()) {
       bridge.awaitUp();
       http.awaitUp();
@@ -50,6 +53,7 @@ class GreeterProcessTest {
         .redirectErrorStream(true);
       builder.environment().put("SWITCHBOARD_BRIDGE_HOST", "127.0.0.1");
       builder.environment().put("SWITCHBOARD_BRIDGE_PORT", String.valueOf(bridge.port("tcp")));
+      builder.environment().put("SWITCHBOARD_BRIDGE_TOKEN", token);
       Process greeter;
       try {
         greeter = builder.start();
@@ -86,16 +90,32 @@ class GreeterProcessTest {
         assertEquals(400, tooLong.statusCode(), tooLong.body());
         assertTrue(tooLong.body().contains("name must be at most 100 characters"), tooLong.body());
 
-        greeter.toHandle().destroy();
-        assertTrue(greeter.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS), "the greeter stops on SIGTERM: " + output);
-        assertEquals(0, greeter.exitValue(), String.join("\n", output));
+        // the bridge goes away: nobody serves greeter.hello; another bridge on its port: the greeter is back
+        assertEquals(0, bridge.terminate(), bridge.output());
         eventually(client, greet, 503);
+        try (ServiceProcess second = bridge(token, bridgePort).clustered(cluster, secondBridgeMember, members).start()) {
+          second.awaitUp();
+          HttpResponse<String> again = eventually(client, greet, 200);
+          assertTrue(again.body().contains("\"pid\":" + greeter.pid()), "the same Node process, reconnected: " + again.body());
+          assertTrue(greeter.isAlive(), String.join("\n", output));
+
+          greeter.toHandle().destroy();
+          assertTrue(greeter.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS), "the greeter stops on SIGTERM: " + output);
+          assertEquals(0, greeter.exitValue(), String.join("\n", output));
+          eventually(client, greet, 503);
+          assertEquals(0, second.terminate(), second.output());
+        }
       } finally {
         greeter.destroyForcibly();
       }
       assertEquals(0, http.terminate(), http.output());
-      assertEquals(0, bridge.terminate(), bridge.output());
     }
+  }
+
+  /** A bridge on {@code port} that lets the holder of {@code token} serve greeter.*. */
+  private static ServiceProcess.Builder bridge(String token, int port) {
+    return ServiceProcess.of("bridge").set("port", String.valueOf(port)).set("adminPort", "0")
+      .set("outbound", "greeter.*").set("tokens", token).args("-instances", "1");
   }
 
   private static HttpResponse<String> get(HttpClient client, URI uri) throws Exception {
