@@ -322,6 +322,9 @@ class BridgeClient extends EventEmitter {
           this.closed = true;
           this.report(error);
         } else if (!this.closed) {
+          if (error.code !== 'connection_lost') {
+            this.report(error); // e.g. a handler the bridge no longer lets this client register
+          }
           this.scheduleReconnect();
         }
       });

@@ -3,6 +3,11 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import tls from 'node:tls';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { connect, BridgeError } from '../index.js';
@@ -275,4 +280,44 @@ test('a reply that expects a reply: a conversation between two clients', async (
   const last = await first.request('a mathematician');
   assert.equal(await gotSecond, 'a mathematician');
   assert.equal(last.body, 'thanks');
+});
+
+test('over TLS: the server certificate is checked against the given CA', async () => {
+  // a TLS front (self-signed certificate for 127.0.0.1, made with openssl) relaying to the bridge
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bridge-tls-'));
+  const server = [];
+  try {
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+        '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1',
+        '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'pipe' });
+    } catch (error) {
+      assert.fail(`openssl is needed to make the test certificate: ${error.message}`);
+    }
+    const cert = fs.readFileSync(path.join(dir, 'cert.pem'));
+    const front = tls.createServer({ key: fs.readFileSync(path.join(dir, 'key.pem')), cert }, (inbound) => {
+      const outbound = net.connect({ host: HOST, port: PORT });
+      inbound.pipe(outbound).pipe(inbound);
+      const drop = () => { inbound.destroy(); outbound.destroy(); };
+      inbound.on('error', drop).on('close', drop);
+      outbound.on('error', drop).on('close', drop);
+      server.push(inbound, outbound);
+    });
+    server.push(front);
+    front.listen(0, '127.0.0.1');
+    await once(front, 'listening');
+    const port = front.address().port;
+
+    const bus = await open({ port, tls: { ca: cert } });
+    const reply = await bus.request('test.echo', 'sealed');
+    assert.equal(reply.body, 'sealed');
+    await bus.close();
+
+    const untrusted = await rejection(connect({ host: HOST, port, token: TOKEN, tls: {} }));
+    assert.equal(untrusted.code, 'connection_lost');
+    assert.match(untrusted.message, /self.signed/i);
+  } finally {
+    for (const s of server) (s.close ? s.close() : s.destroy());
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
