@@ -210,10 +210,9 @@ class BridgeClient extends EventEmitter {
     const registration = this.acknowledged({ type: 'register', address }).then(
       () => { this.registering.delete(address); },
       (error) => {
+        // the bridge did not register it: every caller waiting for this registration sees the error
         this.registering.delete(address);
-        if (this.handlers.get(address) === handler || !this.ready) {
-          this.handlers.delete(address);
-        }
+        this.handlers.delete(address);
         throw error;
       },
     );

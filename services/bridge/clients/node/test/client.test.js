@@ -321,3 +321,25 @@ test('over TLS: the server certificate is checked against the given CA', async (
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('concurrent registers of one address: one registration, the last handler; a refusal reaches every caller', async () => {
+  const bus = await open();
+  const address = name('client.concurrent');
+  const calls = [];
+  await Promise.all([
+    bus.register(address, () => { calls.push('first'); return 'first'; }),
+    bus.register(address, () => { calls.push('second'); return 'second'; }),
+  ]);
+  const reply = await bus.request('test.call', { address, body: null });
+  assert.deepEqual(reply.body, { reply: 'second' });
+  assert.deepEqual(calls, ['second']);
+
+  const limited = await open({ token: LIMITED });
+  const refusals = await Promise.all([
+    rejection(limited.register('secret.concurrent', () => {})),
+    rejection(limited.register('secret.concurrent', () => {})),
+  ]);
+  assert.deepEqual(refusals.map((e) => e.code), ['access_denied', 'access_denied']);
+  const again = await rejection(limited.register('secret.concurrent', () => {}));
+  assert.equal(again.code, 'access_denied', 'a refused address is not kept as registered');
+});
