@@ -292,9 +292,16 @@ class BridgeClient extends EventEmitter {
     if (this.options.token !== undefined) {
       await this.acknowledged({ type: 'auth', token: this.options.token }, true);
     }
-    for (const address of this.handlers.keys()) {
-      await this.acknowledged({ type: 'register', address }, true);
-    }
+    // every handler again, at once; one the bridge refuses now (its permissions changed) is dropped
+    // and reported, rather than failing every reconnect
+    await Promise.all([...this.handlers.keys()].map((address) =>
+      this.acknowledged({ type: 'register', address }, true).catch((error) => {
+        if (error.code === 'connection_lost' || error.code === 'closed') {
+          throw error;
+        }
+        this.handlers.delete(address);
+        this.report(error);
+      })));
     this.ready = true;
     this.attempt = 0;
     this.startPing();
