@@ -6,29 +6,6 @@
 readonly BRIDGE_WARMUP=3
 readonly BRIDGE_ADDRESS=echo
 
-bridge_pids=()
-
-# The echo and bridge processes are not the measured load: they are started and stopped here.
-stop_bridge_side() {
-  local pid
-  [ ${#bridge_pids[@]} -gt 0 ] || return 0
-  kill -TERM "${bridge_pids[@]}" 2>/dev/null || true
-  for pid in "${bridge_pids[@]}"; do
-    for _ in $(seq 1 $((STOP_TIMEOUT * 10))); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  bridge_pids=()
-}
-eval "$(declare -f cleanup | sed '1s/cleanup/bridge_base_cleanup/')"
-cleanup() {
-  bridge_base_cleanup
-  stop_bridge_side
-}
-
 # bridge_await LOG TEXT: bounded wait for a start line
 bridge_await() {
   for _ in $(seq 1 $((START_TIMEOUT * 10))); do
@@ -58,12 +35,12 @@ bench_bridge() {
   java "${cluster_args[@]}" -Dswitchboard.cluster.port="$echo_member" \
     -Dswitchboard.echo.host=$HOST -Dswitchboard.echo.port="$(free_port)" -Dswitchboard.echo.adminPort="$(free_port)" \
     -jar services/echo/target/switchboard-echo.jar -cluster > "$logs/bridge-echo.log" 2>&1 &
-  bridge_pids+=($!)
+  side_pids+=($!)
   java "${cluster_args[@]}" -Dswitchboard.cluster.port="$bridge_member" \
     -Dswitchboard.bridge.host=$HOST -Dswitchboard.bridge.port="$bridge_port" -Dswitchboard.bridge.adminPort="$(free_port)" \
     -Dswitchboard.bridge.inbound="$BRIDGE_ADDRESS" -Dswitchboard.bridge.maxInFlight=$((connections + 10)) \
     -jar services/bridge/target/switchboard-bridge.jar -cluster > "$logs/bridge-bridge.log" 2>&1 &
-  bridge_pids+=($!)
+  side_pids+=($!)
   bridge_await "$logs/bridge-echo.log" " echo up: " || die "echo did not start (bench/results/logs/bridge-echo.log)"
   bridge_await "$logs/bridge-bridge.log" " bridge up: " || die "the bridge did not start (bench/results/logs/bridge-bridge.log)"
 
@@ -84,7 +61,7 @@ bench_bridge() {
     errs[$run]=$(bridge_result "$out" errors)
     echo "  $run: ${rate[$run]:-?} req/s, p50 ${p50[$run]:-?} ms, p99 ${p99[$run]:-?} ms, errors ${errs[$run]:-?}"
   done
-  stop_bridge_side
+  stop_side
 
   echo
   report_bridge
