@@ -5,29 +5,6 @@
 readonly GATEWAY_NODES=3
 readonly GATEWAY_WARMUP=5
 
-side_pids=()
-
-# The http nodes behind the gateway are not the measured server: they are started and stopped here.
-stop_side() {
-  local pid
-  [ ${#side_pids[@]} -gt 0 ] || return 0
-  kill -TERM "${side_pids[@]}" 2>/dev/null || true
-  for pid in "${side_pids[@]}"; do
-    for _ in $(seq 1 $((STOP_TIMEOUT * 10))); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  side_pids=()
-}
-eval "$(declare -f cleanup | sed '1s/cleanup/base_cleanup/')"
-cleanup() {
-  base_cleanup
-  stop_side
-}
-
 # The gateway's forwarded requests per backend node, from its /metrics: "node count" lines.
 gateway_spread() { # PORT
   timeout 5 bash -c "exec 3<>/dev/tcp/$HOST/$1 && printf 'GET /metrics HTTP/1.0\r\nHost: $HOST\r\n\r\n' >&3 && cat <&3" 2>/dev/null \

@@ -1,6 +1,7 @@
 package dev.switchboard.bridge;
 
 import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -21,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * One client of the bridge: decodes its frames, checks them, and carries them to and from the
@@ -208,20 +210,9 @@ final class BridgeConnection implements FrameDecoder.Sink {
     if (delivery == null) {
       return;
     }
-    if (frame.replyAddress() == null) {
-      if (onBus(frame, () -> bus.send(frame.address(), frame.body(), delivery))) {
-        ok(frame);
-      }
-      return;
-    }
-    if (inFlight >= options.maxInFlight()) {
-      error(ErrorCode.TOO_MANY_REQUESTS, options.maxInFlight() + " requests are waiting for answers already", frame, options.maxInFlight());
-      return;
-    }
-    onBus(frame, () -> {
-      inFlight++;
-      bus.request(frame.address(), frame.body(), delivery).onComplete(result -> answered(frame, result));
-    });
+    toBus(frame,
+      () -> bus.send(frame.address(), frame.body(), delivery),
+      () -> bus.request(frame.address(), frame.body(), delivery));
   }
 
   /** The client answers a message it received: a reply, a failure, or a reply that wants one back. */
@@ -235,8 +226,19 @@ final class BridgeConnection implements FrameDecoder.Sink {
     if (delivery == null) {
       return;
     }
+    toBus(frame,
+      () -> message.reply(frame.body(), delivery),
+      () -> message.replyAndRequest(frame.body(), delivery));
+  }
+
+  /**
+   * Puts {@code frame} on the bus: without a reply address with {@code send}, confirmed by an
+   * {@code ok}; with one as a request, within {@code maxInFlight}, whose answer goes back to the
+   * client at that address.
+   */
+  private void toBus(ClientFrame frame, Runnable send, Supplier<Future<Message<Object>>> request) {
     if (frame.replyAddress() == null) {
-      if (onBus(frame, () -> message.reply(frame.body(), delivery))) {
+      if (onBus(frame, send)) {
         ok(frame);
       }
       return;
@@ -246,8 +248,9 @@ final class BridgeConnection implements FrameDecoder.Sink {
       return;
     }
     onBus(frame, () -> {
+      Future<Message<Object>> answer = request.get();
       inFlight++;
-      message.replyAndRequest(frame.body(), delivery).onComplete(result -> answered(frame, result));
+      answer.onComplete(result -> answered(frame, result));
     });
   }
 

@@ -1,12 +1,11 @@
 package dev.switchboard.bridge;
 
+import dev.switchboard.shared.net.ConnectionLimit;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import java.util.EnumMap;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Connection count and counters of one bridge process, shared by its verticle instances. Every
@@ -14,22 +13,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class BridgeMetrics {
 
-  private final int maxConnections;
-  private final AtomicInteger open = new AtomicInteger();
-  private final Counter rejected;
+  private final ConnectionLimit connections;
   private final Counter delivered;
   private final Counter dropped;
   private final Map<ClientFrame.Type, Counter> frames = new EnumMap<>(ClientFrame.Type.class);
   private final Map<ErrorCode, Counter> errors = new EnumMap<>(ErrorCode.class);
 
   BridgeMetrics(MeterRegistry registry, int maxConnections) {
-    this.maxConnections = maxConnections;
-    Gauge.builder("switchboard.bridge.connections.open", open, AtomicInteger::get)
-      .description("Bridge connections open now")
-      .register(registry);
-    rejected = Counter.builder("switchboard.bridge.connections.rejected")
-      .description("Connections closed on accept because maxConnections were open")
-      .register(registry);
+    connections = new ConnectionLimit(registry, "bridge", maxConnections);
     delivered = Counter.builder("switchboard.bridge.messages.delivered")
       .description("Bus messages written to clients")
       .register(registry);
@@ -52,24 +43,15 @@ final class BridgeMetrics {
 
   /** Counts a new connection in, unless {@code maxConnections} are already open. */
   boolean tryOpen() {
-    while (true) {
-      int current = open.get();
-      if (current >= maxConnections) {
-        rejected.increment();
-        return false;
-      }
-      if (open.compareAndSet(current, current + 1)) {
-        return true;
-      }
-    }
+    return connections.tryOpen();
   }
 
   void closed() {
-    open.decrementAndGet();
+    connections.closed();
   }
 
   int open() {
-    return open.get();
+    return connections.open();
   }
 
   void frame(ClientFrame.Type type) {

@@ -1,10 +1,8 @@
 package dev.switchboard.echo;
 
+import dev.switchboard.shared.net.ConnectionLimit;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The connection count and counters of one echo process, shared by its verticle instances.
@@ -14,37 +12,20 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class EchoMetrics {
 
   private final MeterRegistry registry;
-  private final int maxConnections;
-  private final AtomicInteger open = new AtomicInteger();
-  private final Counter rejected;
+  private final ConnectionLimit connections;
 
   EchoMetrics(MeterRegistry registry, int maxConnections) {
     this.registry = registry;
-    this.maxConnections = maxConnections;
-    Gauge.builder("switchboard.echo.connections.open", open, AtomicInteger::get)
-      .description("Echo connections open now")
-      .register(registry);
-    this.rejected = Counter.builder("switchboard.echo.connections.rejected")
-      .description("Connections closed on accept because maxConnections were open")
-      .register(registry);
+    this.connections = new ConnectionLimit(registry, "echo", maxConnections);
   }
 
   /** Counts a new connection in, unless {@code maxConnections} are already open. */
   boolean tryOpen() {
-    while (true) {
-      int current = open.get();
-      if (current >= maxConnections) {
-        rejected.increment();
-        return false;
-      }
-      if (open.compareAndSet(current, current + 1)) {
-        return true;
-      }
-    }
+    return connections.tryOpen();
   }
 
   void closed() {
-    open.decrementAndGet();
+    connections.closed();
   }
 
   /** Connections accepted by one verticle instance: shows that every instance serves. */
