@@ -69,9 +69,20 @@ class Message {
     return this.replyAddress !== undefined;
   }
 
-  /** Answers the message. */
+  /**
+   * Answers the message. A reply that cannot be sent (over maxFrameSize, or not JSON) fails the
+   * message instead (413 or 500), so that its sender does not wait for its timeout; the promise
+   * still rejects with the reason.
+   */
   reply(body, options = {}) {
-    return this.answer({ body, headers: options.headers });
+    return this.answer({ body, headers: options.headers }).catch((error) => {
+      const unsendable = error.code === 'frame_too_large' ? 413 : error instanceof BridgeError ? 0 : 500;
+      if (unsendable) {
+        const reason = unsendable === 413 ? error.message : `the reply cannot be written as JSON: ${error.message}`;
+        this.client.acknowledged({ type: 'send', address: this.replyAddress, failureCode: unsendable, message: reason }).catch(() => {});
+      }
+      throw error;
+    });
   }
 
   /** Fails the message: its sender gets a failure with this code and message. */

@@ -343,3 +343,17 @@ test('concurrent registers of one address: one registration, the last handler; a
   const again = await rejection(limited.register('secret.concurrent', () => {}));
   assert.equal(again.code, 'access_denied', 'a refused address is not kept as registered');
 });
+
+test('a reply that cannot be sent fails the request at once (413 too large, 500 not JSON)', async () => {
+  const bus = await open();
+  const huge = name('client.huge');
+  await bus.register(huge, () => 'x'.repeat(1024 * 1024));
+  const tooLarge = await rejection(bus.request('test.call', { address: huge, body: null, timeout: 20_000 }, { timeout: 20_000 }));
+  assert.equal(tooLarge.failureCode, 413);
+  assert.match(tooLarge.message, /over the limit/);
+  const cyclic = name('client.cyclic');
+  await bus.register(cyclic, () => { const o = {}; o.self = o; return o; });
+  const notJson = await rejection(bus.request('test.call', { address: cyclic, body: null, timeout: 20_000 }, { timeout: 20_000 }));
+  assert.equal(notJson.failureCode, 500);
+  assert.match(notJson.message, /cannot be written as JSON/);
+});
