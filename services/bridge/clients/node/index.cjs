@@ -27,7 +27,8 @@ const DEFAULTS = {
  * A failure reported by the bridge or the bus, or found by the client.
  * `code` is the bridge's error code (`access_denied`, `no_handlers`, `timeout`, `recipient_failure`, ...)
  * or one of the client's own: `timeout`, `connection_lost`, `not_connected`, `closed`, `protocol_error`,
- * `frame_too_large` (a frame to send over `maxFrameSize`; nothing was sent).
+ * `frame_too_large` (a frame to send over `maxFrameSize`; nothing was sent), `invalid_body` (a body
+ * JSON.stringify refuses).
  */
 class BridgeError extends Error {
   constructor(code, message, details = {}) {
@@ -76,10 +77,9 @@ class Message {
    */
   reply(body, options = {}) {
     return this.answer({ body, headers: options.headers }).catch((error) => {
-      const unsendable = error.code === 'frame_too_large' ? 413 : error instanceof BridgeError ? 0 : 500;
+      const unsendable = { frame_too_large: 413, invalid_body: 500 }[error.code];
       if (unsendable) {
-        const reason = unsendable === 413 ? error.message : `the reply cannot be written as JSON: ${error.message}`;
-        this.client.acknowledged({ type: 'send', address: this.replyAddress, failureCode: unsendable, message: reason }).catch(() => {});
+        this.client.acknowledged({ type: 'send', address: this.replyAddress, failureCode: unsendable, message: error.message }).catch(() => {});
       }
       throw error;
     });
@@ -433,7 +433,12 @@ class BridgeClient extends EventEmitter {
         clean[key] = value;
       }
     }
-    const bytes = encodeFrame(clean);
+    let bytes;
+    try {
+      bytes = encodeFrame(clean);
+    } catch (error) {
+      throw new BridgeError('invalid_body', `the ${clean.type} frame cannot be written as JSON: ${error.message}`, { address: clean.address });
+    }
     const size = bytes.length - PREFIX_LENGTH;
     if (size > this.options.maxFrameSize) {
       // the bridge would close the connection (frame_too_large is fatal): refuse it here instead

@@ -40,7 +40,7 @@ export interface RequestOptions extends SendOptions {
 }
 
 export class BridgeError extends Error {
-  /** Bridge error code (access_denied, no_handlers, timeout, recipient_failure, ...) or a client code (timeout, connection_lost, not_connected, closed, protocol_error, frame_too_large). */
+  /** Bridge error code (access_denied, no_handlers, timeout, recipient_failure, ...) or a client code (timeout, connection_lost, not_connected, closed, protocol_error, frame_too_large, invalid_body). */
   code: string;
   /** The failure code given by the handler that failed the request, if any. */
   failureCode?: number;

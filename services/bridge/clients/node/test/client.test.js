@@ -246,6 +246,11 @@ test('a frame over maxFrameSize is refused by the client, and the connection sta
   assert.equal(request.limit, 1024 * 1024);
   const publish = await rejection(bus.publish('test.news', big));
   assert.equal(publish.code, 'frame_too_large');
+  const cyclic = {};
+  cyclic.self = cyclic;
+  const notJson = await rejection(bus.send('test.echo', cyclic));
+  assert.ok(notJson instanceof BridgeError);
+  assert.equal(notJson.code, 'invalid_body');
   const reply = await bus.request('test.echo', 'still open');
   assert.equal(reply.body, 'still open');
   assert.equal(dropped, false);
