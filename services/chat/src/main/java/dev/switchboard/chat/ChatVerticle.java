@@ -203,6 +203,7 @@ public final class ChatVerticle extends VerticleBase {
     }
     request.toWebSocket()
       .onSuccess(ws -> {
+        UpgradeLeftovers.trim(ws);
         ChannelHandlerContext channel = ((WebSocketInternal) ws).channelHandlerContext();
         ProtocolGuard guard = new ProtocolGuard();
         channel.pipeline().addBefore(channel.name(), ProtocolGuard.NAME, guard);
