@@ -102,7 +102,7 @@ final class Room {
       ByteBuf encoded = ChatConnection.encode(event.encode());
       try {
         for (ChatConnection member : new ArrayList<>(members)) {
-          if (!member.id.equals(from)) {
+          if (!member.key().equals(from)) {
             member.send(encoded);
           }
         }
