@@ -6,6 +6,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import io.vertx.core.shareddata.Counter;
 import io.vertx.core.shareddata.SharedData;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -37,6 +39,9 @@ final class ChatStore {
   static final String ROOM_INDEX = "chat.roomIndex";
   static final String CLIENT_IDS = "chat.clientIds";
   static final String SEQUENCE_PREFIX = "chat.seq.";
+  /** Where vertx-hazelcast 5.0.8 keeps every counter (see {@link #repairCounter}). */
+  static final String HAZELCAST_COUNTERS = "__vertx.map.counter";
+  private static final Logger log = LoggerFactory.getLogger(ChatStore.class);
   /** Counters, presence maps and touch times kept per verticle instance (most recently used). */
   private static final int OPEN_PER_INSTANCE = 1024;
 
@@ -52,6 +57,8 @@ final class ChatStore {
   private final Map<String, Future<AsyncMap<String, JsonObject>>> presenceMaps = lru();
   private final Future<AsyncMap<String, Long>> clientIds;
   private final Map<String, Future<Counter>> counters = lru();
+  /** The highest sequence number this instance has seen per room. */
+  private final Map<String, Long> seen = lru();
 
   ChatStore(Vertx vertx, int historySize, long dedupeTtlMillis, long claimTtlMillis, long touchEveryMillis) {
     this.data = vertx.sharedData();
@@ -80,12 +87,75 @@ final class ChatStore {
 
   // ---- sequence and history
 
+  /**
+   * The room's next number. A number at or below one this instance has already seen means the
+   * counter went back (see {@link #repairCounter}): it is repaired and asked again.
+   */
   Future<Long> nextSeq(String room) {
-    return counter(room).compose(Counter::incrementAndGet);
+    return counter(room).compose(Counter::incrementAndGet)
+      .compose(seq -> seq > seen.getOrDefault(room, 0L) ? Future.succeededFuture(seq)
+        : Future.failedFuture(new IllegalStateException("room " + room + ": counter went back to " + seq)))
+      .recover(failure -> repairCounter(room).compose(repaired -> repaired
+        ? counter(room).compose(Counter::incrementAndGet)
+        : Future.failedFuture(failure)))
+      .onSuccess(seq -> saw(room, seq));
   }
 
+  /** The room's last number; checked against what this instance saw and what history holds, repaired if behind. */
   Future<Long> lastSeq(String room) {
-    return counter(room).compose(Counter::get);
+    return counter(room).compose(Counter::get).compose(last -> {
+      long counted = last == null ? 0 : last;
+      long known = seen.getOrDefault(room, 0L);
+      return (historySize == 0 ? Future.succeededFuture((JsonObject) null) : message(room, counted + 1)).compose(next -> {
+        if (last != null && known <= counted && next == null) {
+          return Future.succeededFuture(counted);
+        }
+        return repairCounter(room).compose(repaired -> counter(room).compose(Counter::get)).map(v -> v == null ? 0L : v);
+      });
+    }).onSuccess(last -> saw(room, last));
+  }
+
+  /** Records the highest sequence number this instance has seen in a room (a floor if its counter is ever lost). */
+  void saw(String room, long seq) {
+    Long known = seen.get(room);
+    if (known == null || known < seq) {
+      seen.put(room, seq);
+    }
+  }
+
+  /**
+   * vertx-hazelcast 5.0.8 keeps each counter as one entry of the map {@value #HAZELCAST_COUNTERS},
+   * put there (at 0) when a node first opens the counter. If that entry is lost (its partition's
+   * owner and backup died together), every increment fails, and once any node opens the counter
+   * again it starts over at 0: numbers would be given twice and members would drop them as
+   * already seen. Repair: the counter is moved up to the highest number still known, this
+   * instance's own or the highest kept in history above it. The result is false when it was not
+   * behind.
+   */
+  private Future<Boolean> repairCounter(String room) {
+    return counter(room).compose(Counter::get).compose(current -> {
+      long counted = current == null ? 0 : current;
+      return highestKept(room, Math.max(counted, seen.getOrDefault(room, 0L)), historySize).compose(floor -> {
+        if (current != null && floor <= counted) {
+          return Future.succeededFuture(false);
+        }
+        Future<Boolean> moved = current == null
+          ? data.<String, Long>getAsyncMap(HAZELCAST_COUNTERS).compose(map -> map.putIfAbsent(SEQUENCE_PREFIX + room, floor)).map(previous -> previous == null)
+          : counter(room).compose(c -> c.compareAndSet(current, floor));
+        return moved.map(done -> {
+          log.warn("room {}: its sequence counter was lost or went back (at {}); {} #{}", room, current, done ? "moved up to" : "someone else repaired it, highest known", floor);
+          return true;
+        });
+      });
+    });
+  }
+
+  /** The highest number from {@code floor} on that history still holds, probing at most {@code probes} numbers up. */
+  private Future<Long> highestKept(String room, long floor, int probes) {
+    if (probes <= 0) {
+      return Future.succeededFuture(floor);
+    }
+    return message(room, floor + 1).compose(found -> found == null ? Future.succeededFuture(floor) : highestKept(room, floor + 1, probes - 1));
   }
 
   /** Keeps a message and forgets the one that falls out of the room's window. */

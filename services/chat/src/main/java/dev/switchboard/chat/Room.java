@@ -151,6 +151,7 @@ final class Room {
   private void deliver(JsonObject message) {
     long seq = message.getLong("seq");
     nextSeq = seq + 1;
+    store.saw(name, seq);
     String text = message.encode();
     ByteBuf encoded = ChatConnection.encode(text);
     try {
