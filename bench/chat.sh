@@ -6,7 +6,8 @@
 #   paced: CHAT_CLIENTS clients in one room, one of them sending CHAT_RATE messages/s for the run's
 #          --duration; fan-out latency of every delivery (send to receipt, one clock) p50/p99
 #   burst: the sender sends CHAT_BURST messages at once; deliveries/s until every client has all
-#   idle:  CHAT_IDLE connections on a fresh server; its resident memory before and after, per connection
+#   idle:  CHAT_IDLE connections on a fresh server (after CHAT_IDLE_WARMUP opened and closed); its
+#          resident memory before and after, per connection (and the JVM's live heap, with jcmd)
 # CHAT_ONLY=load runs only paced and burst, CHAT_ONLY=idle only the idle connections (default: both).
 # Node side dependencies (ws, socket.io) come from bench/node/package-lock.json (npm ci).
 
@@ -17,6 +18,7 @@ readonly CHAT_WARMUP_BURST=1000
 readonly CHAT_WARMUP_SECONDS=8
 readonly CHAT_IDLE=10000
 readonly CHAT_IDLE_SETTLE=3        # seconds after the last connection before memory is read
+readonly CHAT_IDLE_WARMUP=2000     # connections opened and closed first (code paths compiled, pools sized); not counted
 readonly CHAT_IDLE_CONNECT_TIMEOUT=180
 readonly CHAT_KEY='dGhlIHNhbXBsZSBub25jZQ=='
 readonly CHAT_ONLY=${CHAT_ONLY:-all}
@@ -102,6 +104,19 @@ chat_run() {
 
 declare -A idle_before idle_after idle_count heap_before heap_after
 
+# chat_idle_load KIND PORT N NAME: starts N idle connections (load_pid); true once all are open.
+chat_idle_load() {
+  local out="$logs/chatload-$4-$1" i
+  node bench/node/chat-load.js "$1" "$2" idle "$3" > "$out.txt" 2> "$out.err" &
+  load_pid=$!
+  for i in $(seq 1 $((CHAT_IDLE_CONNECT_TIMEOUT * 10))); do
+    grep -q '^IDLE ' "$out.txt" && return 0
+    kill -0 "$load_pid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
 # Java heap in use after a full GC (jcmd GC.run, then GC.heap_info), in KiB; empty without jcmd.
 chat_heap_used_kib() {
   command -v jcmd >/dev/null 2>&1 || return 0
@@ -114,22 +129,16 @@ chat_idle() {
   local kind=$1 port out i
   port=$(free_port)
   chat_start "$kind" "$port"
-  sleep 1
+  chat_idle_load "$kind" "$port" "$CHAT_IDLE_WARMUP" warmup || true
+  stop_load
+  sleep 2
   idle_before[$kind]=$(chat_rss_kib "$server_pid")
   [ "$kind" != switchboard ] || heap_before[$kind]=$(chat_heap_used_kib "$server_pid")
-  out="$logs/chatload-idle-$kind"
-  node bench/node/chat-load.js "$kind" "$port" idle "$CHAT_IDLE" > "$out.txt" 2> "$out.err" &
-  load_pid=$!
   idle_count[$kind]=0
-  for i in $(seq 1 $((CHAT_IDLE_CONNECT_TIMEOUT * 10))); do
-    if grep -q '^IDLE ' "$out.txt"; then
-      idle_count[$kind]=$(awk '/^IDLE / {print $2}' "$out.txt")
-      break
-    fi
-    kill -0 "$load_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if [ "${idle_count[$kind]}" = 0 ]; then
+  if chat_idle_load "$kind" "$port" "$CHAT_IDLE" idle; then
+    idle_count[$kind]=$(awk '/^IDLE / {print $2}' "$logs/chatload-idle-$kind.txt")
+  else
+    out="$logs/chatload-idle-$kind"
     cat "$out.err" >&2
     failures+=("idle $kind: $CHAT_IDLE connections were not all open within ${CHAT_IDLE_CONNECT_TIMEOUT}s ($out.err)")
   fi
@@ -168,7 +177,7 @@ report_chat() {
       echo
     fi
     if [ "$CHAT_ONLY" != load ]; then
-      echo "$CHAT_IDLE idle connections (connected, no messages; Socket.IO clients connected to the namespace) on a freshly started server; resident memory (VmRSS) of the server before and ${CHAT_IDLE_SETTLE}s after the last connection."
+      echo "$CHAT_IDLE idle connections (connected, no messages; Socket.IO clients connected to the namespace) on a freshly started server, after a warm-up of $CHAT_IDLE_WARMUP connections opened and closed (not counted); resident memory (VmRSS) of the server before and ${CHAT_IDLE_SETTLE}s after the last connection."
       echo "For the JVM also the Java heap in use after a full GC (\`jcmd GC.run\`), before and with the connections: the live objects per connection."
       echo
       echo "| server | connections | RSS before MiB | RSS with connections MiB | KiB per connection | vs ws | live heap KiB per connection |"
