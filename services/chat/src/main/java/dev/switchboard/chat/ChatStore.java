@@ -45,6 +45,7 @@ final class ChatStore {
   /** Counters, presence maps and touch times kept per verticle instance (most recently used). */
   private static final int OPEN_PER_INSTANCE = 1024;
 
+  private final Vertx vertx;
   private final SharedData data;
   private final int historySize;
   private final long dedupeTtlMillis;
@@ -61,6 +62,7 @@ final class ChatStore {
   private final Map<String, Long> seen = lru();
 
   ChatStore(Vertx vertx, int historySize, long dedupeTtlMillis, long claimTtlMillis, long touchEveryMillis) {
+    this.vertx = vertx;
     this.data = vertx.sharedData();
     this.historySize = historySize;
     this.dedupeTtlMillis = dedupeTtlMillis;
@@ -375,10 +377,16 @@ final class ChatStore {
     return session == null ? entry : entry.put("session", session);
   }
 
+  /**
+   * A room's counter, opened on a worker thread: vertx-hazelcast 5.0.8 opens a counter with a
+   * blocking map call on the calling thread, which on an event loop would freeze every connection
+   * of this instance for as long as the cluster takes to answer (seconds to minutes while members
+   * are being declared dead).
+   */
   private Future<Counter> counter(String room) {
     Future<Counter> counter = counters.get(room);
     if (counter == null || counter.failed()) {
-      counter = data.getCounter(SEQUENCE_PREFIX + room);
+      counter = vertx.executeBlocking(() -> data.getCounter(SEQUENCE_PREFIX + room), false).compose(opening -> opening);
       counters.put(room, counter);
     }
     return counter;
