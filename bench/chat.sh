@@ -6,7 +6,9 @@
 #   paced: CHAT_CLIENTS clients in one room, one of them sending CHAT_RATE messages/s for the run's
 #          --duration; fan-out latency of every delivery (send to receipt, one clock) p50/p99
 #   burst: the sender sends CHAT_BURST messages at once; deliveries/s until every client has all
-#   idle:  CHAT_IDLE connections on a fresh server; its resident memory before and after, per connection
+#   idle:  CHAT_IDLE connections on a fresh server (after CHAT_IDLE_WARMUP opened and closed); its
+#          resident memory before and after, per connection (and the JVM's live heap, with jcmd)
+# CHAT_ONLY=load runs only paced and burst, CHAT_ONLY=idle only the idle connections (default: both).
 # Node side dependencies (ws, socket.io) come from bench/node/package-lock.json (npm ci).
 
 readonly CHAT_CLIENTS=1000
@@ -16,8 +18,16 @@ readonly CHAT_WARMUP_BURST=1000
 readonly CHAT_WARMUP_SECONDS=8
 readonly CHAT_IDLE=10000
 readonly CHAT_IDLE_SETTLE=3        # seconds after the last connection before memory is read
+readonly CHAT_IDLE_WARMUP=2000     # connections opened and closed first (code paths compiled, pools sized); not counted
 readonly CHAT_IDLE_CONNECT_TIMEOUT=180
 readonly CHAT_KEY='dGhlIHNhbXBsZSBub25jZQ=='
+readonly CHAT_ONLY=${CHAT_ONLY:-all}
+# The JVM of the chat server: a fixed heap (no resizing in the middle of a run, so RSS follows
+# what is used) and a small young generation. A chat server holds many long-lived connections and
+# makes little short-lived garbage per second; with the default young generation (a quarter of a
+# growing heap) every page eden ever touched stays resident, which is heap sizing, not cost per
+# connection. The same flags for every load, so the paced and burst runs pay for them too.
+readonly CHAT_JVM=(-Xms256m -Xmx256m -Xmn16m)
 
 # A WebSocket handshake on PATH answered with 101.
 chat_probe() { # PORT PATH
@@ -43,7 +53,7 @@ chat_start() { # KIND PORT
   case "$1" in
     switchboard)
       start_server switchboard-chat chat_switchboard "$2" "chat up:" \
-        java -Dswitchboard.chat.host=$HOST -Dswitchboard.chat.port="$2" \
+        java "${CHAT_JVM[@]}" -Dswitchboard.chat.host=$HOST -Dswitchboard.chat.port="$2" \
         -Dswitchboard.chat.rateLimit=1000000 -Dswitchboard.chat.rateBurst=1000000 \
         -Dswitchboard.chat.maxConnections=$((CHAT_IDLE + 1000)) \
         -jar services/chat/target/switchboard-chat.jar -instances "$cores" ;;
@@ -92,80 +102,110 @@ chat_run() {
   record_cpu "$run" "${r[load_cpu_s]}"
 }
 
-declare -A idle_before idle_after idle_count
+declare -A idle_before idle_after idle_count heap_before heap_after
+
+# chat_idle_load KIND PORT N NAME: starts N idle connections (load_pid); true once all are open.
+chat_idle_load() {
+  local out="$logs/chatload-$4-$1" i
+  node bench/node/chat-load.js "$1" "$2" idle "$3" > "$out.txt" 2> "$out.err" &
+  load_pid=$!
+  for i in $(seq 1 $((CHAT_IDLE_CONNECT_TIMEOUT * 10))); do
+    grep -q '^IDLE ' "$out.txt" && return 0
+    kill -0 "$load_pid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+# Java heap in use after a full GC (jcmd GC.run, then GC.heap_info), in KiB; empty without jcmd.
+chat_heap_used_kib() {
+  command -v jcmd >/dev/null 2>&1 || return 0
+  jcmd "$1" GC.run >/dev/null 2>&1 || return 0
+  jcmd "$1" GC.heap_info 2>/dev/null | awk '/ used [0-9]+K/ { for (i = 1; i <= NF; i++) if ($i == "used") { v = $(i + 1); sub(/K,?$/, "", v); print v; exit } }'
+}
 
 # chat_idle KIND: a fresh server, CHAT_IDLE connections, resident memory before and after.
 chat_idle() {
   local kind=$1 port out i
   port=$(free_port)
   chat_start "$kind" "$port"
-  sleep 1
+  chat_idle_load "$kind" "$port" "$CHAT_IDLE_WARMUP" warmup || true
+  stop_load
+  sleep 2
   idle_before[$kind]=$(chat_rss_kib "$server_pid")
-  out="$logs/chatload-idle-$kind"
-  node bench/node/chat-load.js "$kind" "$port" idle "$CHAT_IDLE" > "$out.txt" 2> "$out.err" &
-  load_pid=$!
+  [ "$kind" != switchboard ] || heap_before[$kind]=$(chat_heap_used_kib "$server_pid")
   idle_count[$kind]=0
-  for i in $(seq 1 $((CHAT_IDLE_CONNECT_TIMEOUT * 10))); do
-    if grep -q '^IDLE ' "$out.txt"; then
-      idle_count[$kind]=$(awk '/^IDLE / {print $2}' "$out.txt")
-      break
-    fi
-    kill -0 "$load_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if [ "${idle_count[$kind]}" = 0 ]; then
+  if chat_idle_load "$kind" "$port" "$CHAT_IDLE" idle; then
+    idle_count[$kind]=$(awk '/^IDLE / {print $2}' "$logs/chatload-idle-$kind.txt")
+  else
+    out="$logs/chatload-idle-$kind"
     cat "$out.err" >&2
     failures+=("idle $kind: $CHAT_IDLE connections were not all open within ${CHAT_IDLE_CONNECT_TIMEOUT}s ($out.err)")
   fi
   sleep "$CHAT_IDLE_SETTLE"
   idle_after[$kind]=$(chat_rss_kib "$server_pid")
+  [ "$kind" != switchboard ] || heap_after[$kind]=$(chat_heap_used_kib "$server_pid")
   stop_load
   stop_server
 }
 
 report_chat() {
   local md="$results/latest-chat.md" run kind mode base
+  declare -A per_kib heap_kib
   {
     echo "### WebSocket chat fan-out: Switchboard vs Node ws vs Socket.IO"
     echo
-    echo "$CHAT_CLIENTS clients in one room, one of them the sender, all from one Node process (\`bench/node/chat-load.js\`, the \`ws\` client library for every server)."
-    echo "paced: $CHAT_RATE messages/s for ${duration}s; burst: $CHAT_BURST messages sent at once, the clock runs until every client has every message."
-    echo "Latency is from the sender's write to each client's receipt (one clock). Each server is warmed up first with a $CHAT_WARMUP_BURST-message burst and a ${CHAT_WARMUP_SECONDS}s paced load (not counted)."
-    echo "Switchboard: \`-instances $cores\`, JVM defaults; its sender is rate-limited at 10⁶/s here (default 20/s)."
+    echo "Switchboard: \`-instances $cores\`, JVM flags \`${CHAT_JVM[*]}\` (see bench/chat.sh); its sender is rate-limited at 10⁶/s here (default 20/s)."
+    [ "$CHAT_ONLY" = all ] || echo "Only the $CHAT_ONLY part was run (CHAT_ONLY=$CHAT_ONLY)."
     echo
     machine
     echo
-    echo "| server | load | deliveries/s | vs ws | p50 ms | p99 ms | p99 vs ws | delivered | errors | server CPU % | deliveries per CPU-s | peak RSS MiB |"
-    echo "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|"
-    for mode in paced burst; do
-      base=ws-$mode
-      for kind in switchboard ws socketio; do
-        run=$kind-$mode
-        echo "| ${label[$kind]} | $mode | ${rate[$run]} | $(ratio "${rate[$run]}" "${rate[$base]}") | $(ms "${p50[$run]}") | $(ms "${p99[$run]}") | $(ratio "${p99[$run]}" "${p99[$base]}") | ${extra[$run]} | ${errs[$run]} | ${cpu_pct[$run]} | ${per_cpu[$run]} | ${rss[$run]} |"
+    if [ "$CHAT_ONLY" != idle ]; then
+      echo "$CHAT_CLIENTS clients in one room, one of them the sender, all from one Node process (\`bench/node/chat-load.js\`, the \`ws\` client library for every server)."
+      echo "paced: $CHAT_RATE messages/s for ${duration}s; burst: $CHAT_BURST messages sent at once, the clock runs until every client has every message."
+      echo "Latency is from the sender's write to each client's receipt (one clock). Each server is warmed up first with a $CHAT_WARMUP_BURST-message burst and a ${CHAT_WARMUP_SECONDS}s paced load (not counted)."
+      echo
+      echo "| server | load | deliveries/s | vs ws | p50 ms | p99 ms | p99 vs ws | delivered | errors | server CPU % | deliveries per CPU-s | peak RSS MiB |"
+      echo "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|"
+      for mode in paced burst; do
+        base=ws-$mode
+        for kind in switchboard ws socketio; do
+          run=$kind-$mode
+          echo "| ${label[$kind]} | $mode | ${rate[$run]} | $(ratio "${rate[$run]}" "${rate[$base]}") | $(ms "${p50[$run]}") | $(ms "${p99[$run]}") | $(ratio "${p99[$run]}" "${p99[$base]}") | ${extra[$run]} | ${errs[$run]} | ${cpu_pct[$run]} | ${per_cpu[$run]} | ${rss[$run]} |"
+        done
       done
-    done
-    echo
-    echo "$CHAT_IDLE idle connections (connected, no messages; Socket.IO clients connected to the namespace) on a freshly started server; resident memory (VmRSS) of the server:"
-    echo
-    echo "| server | connections | RSS before MiB | RSS with connections MiB | KiB per connection | vs ws |"
-    echo "|---|---:|---:|---:|---:|---:|"
-    declare -A per_kib
-    for kind in switchboard ws socketio; do
-      per_kib[$kind]=$(awk -v a="${idle_after[$kind]}" -v b="${idle_before[$kind]}" -v n="${idle_count[$kind]}" 'BEGIN { if (n > 0) printf "%.1f", (a - b) / n; else print "n/a" }')
-    done
-    for kind in switchboard ws socketio; do
-      echo "| ${label[$kind]} | ${idle_count[$kind]} | $(awk -v k="${idle_before[$kind]}" 'BEGIN { printf "%.0f", k / 1024 }') | $(awk -v k="${idle_after[$kind]}" 'BEGIN { printf "%.0f", k / 1024 }') | ${per_kib[$kind]} | $(ratio "${per_kib[$kind]}" "${per_kib[ws]}") |"
-    done
-    echo
+      echo
+    fi
+    if [ "$CHAT_ONLY" != load ]; then
+      echo "$CHAT_IDLE idle connections (connected, no messages; Socket.IO clients connected to the namespace) on a freshly started server, after a warm-up of $CHAT_IDLE_WARMUP connections opened and closed (not counted); resident memory (VmRSS) of the server before and ${CHAT_IDLE_SETTLE}s after the last connection."
+      echo "For the JVM also the Java heap in use after a full GC (\`jcmd GC.run\`), before and with the connections: the live objects per connection."
+      echo
+      echo "| server | connections | RSS before MiB | RSS with connections MiB | KiB per connection | vs ws | live heap KiB per connection |"
+      echo "|---|---:|---:|---:|---:|---:|---:|"
+      for kind in switchboard ws socketio; do
+        per_kib[$kind]=$(awk -v a="${idle_after[$kind]}" -v b="${idle_before[$kind]}" -v n="${idle_count[$kind]}" 'BEGIN { if (n > 0) printf "%.1f", (a - b) / n; else print "n/a" }')
+        heap_kib[$kind]=$(awk -v a="${heap_after[$kind]:-}" -v b="${heap_before[$kind]:-}" -v n="${idle_count[$kind]}" 'BEGIN { if (n > 0 && a != "" && b != "") printf "%.1f", (a - b) / n; else print "—" }')
+      done
+      for kind in switchboard ws socketio; do
+        echo "| ${label[$kind]} | ${idle_count[$kind]} | $(awk -v k="${idle_before[$kind]}" 'BEGIN { printf "%.0f", k / 1024 }') | $(awk -v k="${idle_after[$kind]}" 'BEGIN { printf "%.0f", k / 1024 }') | ${per_kib[$kind]} | $(ratio "${per_kib[$kind]}" "${per_kib[ws]}") | ${heap_kib[$kind]} |"
+      done
+      echo
+    fi
     local p b m
-    p=$(ratio "${p99[switchboard-paced]}" "${p99[ws-paced]}")
-    b=$(ratio "${rate[switchboard-burst]}" "${rate[ws-burst]}")
-    m=$(ratio "${per_kib[switchboard]}" "${per_kib[ws]}")
-    echo "Switchboard vs Node ws: paced p99 **$p** of ws's (target ≤ 1×: $(verdict "$p" "<=" 1)),"
-    echo "burst deliveries/s **$b** (target ≥ 2×: $(verdict "$b" ">=" 2)),"
-    echo "memory per idle connection **$m** of ws's (target ≤ 1×: $(verdict "$m" "<=" 1))."
-    echo
-    cpu_table switchboard-paced ws-paced socketio-paced switchboard-burst ws-burst socketio-burst
+    if [ "$CHAT_ONLY" != idle ]; then
+      p=$(ratio "${p99[switchboard-paced]}" "${p99[ws-paced]}")
+      b=$(ratio "${rate[switchboard-burst]}" "${rate[ws-burst]}")
+      echo "Switchboard vs Node ws: paced p99 **$p** of ws's (target ≤ 1×: $(verdict "$p" "<=" 1)),"
+      echo "burst deliveries/s **$b** (target ≥ 2×: $(verdict "$b" ">=" 2))."
+    fi
+    if [ "$CHAT_ONLY" != load ]; then
+      m=$(ratio "${per_kib[switchboard]}" "${per_kib[ws]}")
+      echo "Switchboard vs Node ws: memory per idle connection **$m** of ws's (target ≤ 1×: $(verdict "$m" "<=" 1))."
+    fi
+    if [ "$CHAT_ONLY" != idle ]; then
+      echo
+      cpu_table switchboard-paced ws-paced socketio-paced switchboard-burst ws-burst socketio-burst
+    fi
   } > "$md"
   cat "$md"
 }
@@ -182,12 +222,17 @@ bench_chat() {
     ulimit -n $((CHAT_IDLE + 1000)) 2>/dev/null \
       || die "the idle load needs $((CHAT_IDLE + 1000)) open files per process; ulimit -n allows $(ulimit -n) (hard: $(ulimit -Hn))"
   fi
-  echo "== chat: $CHAT_CLIENTS clients, paced ${CHAT_RATE}/s for ${duration}s and a burst of $CHAT_BURST, then $CHAT_IDLE idle connections, per server"
+  case "$CHAT_ONLY" in
+    all|load|idle) ;;
+    *) die "CHAT_ONLY must be all, load or idle, got '$CHAT_ONLY'" ;;
+  esac
+  echo "== chat ($CHAT_ONLY): $CHAT_CLIENTS clients, paced ${CHAT_RATE}/s for ${duration}s and a burst of $CHAT_BURST, then $CHAT_IDLE idle connections, per server"
   label[switchboard]="Switchboard chat ($cores verticles, 1 JVM)"
   label[ws]="Node ws broadcast (1 process)"
   label[socketio]="Node Socket.IO io.emit (1 process)"
 
   for kind in switchboard ws socketio; do
+    [ "$CHAT_ONLY" != idle ] || break
     port=$(free_port)
     chat_start "$kind" "$port"
     chat_run "" "$kind" "$port" burst "$CHAT_WARMUP_BURST"
@@ -197,6 +242,7 @@ bench_chat() {
     stop_server
   done
   for kind in switchboard ws socketio; do
+    [ "$CHAT_ONLY" != load ] || break
     chat_idle "$kind"
   done
   echo

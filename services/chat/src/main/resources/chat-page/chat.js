@@ -26,6 +26,23 @@
     return Date.now().toString(36) + '-' + Math.random().toString(36).slice(2);
   }
 
+  // This tab's secret for its nickname: a reconnect (or a reload) that comes before the server has
+  // noticed the old connection gone takes the nickname back instead of being refused.
+  function session() {
+    let value = null;
+    try {
+      value = sessionStorage.getItem('switchboard-chat-session');
+      if (!value) {
+        value = newClientId();
+        sessionStorage.setItem('switchboard-chat-session', value);
+      }
+    } catch (e) {
+      value = value || newClientId();
+    }
+    return value;
+  }
+  const mySession = session();
+
   function status(state) {
     $('status').textContent = state;
     $('status').dataset.state = state;
@@ -39,7 +56,7 @@
     status(lastSeq === null ? 'connecting' : 'reconnecting');
     ws = new WebSocket(url());
     ws.onopen = () => {
-      const join = { type: 'join', room, nickname };
+      const join = { type: 'join', room, nickname, session: mySession };
       if (lastSeq !== null) {
         join.since = lastSeq;
       }
@@ -104,6 +121,16 @@
         break;
       case 'error':
         $('error').textContent = e.code + ': ' + e.message;
+        if (e.code === 'nickname_taken') {
+          // Someone else has this nickname in the room: back to the form, no reconnecting.
+          const taken = ws;
+          ws = null;
+          taken.onclose = null;
+          taken.close(1000);
+          status('offline');
+          $('chat').hidden = true;
+          $('join-form').hidden = false;
+        }
         break;
       default:
         break;

@@ -22,7 +22,6 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
-import java.util.UUID;
 
 /**
  * One WebSocket client: assembles its messages (size and UTF-8 checked), parses and rate-limits
@@ -54,7 +53,9 @@ final class ChatConnection {
     return ByteBufUtil.writeUtf8(ByteBufAllocator.DEFAULT, text);
   }
 
-  final String id = UUID.randomUUID().toString();
+  /** Unique in this process; the cluster-wide {@link #key()} is made from it on the first join only. */
+  private final long serial;
+  private String key;
   private final ChatVerticle chat;
   private final ChatOptions options;
   private final ServerWebSocket ws;
@@ -71,6 +72,7 @@ final class ChatConnection {
 
   private Room room;
   private String nickname;
+  private String session;
   private boolean replaying;
   /** Allocated for the length of a replay only: most of the time a connection holds nothing. */
   private ArrayDeque<Held> held;
@@ -80,7 +82,8 @@ final class ChatConnection {
   private boolean released;
   private String leaveReason = "disconnected";
 
-  ChatConnection(ChatVerticle chat, ChatOptions options, ServerWebSocket ws, ProtocolGuard guard) {
+  ChatConnection(ChatVerticle chat, long serial, ChatOptions options, ServerWebSocket ws, ProtocolGuard guard) {
+    this.serial = serial;
     this.chat = chat;
     this.options = options;
     this.ws = ws;
@@ -90,10 +93,18 @@ final class ChatConnection {
     this.refilledAt = lastInbound;
   }
 
+  /** This connection across the cluster: {@code <node>/<serial>}; the {@code from} of the events it publishes. */
+  String key() {
+    if (key == null) {
+      key = chat.nodeId() + "/" + serial;
+    }
+    return key;
+  }
+
   void start() {
     ws.setWriteQueueMaxSize(options.writeQueueMax());
     ws.frameHandler(this::onFrame);
-    ws.exceptionHandler(e -> log.debug("connection {} from {} failed: {}", id, ws.remoteAddress(), e.getMessage()));
+    ws.exceptionHandler(e -> log.debug("connection {} from {} failed: {}", serial, ws.remoteAddress(), e.getMessage()));
     ws.closeHandler(v -> release());
   }
 
@@ -193,7 +204,7 @@ final class ChatConnection {
       done = typing();
     }
     return done.recover(failure -> {
-      log.debug("connection {}: {} failed: {}", id, command, failure.toString());
+      log.debug("connection {}: {} failed: {}", serial, command, failure.toString());
       sendError(ChatProtocol.UNAVAILABLE, "the chat could not do that just now; try again");
       return Future.succeededFuture();
     });
@@ -202,43 +213,60 @@ final class ChatConnection {
   // ---- commands
 
   private Future<?> join(Join join) {
-    return leaveRoom("left").compose(v -> chat.room(join.room())).compose(joinedRoom -> {
-      if (released) {
-        chat.release(joinedRoom, this);
-        return Future.succeededFuture();
-      }
-      room = joinedRoom;
-      nickname = join.nickname();
-      replaying = true;
-      lastSent = 0;
-      joinedRoom.add(this);
-      long last = joinedRoom.nextSeq() - 1;
-      long from = join.since() == null ? Math.max(0, last - options.historySize()) : Math.min(join.since(), last);
-      boolean truncated = join.since() != null && join.since() < last - options.historySize();
-      long now = System.currentTimeMillis();
-      ChatStore store = chat.store();
-      return store.enter(chat.nodeId(), id, joinedRoom.name, nickname)
-        .compose(v -> store.members(joinedRoom.name))
-        .compose(members -> {
-          send(ChatProtocol.joined(joinedRoom.name, nickname, now).put("self", true).put("seq", last).put("truncated", truncated).encode());
-          send(ChatProtocol.presence(joinedRoom.name, members).encode());
-          chat.publish(joinedRoom.name, ChatProtocol.joined(joinedRoom.name, nickname, now).put("from", id));
-          return store.messages(joinedRoom.name, from, last);
-        })
-        .map(replay -> {
-          if (room != joinedRoom) {
-            return null;
-          }
-          for (JsonObject message : replay) {
-            lastSent = message.getLong("seq");
-            send(message.encode());
-          }
-          lastSent = Math.max(lastSent, last);
-          endReplay();
+    ChatStore store = chat.store();
+    return leaveRoom("left")
+      .compose(v -> store.enter(chat.nodeId(), key(), join.room(), join.nickname(), join.session()))
+      .<Object>compose(entered -> {
+        if (!entered) {
+          sendError(ChatProtocol.NICKNAME_TAKEN, "nickname '" + join.nickname() + "' is already in room '" + join.room() + "'");
+          return Future.succeededFuture();
+        }
+        if (released) {
+          return store.exit(chat.nodeId(), key(), join.room(), join.nickname(), join.session()).mapEmpty();
+        }
+        return chat.room(join.room())
+          .onFailure(e -> store.exit(chat.nodeId(), key(), join.room(), join.nickname(), join.session()))
+          .compose(joinedRoom -> enter(joinedRoom, join).mapEmpty());
+      });
+  }
+
+  /** In the room's presence already: the joined and presence events, the history, then live messages. */
+  private Future<?> enter(Room joinedRoom, Join join) {
+    ChatStore store = chat.store();
+    if (released) {
+      chat.release(joinedRoom, this);
+      return store.exit(chat.nodeId(), key(), join.room(), join.nickname(), join.session()).mapEmpty();
+    }
+    room = joinedRoom;
+    nickname = join.nickname();
+    session = join.session();
+    replaying = true;
+    lastSent = 0;
+    joinedRoom.add(this);
+    long last = joinedRoom.nextSeq() - 1;
+    long from = join.since() == null ? Math.max(0, last - options.historySize()) : Math.min(join.since(), last);
+    boolean truncated = join.since() != null && join.since() < last - options.historySize();
+    long now = System.currentTimeMillis();
+    return store.members(joinedRoom.name)
+      .compose(members -> {
+        send(ChatProtocol.joined(joinedRoom.name, nickname, now).put("self", true).put("seq", last).put("truncated", truncated).encode());
+        send(ChatProtocol.presence(joinedRoom.name, members).encode());
+        chat.publish(joinedRoom.name, ChatProtocol.joined(joinedRoom.name, nickname, now).put("from", key()));
+        return store.messages(joinedRoom.name, from, last);
+      })
+      .map(replay -> {
+        if (room != joinedRoom) {
           return null;
-        })
-        .onFailure(e -> endReplay());
-    });
+        }
+        for (JsonObject message : replay) {
+          lastSent = message.getLong("seq");
+          send(message.encode());
+        }
+        lastSent = Math.max(lastSent, last);
+        endReplay();
+        return null;
+      })
+      .onFailure(e -> endReplay());
   }
 
   private void endReplay() {
@@ -271,17 +299,19 @@ final class ChatConnection {
       return Future.succeededFuture();
     }
     String nick = nickname;
+    String ses = session;
     room = null;
     nickname = null;
+    session = null;
     replaying = false;
     held = null;
     chat.release(leaving, this);
     if (chat.leavesPresenceToCluster()) {
       return Future.succeededFuture();
     }
-    return chat.store().exit(chat.nodeId(), id).map(removed -> {
-      if (removed != null) {
-        chat.publish(leaving.name, ChatProtocol.left(leaving.name, nick, System.currentTimeMillis(), reason).put("from", id));
+    return chat.store().exit(chat.nodeId(), key(), leaving.name, nick, ses).map(removed -> {
+      if (removed) {
+        chat.publish(leaving.name, ChatProtocol.left(leaving.name, nick, System.currentTimeMillis(), reason).put("from", key()));
       }
       return null;
     });
@@ -294,23 +324,33 @@ final class ChatConnection {
     }
     String name = room.name;
     String sender = nickname;
-    ChatStore store = chat.store();
     if (message.clientId() == null) {
       return chat.post(name, sender, message.text());
     }
-    String clientId = message.clientId();
+    return postOnce(name, sender, message.text(), message.clientId(), true);
+  }
+
+  /**
+   * Posts a message with a client id unless that id was posted before. A claim whose number never
+   * came (its node died) expires after {@code claimTtl}; a resend that sees it vanish while waiting
+   * claims the id again, once.
+   */
+  private Future<Void> postOnce(String name, String sender, String text, String clientId, boolean again) {
+    ChatStore store = chat.store();
     return store.claim(name, sender, clientId).compose(previous -> {
       if (previous != null) {
         // A resend: acknowledged with the first copy's number, waiting for it if still being given.
         return (previous > 0 ? Future.succeededFuture(previous) : numbered(name, sender, clientId, DUPLICATE_POLLS))
-          .onSuccess(seq -> {
+          .compose(seq -> {
             if (seq != null && seq > 0) {
               send(ChatProtocol.ack(clientId, seq, null, true).encode());
+            } else if (seq == null && again) {
+              return postOnce(name, sender, text, clientId, false);
             }
-          })
-          .mapEmpty();
+            return Future.<Void>succeededFuture();
+          });
       }
-      return chat.post(name, sender, message.text())
+      return chat.post(name, sender, text)
         .onFailure(e -> store.release(name, sender, clientId))
         .compose(posted -> store.claimed(name, sender, clientId, posted.getLong("seq"))
           .otherwiseEmpty()
@@ -332,7 +372,7 @@ final class ChatConnection {
     if (room == null) {
       sendError(ChatProtocol.NOT_JOINED, "join a room before typing");
     } else {
-      chat.publish(room.name, ChatProtocol.typing(room.name, nickname).put("from", id));
+      chat.publish(room.name, ChatProtocol.typing(room.name, nickname).put("from", key()));
     }
     return Future.succeededFuture();
   }
@@ -404,7 +444,7 @@ final class ChatConnection {
     if (closing) {
       return;
     }
-    log.debug("connection {} from {}: write queue passed {} bytes, cut off", id, ws.remoteAddress(), options.writeQueueMax());
+    log.debug("connection {} from {}: write queue passed {} bytes, cut off", serial, ws.remoteAddress(), options.writeQueueMax());
     chat.cutOff();
     close(POLICY_VIOLATION, "too slow: not reading", "too slow");
     guard.abort();
@@ -440,6 +480,6 @@ final class ChatConnection {
     held = null;
     assembling = null;
     chat.closed(this);
-    leaveRoom(leaveReason).onFailure(e -> log.debug("connection {}: leaving failed: {}", id, e.toString()));
+    leaveRoom(leaveReason).onFailure(e -> log.debug("connection {}: leaving failed: {}", serial, e.toString()));
   }
 }

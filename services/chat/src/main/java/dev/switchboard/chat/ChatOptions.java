@@ -26,6 +26,9 @@ import java.util.Map;
  * @param gapTimeout        how long a node waits for a missing sequence number before it fills it from
  *                          history or skips it
  * @param dedupeTtl         how long a client id is remembered to drop a resent message
+ * @param claimTtl          how long a client id being numbered holds off its resends; after that (its
+ *                          node died before the number was recorded) a resend is posted
+ * @param roomTtl           a room with no members and no activity for this long loses its history
  */
 public record ChatOptions(
   String host,
@@ -41,7 +44,9 @@ public record ChatOptions(
   int maxConnections,
   int writeQueueMax,
   Duration gapTimeout,
-  Duration dedupeTtl) implements ServiceOptions {
+  Duration dedupeTtl,
+  Duration claimTtl,
+  Duration roomTtl) implements ServiceOptions {
 
   public static final String DEFAULT_HOST = "0.0.0.0";
   public static final int DEFAULT_PORT = 3002;
@@ -57,6 +62,8 @@ public record ChatOptions(
   public static final int DEFAULT_WRITE_QUEUE_MAX = 256 * 1024;
   public static final Duration DEFAULT_GAP_TIMEOUT = Duration.ofSeconds(1);
   public static final Duration DEFAULT_DEDUPE_TTL = Duration.ofMinutes(10);
+  public static final Duration DEFAULT_CLAIM_TTL = Duration.ofSeconds(10);
+  public static final Duration DEFAULT_ROOM_TTL = Duration.ofHours(24);
 
   public static final int HISTORY_SIZE_LIMIT = 10_000;
   public static final int MAX_MESSAGE_SIZE_LIMIT = 1024 * 1024;
@@ -76,7 +83,9 @@ public record ChatOptions(
     Map.entry("maxConnections", "WebSocket connections per process (beyond: 503)"),
     Map.entry("writeQueueMax", "bytes queued for a non-reading client before it is cut off"),
     Map.entry("gapTimeout", "wait for a missing sequence number before filling or skipping it"),
-    Map.entry("dedupeTtl", "how long a message's clientId is remembered"));
+    Map.entry("dedupeTtl", "how long a message's clientId is remembered"),
+    Map.entry("claimTtl", "how long a clientId being numbered holds off its resends"),
+    Map.entry("roomTtl", "drop the history of a room without members and activity this long"));
 
   public ChatOptions {
     Require.nonBlank("host", host);
@@ -93,13 +102,16 @@ public record ChatOptions(
     Require.range("writeQueueMax", writeQueueMax, 1024, WRITE_QUEUE_MAX_LIMIT);
     Require.positive("gapTimeout", gapTimeout);
     Require.positive("dedupeTtl", dedupeTtl);
+    Require.positive("claimTtl", claimTtl);
+    Require.positive("roomTtl", roomTtl);
   }
 
   /** Every option at its default. */
   public ChatOptions() {
     this(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_HISTORY_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_TEXT_LENGTH,
       DEFAULT_RATE_LIMIT, DEFAULT_RATE_BURST, DEFAULT_RATE_STRIKES, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_IDLE_TIMEOUT,
-      DEFAULT_MAX_CONNECTIONS, DEFAULT_WRITE_QUEUE_MAX, DEFAULT_GAP_TIMEOUT, DEFAULT_DEDUPE_TTL);
+      DEFAULT_MAX_CONNECTIONS, DEFAULT_WRITE_QUEUE_MAX, DEFAULT_GAP_TIMEOUT, DEFAULT_DEDUPE_TTL, DEFAULT_CLAIM_TTL,
+      DEFAULT_ROOM_TTL);
   }
 
   public static ChatOptions fromJson(JsonObject json) {
@@ -118,7 +130,9 @@ public record ChatOptions(
       s.integer("maxConnections", DEFAULT_MAX_CONNECTIONS),
       s.integer("writeQueueMax", DEFAULT_WRITE_QUEUE_MAX),
       s.duration("gapTimeout", DEFAULT_GAP_TIMEOUT),
-      s.duration("dedupeTtl", DEFAULT_DEDUPE_TTL)));
+      s.duration("dedupeTtl", DEFAULT_DEDUPE_TTL),
+      s.duration("claimTtl", DEFAULT_CLAIM_TTL),
+      s.duration("roomTtl", DEFAULT_ROOM_TTL)));
   }
 
   @Override
@@ -137,6 +151,8 @@ public record ChatOptions(
       .put("maxConnections", maxConnections)
       .put("writeQueueMax", writeQueueMax)
       .put("gapTimeout", Settings.format(gapTimeout))
-      .put("dedupeTtl", Settings.format(dedupeTtl));
+      .put("dedupeTtl", Settings.format(dedupeTtl))
+      .put("claimTtl", Settings.format(claimTtl))
+      .put("roomTtl", Settings.format(roomTtl));
   }
 }

@@ -20,12 +20,16 @@ final class ChatProtocol {
   /** Client ids: what a UUID or a counter looks like. */
   static final Pattern CLIENT_ID = Pattern.compile("[A-Za-z0-9_.:-]{1,64}");
 
+  /** A client's own secret for taking its nickname back after a reconnect; a UUID fits. */
+  static final Pattern SESSION = Pattern.compile("[A-Za-z0-9_.:-]{16,64}");
+
   static final String INVALID_JSON = "invalid_json";
   static final String UNKNOWN_TYPE = "unknown_type";
   static final String INVALID_FIELD = "invalid_field";
   static final String NOT_JOINED = "not_joined";
   static final String RATE_LIMITED = "rate_limited";
   static final String UNAVAILABLE = "unavailable";
+  static final String NICKNAME_TAKEN = "nickname_taken";
 
   private ChatProtocol() {
   }
@@ -34,7 +38,10 @@ final class ChatProtocol {
   sealed interface Command permits Join, Leave, Message, Typing {
   }
 
-  record Join(String room, String nickname, Long since) implements Command {
+  record Join(String room, String nickname, Long since, String session) implements Command {
+    Join(String room, String nickname, Long since) {
+      this(room, nickname, since, null);
+    }
   }
 
   record Leave() implements Command {
@@ -73,7 +80,8 @@ final class ChatProtocol {
         return new Join(
           matching(json, "room", ROOM, "1-32 of a-z 0-9 _ - starting with a letter or digit"),
           matching(json, "nickname", NICKNAME, "1-32 letters, digits, spaces, _ . - without leading or trailing space"),
-          since(json));
+          since(json),
+          json.getValue("session") == null ? null : matching(json, "session", SESSION, "16-64 of A-Z a-z 0-9 _ . : -"));
       case "leave":
         return new Leave();
       case "message":

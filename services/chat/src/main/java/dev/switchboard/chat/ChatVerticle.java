@@ -34,13 +34,16 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -60,12 +63,16 @@ public final class ChatVerticle extends VerticleBase {
   static final String PAGE_ROOT = "chat-page";
 
   private static final Logger log = LoggerFactory.getLogger(ChatVerticle.class);
+  static final long TOUCH_EVERY_MAX_MILLIS = 1000;
+  static final long SWEEP_EVERY_MIN_MILLIS = 100;
+  static final long SWEEP_EVERY_MAX_MILLIS = 5 * 60 * 1000;
 
   private final ChatOptions options;
   private final ServiceRuntime runtime;
   private final Shared shared;
   private final Map<String, Room> rooms = new HashMap<>();
-  private final Set<ChatConnection> connections = new LinkedHashSet<>();
+  /** Every open connection of this instance, for the heartbeat and the stop; a plain set costs the least per entry. */
+  private final Set<ChatConnection> connections = new HashSet<>();
   /** Connections written to in this event-loop turn, flushed together at its end. */
   private final Set<ChatConnection> unflushed = new LinkedHashSet<>();
   private boolean flushScheduled;
@@ -75,12 +82,17 @@ public final class ChatVerticle extends VerticleBase {
   private HttpServer server;
   private MessageConsumer<Object> roomsConsumer;
   private long heartbeat = -1;
+  private long sweep = -1;
+  private boolean sweeping;
   private HazelcastInstance hazelcast;
   private UUID membership;
 
   /** What the instances of one process share: the connection count, the process's node id for standalone runs, meters. */
   private static final class Shared {
     final AtomicInteger open = new AtomicInteger();
+    final AtomicLong serials = new AtomicLong();
+    /** One instance per process sweeps idle rooms (any node may, at the same time as others). */
+    final AtomicBoolean sweeper = new AtomicBoolean();
     final String standaloneNode = UUID.randomUUID().toString();
     final Counter messages;
     final Counter cutOffs;
@@ -111,7 +123,8 @@ public final class ChatVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    store = new ChatStore(vertx, options.historySize(), options.dedupeTtl().toMillis());
+    store = new ChatStore(vertx, options.historySize(), options.dedupeTtl().toMillis(), options.claimTtl().toMillis(),
+      touchEvery(options.roomTtl().toMillis()));
     nodeId = shared.standaloneNode;
     if (((VertxInternal) vertx).clusterManager() instanceof HazelcastClusterManager manager) {
       hazelcast = manager.getHazelcastInstance();
@@ -160,6 +173,10 @@ public final class ChatVerticle extends VerticleBase {
       long now = System.nanoTime();
       new ArrayList<>(connections).forEach(connection -> connection.heartbeat(now));
     });
+    if (shared.sweeper.compareAndSet(false, true)) {
+      sweeping = true;
+      sweep = vertx.setPeriodic(sweepEvery(options.roomTtl().toMillis()), id -> sweepRooms());
+    }
     return Future.all(
       store.ready(),
       roomsConsumer.completion(),
@@ -171,6 +188,10 @@ public final class ChatVerticle extends VerticleBase {
   public Future<?> stop() {
     stopping = true;
     vertx.cancelTimer(heartbeat);
+    if (sweeping) {
+      vertx.cancelTimer(sweep);
+      shared.sweeper.set(false);
+    }
     if (membership != null) {
       hazelcast.getCluster().removeMembershipListener(membership);
     }
@@ -203,10 +224,11 @@ public final class ChatVerticle extends VerticleBase {
     }
     request.toWebSocket()
       .onSuccess(ws -> {
+        UpgradeLeftovers.trim(ws);
         ChannelHandlerContext channel = ((WebSocketInternal) ws).channelHandlerContext();
         ProtocolGuard guard = new ProtocolGuard();
         channel.pipeline().addBefore(channel.name(), ProtocolGuard.NAME, guard);
-        ChatConnection connection = new ChatConnection(this, options, ws, guard);
+        ChatConnection connection = new ChatConnection(this, shared.serials.incrementAndGet(), options, ws, guard);
         connections.add(connection);
         connection.start();
       })
@@ -304,6 +326,7 @@ public final class ChatVerticle extends VerticleBase {
     return store.nextSeq(room).compose(seq -> {
       JsonObject message = ChatProtocol.message(room, sender, text, seq, UUID.randomUUID().toString(), System.currentTimeMillis());
       shared.messages.increment();
+      store.touchSometimes(room).onFailure(e -> log.debug("room {}: not marked active: {}", room, e.toString()));
       return store.keep(room, seq, message)
         .onFailure(e -> log.warn("room {}: #{} not kept in history: {}", room, seq, e.toString()))
         .otherwiseEmpty()
@@ -312,6 +335,26 @@ public final class ChatVerticle extends VerticleBase {
           return message;
         });
     });
+  }
+
+  /** Rooms are marked active by messages at most this often per instance: a tenth of {@code roomTtl}, 1 s at most. */
+  static long touchEvery(long roomTtlMillis) {
+    return Math.min(roomTtlMillis / 10, TOUCH_EVERY_MAX_MILLIS);
+  }
+
+  /** Idle rooms are looked for every quarter of {@code roomTtl}, between 100 ms and 5 minutes. */
+  static long sweepEvery(long roomTtlMillis) {
+    return Math.max(SWEEP_EVERY_MIN_MILLIS, Math.min(roomTtlMillis / 4, SWEEP_EVERY_MAX_MILLIS));
+  }
+
+  private void sweepRooms() {
+    store.sweep(options.roomTtl().toMillis())
+      .onSuccess(dropped -> {
+        if (!dropped.isEmpty()) {
+          log.info("{} idle rooms dropped: {}", dropped.size(), dropped.size() <= 10 ? dropped : dropped.subList(0, 10) + " ...");
+        }
+      })
+      .onFailure(e -> log.warn("sweeping idle rooms failed: {}", e.toString()));
   }
 
   /** A node left the cluster: its members leave their rooms (whichever node removes an entry announces it). */

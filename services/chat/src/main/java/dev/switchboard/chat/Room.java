@@ -102,7 +102,7 @@ final class Room {
       ByteBuf encoded = ChatConnection.encode(event.encode());
       try {
         for (ChatConnection member : new ArrayList<>(members)) {
-          if (!member.id.equals(from)) {
+          if (!member.key().equals(from)) {
             member.send(encoded);
           }
         }
@@ -151,6 +151,7 @@ final class Room {
   private void deliver(JsonObject message) {
     long seq = message.getLong("seq");
     nextSeq = seq + 1;
+    store.saw(name, seq);
     String text = message.encode();
     ByteBuf encoded = ChatConnection.encode(text);
     try {

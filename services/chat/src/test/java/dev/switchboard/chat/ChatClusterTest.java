@@ -156,6 +156,33 @@ class ChatClusterTest {
       dan.messages(4).stream().map(e -> e.getString("text")).toList());
   }
 
+  @Test
+  void aCounterLostWithItsPartitionIsRestartedFromWhatIsStillKnown() {
+    ChatTestClient ann = connect(0);
+    ann.join("lobby", "ann");
+    for (int i = 1; i <= 3; i++) {
+      ann.send(ann.message("before " + i));
+    }
+    ann.messages(3);
+    // What losing the owner and the backup of the counter's partition at once leaves: no entry at all.
+    // (vertx-hazelcast then fails every increment with a NullPointerException, for good.)
+    hazelcast(0).getMap(ChatStore.HAZELCAST_COUNTERS).remove(ChatStore.SEQUENCE_PREFIX + "lobby");
+
+    // A node that has seen nothing of the room rebuilds it from history; the numbering goes on.
+    ChatTestClient cat = connect(2);
+    JsonObject joined = cat.join("lobby", "cat");
+    assertEquals(3L, joined.getLong("seq"));
+    cat.send(cat.message("after"));
+    assertEquals(4L, cat.messages(4).get(3).getLong("seq"));
+    assertEquals(4L, ann.messages(4).get(3).getLong("seq"));
+
+    // Lost again: the node of a member that has seen #4 knows better than history alone.
+    hazelcast(1).getMap(ChatStore.HAZELCAST_COUNTERS).remove(ChatStore.SEQUENCE_PREFIX + "lobby");
+    ann.send(ann.message("again"));
+    assertEquals(List.of(1L, 2L, 3L, 4L, 5L), ann.messages(5).stream().map(e -> e.getLong("seq")).toList());
+    assertEquals("again", cat.messages(5).get(4).getString("text"));
+  }
+
   private HazelcastInstance hazelcast(int node) {
     return ((HazelcastClusterManager) ((VertxInternal) cluster.node(node)).clusterManager()).getHazelcastInstance();
   }

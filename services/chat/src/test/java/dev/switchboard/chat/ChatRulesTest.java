@@ -1,0 +1,167 @@
+package dev.switchboard.chat;
+
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.AsyncMap;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.function.BooleanSupplier;
+
+import static dev.switchboard.chat.ChatTestClient.ofType;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Unique nicknames per room, sessions taking a nickname back, idle rooms expiring, stuck client-id claims expiring. */
+class ChatRulesTest extends ChatTestBase {
+
+  private static final String SESSION = "0f6f3c1e-5b7a-4b8e-9a51-6f3e2d1c0b9a";
+  /** Bound of every polling loop below. */
+  private static final long POLL_MILLIS = 100;
+  private static final int POLLS = 100;
+
+  @BeforeEach
+  void deployChat() {
+    deploy(new JsonObject().put("historySize", 5).put("rateLimit", 1000).put("rateBurst", 1000)
+      .put("roomTtl", "1s").put("claimTtl", "1s"));
+  }
+
+  @Test
+  void aNicknameIsUniqueInARoomOnly() {
+    ChatTestClient ann = connect();
+    ann.join("lobby", "ann");
+    ChatTestClient other = connect();
+    other.send(join("lobby", "ann"));
+    JsonObject error = other.awaitOne(ofType("error"));
+    assertEquals(ChatProtocol.NICKNAME_TAKEN, error.getString("code"));
+    assertEquals(0, other.count(ofType("joined")), "the refused join joins nothing");
+    assertFalse(other.isClosed(), "the connection stays");
+    other.send(other.message("hello"));
+    assertEquals(ChatProtocol.NOT_JOINED, other.await(ofType("error"), 2).get(1).getString("code"));
+
+    // The same nickname in another room is fine; presence lists that room's members only.
+    other.join("quiet", "ann");
+    assertEquals(List.of("ann"), other.awaitOne(ofType("presence")).getJsonArray("members").getList());
+    ChatTestClient bob = connect();
+    bob.join("lobby", "bob");
+    assertEquals(List.of("ann", "bob"), bob.awaitOne(ofType("presence")).getJsonArray("members").getList());
+
+    // Once ann has left, the nickname is free in the lobby.
+    ann.send(new JsonObject().put("type", "leave"));
+    ann.awaitOne(e -> "left".equals(e.getString("type")) && e.getBoolean("self", false));
+    ChatTestClient third = connect();
+    third.join("lobby", "ann");
+    assertEquals(List.of("ann", "bob"), third.awaitOne(ofType("presence")).getJsonArray("members").getList());
+  }
+
+  @Test
+  void aJoinWithTheSameSessionTakesTheNicknameBack() {
+    ChatTestClient old = connect();
+    old.join(join("lobby", "ann").put("session", SESSION));
+    ChatTestClient back = connect();
+    back.join(join("lobby", "ann").put("session", SESSION));
+    assertEquals(List.of("ann"), back.awaitOne(ofType("presence")).getJsonArray("members").getList());
+
+    ChatTestClient impostor = connect();
+    impostor.send(join("lobby", "ann").put("session", "another-session-0123456789"));
+    assertEquals(ChatProtocol.NICKNAME_TAKEN, impostor.awaitOne(ofType("error")).getString("code"));
+
+    // The old connection going away later does not take the nickname from the new one.
+    ChatTestClient bob = connect();
+    bob.join("lobby", "bob");
+    old.close();
+    old.closeCode();
+    bob.send(bob.message("after"));
+    back.messages(1);
+    assertEquals(0, bob.count(e -> "left".equals(e.getString("type"))), "nobody left: ann is still there");
+    ChatTestClient late = connect();
+    late.join("lobby", "cat");
+    assertEquals(List.of("ann", "bob", "cat"), late.awaitOne(ofType("presence")).getJsonArray("members").getList());
+  }
+
+  @Test
+  void aShortSessionIsAnInvalidField() {
+    ChatTestClient ann = connect();
+    ann.send(join("lobby", "ann").put("session", "short"));
+    assertEquals(ChatProtocol.INVALID_FIELD, ann.awaitOne(ofType("error")).getString("code"));
+  }
+
+  @Test
+  void anIdleRoomLosesItsHistoryButARoomWithMembersKeepsIt() {
+    AsyncMap<String, JsonObject> history = ChatTestClient.await(vertx.sharedData().getAsyncMap(ChatStore.HISTORY));
+    AsyncMap<String, Long> index = ChatTestClient.await(vertx.sharedData().getAsyncMap(ChatStore.ROOM_INDEX));
+    ChatTestClient ann = connect();
+    ann.join("old", "ann");
+    ann.send(ann.message("one")).send(ann.message("two"));
+    ann.messages(2);
+    ChatTestClient bob = connect();
+    bob.join("kept", "bob");
+    bob.send(bob.message("stays"));
+    bob.messages(1);
+    ann.send(new JsonObject().put("type", "leave"));
+    ann.awaitOne(e -> "left".equals(e.getString("type")) && e.getBoolean("self", false));
+    assertNotNull(ChatTestClient.await(history.get("old#2")));
+
+    pollUntil("the idle room 'old' is dropped", () -> ChatTestClient.await(history.get("old#2")) == null);
+    assertNull(ChatTestClient.await(history.get("old#1")));
+    assertNull(ChatTestClient.await(index.get("old")), "gone from the room index");
+
+    // One more room goes idle and is dropped: by then 'kept' has been quiet for longer than roomTtl too.
+    ChatTestClient dan = connect();
+    dan.join("later", "dan");
+    dan.send(dan.message("brief"));
+    dan.messages(1);
+    dan.close();
+    pollUntil("the idle room 'later' is dropped", () -> ChatTestClient.await(history.get("later#1")) == null);
+    assertNotNull(ChatTestClient.await(history.get("kept#1")), "a room with a member keeps its history, however quiet");
+
+    // Coming back: no history, and numbering goes on (a client's `since` never points at a reused number).
+    ChatTestClient cat = connect();
+    JsonObject joined = cat.join(join("old", "cat").put("since", 0));
+    assertEquals(2L, joined.getLong("seq"));
+    cat.send(cat.message("three"));
+    assertEquals(3L, cat.messages(1).get(0).getLong("seq"));
+    assertEquals(1, cat.count(ChatTestClient::isMessage), "no history replayed");
+  }
+
+  @Test
+  void aClaimWhoseNodeDiedExpiresAndTheResendIsPosted() {
+    AsyncMap<String, Long> ids = ChatTestClient.await(vertx.sharedData().getAsyncMap(ChatStore.CLIENT_IDS));
+    // What a node that died between claiming and numbering leaves behind: a claim without a number.
+    ChatTestClient.await(ids.put("lobby#ann#c-stuck", 0L, 1000));
+    ChatTestClient ann = connect();
+    ann.join("lobby", "ann");
+    ann.send(ann.message("finally").put("clientId", "c-stuck"));
+    JsonObject ack = ann.awaitOne(ofType("ack"));
+    assertEquals("c-stuck", ack.getString("clientId"));
+    assertFalse(ack.getBoolean("duplicate", false), "posted, not taken for a duplicate");
+    assertEquals(1L, ack.getLong("seq"));
+    assertEquals("finally", ann.messages(1).get(0).getString("text"));
+    assertEquals(1L, ChatTestClient.await(ids.get("lobby#ann#c-stuck")));
+
+    // A resend now is a duplicate, acknowledged with the same number and not posted again.
+    ann.send(ann.message("finally").put("clientId", "c-stuck"));
+    JsonObject again = ann.await(ofType("ack"), 2).get(1);
+    assertTrue(again.getBoolean("duplicate"));
+    assertEquals(1L, again.getLong("seq"));
+    ann.send(ann.message("next"));
+    assertEquals(List.of(1L, 2L), ann.messages(2).stream().map(e -> e.getLong("seq")).toList());
+  }
+
+  private static JsonObject join(String room, String nickname) {
+    return new JsonObject().put("type", "join").put("room", room).put("nickname", nickname);
+  }
+
+  private void pollUntil(String what, BooleanSupplier done) {
+    for (int i = 0; i < POLLS; i++) {
+      if (done.getAsBoolean()) {
+        return;
+      }
+      ChatTestClient.await(vertx.timer(POLL_MILLIS));
+    }
+    throw new AssertionError(what + ": not after " + POLLS * POLL_MILLIS + " ms");
+  }
+}
