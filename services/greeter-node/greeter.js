@@ -2,14 +2,42 @@
 // JVM services call it like any other service on the bus (GET /api/greet on the http service).
 //
 // Settings (environment): SWITCHBOARD_BRIDGE_HOST (127.0.0.1), SWITCHBOARD_BRIDGE_PORT (7000),
-// SWITCHBOARD_BRIDGE_TOKEN (when the bridge asks for one).
+// SWITCHBOARD_BRIDGE_TOKEN (when the bridge asks for one); its own /health and /ready on
+// SWITCHBOARD_GREETER_NODE_HOST (0.0.0.0) and SWITCHBOARD_GREETER_NODE_ADMIN_PORT (7101; 0 picks one).
 
 import { realpathSync } from 'node:fs';
+import http from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { BridgeClient } from '../bridge/clients/node/index.js';
 
 export const ADDRESS = 'greeter.hello';
 export const MAX_NAME_LENGTH = 100;
+export const DEFAULT_ADMIN_PORT = 7101;
+
+/**
+ * /health (the process runs) and /ready (on the bus: connected and registered), as the JVM
+ * services answer them, for probes and for scripts/images.
+ */
+export function adminServer(isReady) {
+  return http.createServer((request, response) => {
+    const path = (request.url || '').split('?')[0];
+    let status = 404;
+    let body = { error: 'not found', path };
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      status = 405;
+      body = { error: 'method not allowed' };
+      response.setHeader('Allow', 'GET, HEAD');
+    } else if (path === '/health') {
+      status = 200;
+      body = { status: 'UP' };
+    } else if (path === '/ready') {
+      status = isReady() ? 200 : 503;
+      body = { status: status === 200 ? 'UP' : 'DOWN', checks: [{ id: 'bus', status: status === 200 ? 'UP' : 'DOWN' }] };
+    }
+    response.writeHead(status, { 'Content-Type': 'application/json' });
+    response.end(request.method === 'HEAD' ? undefined : JSON.stringify(body));
+  });
+}
 
 /** The answer to one request; throws (failing it with code 400) for a bad name. */
 export function greet(body) {
@@ -28,6 +56,15 @@ async function main() {
   const port = Number(process.env.SWITCHBOARD_BRIDGE_PORT || 7000);
   const token = process.env.SWITCHBOARD_BRIDGE_TOKEN || undefined;
   const bus = new BridgeClient({ host, port, token, retryInitialConnect: true, maxReconnectDelay: 5000 });
+  let registered = false;
+  const admin = adminServer(() => registered && bus.ready);
+  const adminHost = process.env.SWITCHBOARD_GREETER_NODE_HOST || '0.0.0.0';
+  await new Promise((resolve, reject) => {
+    admin.once('error', reject);
+    admin.listen(Number(process.env.SWITCHBOARD_GREETER_NODE_ADMIN_PORT ?? DEFAULT_ADMIN_PORT), adminHost, resolve);
+  });
+  const adminUrl = `http://${adminHost}:${admin.address().port}`;
+  log(`greeter-node admin: ${adminUrl} (/health, /ready)`);
   bus.on('disconnected', () => log(`lost the bridge at ${host}:${port}; reconnecting`));
   bus.on('connected', () => log(`on the bus through ${host}:${port}`));
   bus.on('error', (error) => log(`error: ${error.code || ''} ${error.message}`));
@@ -40,6 +77,8 @@ async function main() {
     }
     stopping = true;
     log(`${signal}: stopping`);
+    registered = false;
+    admin.close();
     await bus.close();
     process.exit(0);
   };
@@ -52,6 +91,7 @@ async function main() {
     for (;;) {
       try {
         await bus.register(ADDRESS, (message) => greet(message.body));
+        registered = true;
         break;
       } catch (error) {
         if (error.code !== 'not_connected' && error.code !== 'connection_lost') {
@@ -66,7 +106,7 @@ async function main() {
     }
     throw error;
   }
-  log(`greeter-node up: bridge=${host}:${port} address=${ADDRESS} pid=${process.pid}`);
+  log(`greeter-node up: admin=${adminUrl} bridge=${host}:${port} address=${ADDRESS} pid=${process.pid}`);
 }
 
 function log(line) {

@@ -85,10 +85,10 @@ class ManifestValidationTest {
     }
   }
 
-  /** The modules that run as processes, as scripts/start finds them: services/NAME with sources, and the gateway. */
+  /** The modules that run as processes, as scripts/start finds them: services/NAME with sources or a package.json, and the gateway. */
   static List<String> services() throws IOException {
     try (Stream<Path> dirs = Files.list(ROOT.resolve("services"))) {
-      List<String> services = new ArrayList<>(dirs.filter(dir -> Files.isDirectory(dir.resolve("src/main")))
+      List<String> services = new ArrayList<>(dirs.filter(dir -> Files.isDirectory(dir.resolve("src/main")) || isNodeService(dir))
         .map(dir -> dir.getFileName().toString())
         .sorted()
         .toList());
@@ -97,6 +97,11 @@ class ManifestValidationTest {
       }
       return services;
     }
+  }
+
+  /** A Node.js service (the greeter): a package.json and no pom. */
+  static boolean isNodeService(Path dir) {
+    return Files.isRegularFile(dir.resolve("package.json")) && !Files.exists(dir.resolve("pom.xml"));
   }
 
   private static String render(Path kustomization) throws Exception {

@@ -48,12 +48,14 @@ class GreeterProcessTest {
       assertEquals(503, get(client, greet).statusCode(), "no greeter yet");
 
       List<String> output = new CopyOnWriteArrayList<>();
-      CompletableFuture<Void> up = new CompletableFuture<>();
+      CompletableFuture<String> up = new CompletableFuture<>();
       ProcessBuilder builder = new ProcessBuilder("node", ServiceProcess.root().resolve("services/greeter-node/greeter.js").toString())
         .redirectErrorStream(true);
       builder.environment().put("SWITCHBOARD_BRIDGE_HOST", "127.0.0.1");
       builder.environment().put("SWITCHBOARD_BRIDGE_PORT", String.valueOf(bridge.port("tcp")));
       builder.environment().put("SWITCHBOARD_BRIDGE_TOKEN", token);
+      builder.environment().put("SWITCHBOARD_GREETER_NODE_HOST", "127.0.0.1");
+      builder.environment().put("SWITCHBOARD_GREETER_NODE_ADMIN_PORT", "0");
       Process greeter;
       try {
         greeter = builder.start();
@@ -66,7 +68,7 @@ class GreeterProcessTest {
             for (String line; (line = in.readLine()) != null; ) {
               output.add(line);
               if (line.contains("greeter-node up:")) {
-                up.complete(null);
+                up.complete(line);
               }
             }
           } catch (IOException e) {
@@ -75,7 +77,10 @@ class GreeterProcessTest {
         }, "greeter-output");
         reader.setDaemon(true);
         reader.start();
-        up.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+        String upLine = up.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+        java.util.regex.Matcher admin = java.util.regex.Pattern.compile("admin=(http://[^ ]+)").matcher(upLine);
+        assertTrue(admin.find(), upLine);
+        assertEquals(200, get(client, URI.create(admin.group(1) + "/ready")).statusCode(), "ready once on the bus");
 
         // the registration reaches the http node's view of the cluster shortly after the greeter is up
         HttpResponse<String> answer = eventually(client, greet, 200);
