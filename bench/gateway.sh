@@ -3,7 +3,7 @@
 # round-robin spread the gateway's requests over the three nodes. Sourced by scripts/bench.
 
 readonly GATEWAY_NODES=3
-readonly GATEWAY_WARMUP=5
+readonly GATEWAY_WARMUP=20 # the gateway's request path takes C2 about 15 s to compile on 2 busy cores
 
 # The gateway's forwarded requests per backend node, from its /metrics: "node count" lines.
 gateway_spread() { # PORT
