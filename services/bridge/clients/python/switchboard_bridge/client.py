@@ -135,6 +135,7 @@ class BridgeClient:
         self._acks: Dict[int, asyncio.Future] = {}
         self._requests: Dict[str, asyncio.Future] = {}
         self._handlers: Dict[str, Handler] = {}
+        self._registering: Dict[str, asyncio.Future] = {}
         self._writer: Optional[asyncio.StreamWriter] = None
         self._tasks: set = set()
         self._ready = False
@@ -185,15 +186,26 @@ class BridgeClient:
         value is the reply and a raised BridgeFailure (or other exception: code 500) fails it,
         unless the handler answered with ``message.reply`` or ``message.fail`` itself.
         """
+        pending = self._registering.get(address)
         existing = address in self._handlers
         self._handlers[address] = handler
+        if pending is not None:  # the same address is being registered: share its outcome
+            await asyncio.shield(pending)
+            return
         if existing:
             return
+        outcome = asyncio.get_running_loop().create_future()
+        self._registering[address] = outcome
         try:
             await self._acknowledged({"type": "register", "address": address})
-        except BaseException:
+            outcome.set_result(None)
+        except BaseException as e:
             self._handlers.pop(address, None)
+            outcome.set_exception(e if isinstance(e, Exception) else BridgeError("cancelled", "the register was cancelled", address=address))
+            outcome.exception()  # retrieved: nobody else may be waiting for it
             raise
+        finally:
+            self._registering.pop(address, None)
 
     async def unregister(self, address: str) -> None:
         """Stops receiving messages for ``address``."""

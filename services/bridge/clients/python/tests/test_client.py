@@ -61,6 +61,10 @@ class ClientTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual("access_denied", request.exception.code)
         admin = await self.open()
         await admin.register("secret.plans", lambda m: "ok")
+        both = await asyncio.gather(limited.register("secret.twice", lambda m: None),
+                                    limited.register("secret.twice", lambda m: None), return_exceptions=True)
+        self.assertEqual(["access_denied", "access_denied"], [getattr(e, "code", e) for e in both])
+        self.assertNotIn("secret.twice", limited._handlers)
 
     async def test_failures(self):
         bus = await self.open()
