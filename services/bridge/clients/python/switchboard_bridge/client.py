@@ -7,6 +7,7 @@ import inspect
 import itertools
 import logging
 import random
+import secrets
 import ssl as ssl_module
 from typing import Any, Awaitable, Callable, Dict, Optional, Union
 
@@ -66,7 +67,12 @@ class Message:
     async def reply(self, body: Any = None, headers: Optional[Dict[str, str]] = None) -> None:
         """Answers the message."""
         self._claim()
-        await self._client._acknowledged({"type": "send", "address": self.reply_address, "body": body, "headers": headers})
+        try:
+            await self._client._acknowledged({"type": "send", "address": self.reply_address, "body": body,
+                                              "headers": headers})
+        except (TypeError, ValueError):  # the body is not JSON: nothing was sent, it may still be answered
+            self.answered = False
+            raise
 
     async def fail(self, failure_code: int, message: str) -> None:
         """Fails the message: its sender gets a failure with this code and message."""
@@ -87,6 +93,9 @@ class Message:
         self.answered = True
 
 
+NO_HANDLER_FAILURE = 404
+"""failureCode of a message that reached this client for an address it no longer handles."""
+
 Handler = Callable[[Message], Union[Any, Awaitable[Any]]]
 
 
@@ -106,10 +115,11 @@ async def connect(host: str = "127.0.0.1", port: int = 7000, **options: Any) -> 
 class BridgeClient:
     """One connection to the bridge, re-established after it drops, with handlers registered again."""
 
-    def __init__(self, host: str, port: int, token: Optional[str] = None, ssl: Optional[ssl_module.SSLContext] = None,
+    def __init__(self, host: str, port: int, token: Optional[str] = None, ssl: Union[ssl_module.SSLContext, bool, None] = None,
                  request_timeout: float = 30.0, ping_interval: float = 20.0, ping_timeout: float = 10.0,
                  connect_timeout: float = 10.0, max_frame_size: int = 1024 * 1024, reconnect: bool = True,
-                 reconnect_delay: float = 0.1, max_reconnect_delay: float = 10.0, retry_initial_connect: bool = False):
+                 reconnect_delay: float = 0.1, max_reconnect_delay: float = 10.0, retry_initial_connect: bool = False,
+                 server_hostname: Optional[str] = None):
         self.host, self.port, self.token, self.ssl = host, port, token, ssl
         self.request_timeout = request_timeout
         self.ping_interval, self.ping_timeout = ping_interval, ping_timeout
@@ -117,11 +127,15 @@ class BridgeClient:
         self.max_frame_size = max_frame_size
         self.reconnect, self.reconnect_delay, self.max_reconnect_delay = reconnect, reconnect_delay, max_reconnect_delay
         self.retry_initial_connect = retry_initial_connect
+        self.server_hostname = server_hostname
         self._ids = itertools.count(1)
         self._reply_ids = itertools.count(1)
+        # reply addresses this client chooses: unlikely to equal an address it registers or sends to
+        self._reply_prefix = f"_py.reply.{secrets.token_hex(6)}."
         self._acks: Dict[int, asyncio.Future] = {}
         self._requests: Dict[str, asyncio.Future] = {}
         self._handlers: Dict[str, Handler] = {}
+        self._registering: Dict[str, asyncio.Future] = {}
         self._writer: Optional[asyncio.StreamWriter] = None
         self._tasks: set = set()
         self._ready = False
@@ -151,13 +165,14 @@ class BridgeClient:
         """Sends a request and returns the answer, or raises BridgeError."""
         self._require_ready()
         timeout = self.request_timeout if timeout is None else timeout
-        reply_address = f"r.{next(self._reply_ids)}"
+        reply_address = f"{self._reply_prefix}{next(self._reply_ids)}"
         future = asyncio.get_running_loop().create_future()
         self._requests[reply_address] = future
         all_headers = dict(headers or {})
-        all_headers["timeout"] = str(int(timeout * 1000))
-        self._write({"type": "send", "address": address, "body": body, "headers": all_headers, "replyAddress": reply_address})
+        all_headers["timeout"] = str(max(1, int(timeout * 1000)))
         try:
+            self._write({"type": "send", "address": address, "body": body, "headers": all_headers,
+                         "replyAddress": reply_address})
             return await asyncio.wait_for(future, timeout + 1.0)
         except asyncio.TimeoutError:
             raise BridgeError("timeout", f"no answer from {address} within {timeout} s", address=address) from None
@@ -171,15 +186,26 @@ class BridgeClient:
         value is the reply and a raised BridgeFailure (or other exception: code 500) fails it,
         unless the handler answered with ``message.reply`` or ``message.fail`` itself.
         """
+        pending = self._registering.get(address)
         existing = address in self._handlers
         self._handlers[address] = handler
+        if pending is not None:  # the same address is being registered: share its outcome
+            await asyncio.shield(pending)
+            return
         if existing:
             return
+        outcome = asyncio.get_running_loop().create_future()
+        self._registering[address] = outcome
         try:
             await self._acknowledged({"type": "register", "address": address})
-        except BaseException:
+            outcome.set_result(None)
+        except BaseException as e:
             self._handlers.pop(address, None)
+            outcome.set_exception(e if isinstance(e, Exception) else BridgeError("cancelled", "the register was cancelled", address=address))
+            outcome.exception()  # retrieved: nobody else may be waiting for it
             raise
+        finally:
+            self._registering.pop(address, None)
 
     async def unregister(self, address: str) -> None:
         """Stops receiving messages for ``address``."""
@@ -193,8 +219,11 @@ class BridgeClient:
         self._closed = True
         writer = self._writer
         self._teardown(BridgeError("closed", "the client was closed"))
-        for task in list(self._tasks):
+        tasks = [task for task in self._tasks if task is not asyncio.current_task()]
+        for task in tasks:
             task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
         if writer is not None:
             writer.close()
             try:
@@ -218,7 +247,9 @@ class BridgeClient:
     async def _open(self) -> None:
         try:
             reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(self.host, self.port, ssl=self.ssl), self.connect_timeout)
+                asyncio.open_connection(self.host, self.port, ssl=self.ssl or None,
+                                    server_hostname=self.server_hostname if self.ssl else None),
+                self.connect_timeout)
         except (OSError, asyncio.TimeoutError) as e:
             raise BridgeError("connection_lost", f"cannot connect to {self.host}:{self.port}: {e}") from None
         self._writer = writer
@@ -227,7 +258,17 @@ class BridgeClient:
             if self.token is not None:
                 await self._acknowledged({"type": "auth", "token": self.token}, handshaking=True)
             for address in list(self._handlers):
-                await self._acknowledged({"type": "register", "address": address}, handshaking=True)
+                try:
+                    await self._acknowledged({"type": "register", "address": address}, handshaking=True)
+                except BridgeError as e:
+                    if e.code == "connection_lost" or e.code == "not_connected":
+                        raise
+                    log.error("the bridge refused to register %s again (%s: %s); its handler is dropped",
+                              address, e.code, e.message)
+                    self._handlers.pop(address, None)
+                    continue
+                if address not in self._handlers:  # unregistered while we were registering it again
+                    await self._acknowledged({"type": "unregister", "address": address}, handshaking=True)
         except BaseException:
             writer.close()
             raise
@@ -246,6 +287,8 @@ class BridgeClient:
                 decoder.push(data)
         except FrameError as e:
             log.warning("bridge sent an unreadable frame: %s", e)
+        except (TypeError, ValueError, AttributeError) as e:  # a frame with fields of the wrong types
+            log.warning("bridge sent a frame the client cannot handle: %r", e)
         except (OSError, ConnectionError):
             pass
         finally:
@@ -315,8 +358,8 @@ class BridgeClient:
         frame_id = next(self._ids)
         future = asyncio.get_running_loop().create_future()
         self._acks[frame_id] = future
-        self._write({**frame, "id": frame_id})
         try:
+            self._write({**frame, "id": frame_id})
             await future
         finally:
             self._acks.pop(frame_id, None)
@@ -342,9 +385,9 @@ class BridgeClient:
 
     def _on_err(self, frame: dict) -> None:
         error = BridgeError.from_frame(frame)
-        future = self._requests.get(frame.get("address")) if "address" in frame else None
-        if future is None and "id" in frame:
-            future = self._acks.get(frame["id"])
+        future = self._acks.get(frame["id"]) if "id" in frame else None
+        if future is None and "address" in frame:
+            future = self._requests.get(frame["address"])
         if future is not None and not future.done():
             future.set_exception(error)
         elif future is None:
@@ -357,25 +400,40 @@ class BridgeClient:
                 future.set_result(Message(self, frame))
             return
         handler = self._handlers.get(frame.get("address"))
+        message = Message(self, frame)
         if handler is not None:
-            self._spawn(self._handle(handler, Message(self, frame)))
+            self._spawn(self._handle(handler, message))
+        elif message.expects_reply and self._ready:
+            # registered on the bridge a moment longer than here (unregister or a cancelled register):
+            # fail it now rather than leave the sender waiting for replyTimeout
+            self._spawn(self._quietly(message.fail(NO_HANDLER_FAILURE, f"no handler for {message.address}")))
 
     async def _handle(self, handler: Handler, message: Message) -> None:
         try:
             result = handler(message)
             if inspect.isawaitable(result):
                 result = await result
-            if message.expects_reply and not message.answered:
-                await message.reply(result)
         except BridgeFailure as failure:
-            if message.expects_reply and not message.answered:
-                await self._quietly(message.fail(failure.failure_code, failure.message))
+            code, text = failure.failure_code, failure.message
         except BridgeError as e:
-            log.warning("answering a message on %s failed: %s", message.address, e)
+            # e.g. a request the handler made failed and it let the error through: pass its code on
+            log.warning("handler for %s failed: %s %s", message.address, e.code, e.message)
+            code = e.failure_code if isinstance(e.failure_code, int) and e.failure_code > 0 else 500
+            text = e.message
         except Exception as e:  # a handler's bug fails its message, and is logged
             log.exception("handler for %s failed", message.address)
-            if message.expects_reply and not message.answered:
-                await self._quietly(message.fail(500, str(e)))
+            code, text = 500, str(e) or type(e).__name__
+        else:
+            if not message.expects_reply or message.answered:
+                return
+            try:
+                await self._quietly(message.reply(result))
+                return
+            except (TypeError, ValueError) as e:
+                log.error("handler for %s returned a reply that is not JSON: %s", message.address, e)
+                code, text = 500, f"the reply is not JSON: {e}"
+        if message.expects_reply and not message.answered:
+            await self._quietly(message.fail(code, text))
 
     @staticmethod
     async def _quietly(answer: Awaitable[None]) -> None:

@@ -61,6 +61,10 @@ class ClientTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual("access_denied", request.exception.code)
         admin = await self.open()
         await admin.register("secret.plans", lambda m: "ok")
+        both = await asyncio.gather(limited.register("secret.twice", lambda m: None),
+                                    limited.register("secret.twice", lambda m: None), return_exceptions=True)
+        self.assertEqual(["access_denied", "access_denied"], [getattr(e, "code", e) for e in both])
+        self.assertNotIn("secret.twice", limited._handlers)
 
     async def test_failures(self):
         bus = await self.open()
@@ -115,6 +119,50 @@ class ClientTest(unittest.IsolatedAsyncioTestCase):
         with self.assertRaises(BridgeError) as refused:
             await bus.request("test.call", {"address": explicit, "body": {}})
         self.assertEqual(409, refused.exception.failure_code)
+
+    async def test_a_handler_letting_a_bridge_error_through_fails_its_message_with_that_code(self):
+        bus = await self.open()
+        address = self.name("client.relay")
+
+        async def relay(message):
+            return (await bus.request("test.fail", message.body)).body  # raises: recipient_failure 42
+
+        await bus.register(address, relay)
+        with self.assertRaises(BridgeError) as failed:
+            await bus.request("test.call", {"address": address, "body": {}, "timeout": 5000}, timeout=10)
+        self.assertEqual(42, failed.exception.failure_code)
+        self.assertEqual("failed on purpose", failed.exception.message)
+
+        not_json = self.name("client.notjson")
+        await bus.register(not_json, lambda m: object())
+        with self.assertRaises(BridgeError) as bad:
+            await bus.request("test.call", {"address": not_json, "body": {}, "timeout": 5000}, timeout=10)
+        self.assertEqual(500, bad.exception.failure_code)
+        self.assertIn("not JSON", bad.exception.message)
+
+    async def test_a_cancelled_request_leaves_nothing_behind(self):
+        bus = await self.open()
+        pending = asyncio.ensure_future(bus.request("test.silent", {}, timeout=20))
+        for _ in range(100):
+            if bus._requests:
+                break
+            await asyncio.sleep(0.01)
+        self.assertEqual(1, len(bus._requests))
+        pending.cancel()
+        with self.assertRaises(asyncio.CancelledError):
+            await pending
+        self.assertEqual({}, bus._requests)
+        reply = await bus.request("test.echo", "after")
+        self.assertEqual("after", reply.body)
+
+    async def test_a_message_for_an_address_no_longer_handled_fails_at_once(self):
+        bus = await self.open()
+        address = self.name("client.gone")
+        await bus.register(address, lambda m: "here")
+        bus._handlers.pop(address)  # as after a cancelled register or during an unregister: bridge still delivers
+        with self.assertRaises(BridgeError) as failed:
+            await bus.request("test.call", {"address": address, "body": {}, "timeout": 20000}, timeout=25)
+        self.assertEqual(404, failed.exception.failure_code)
 
     async def test_register_twice_keeps_one_consumer_and_unregister_stops_delivery(self):
         bus = await self.open()
