@@ -44,7 +44,7 @@ final class Backends {
   private final GatewayOptions options;
   private final Map<String, Backend> backends = new ConcurrentHashMap<>();
   private final Map<String, Balancer> balancers = new ConcurrentHashMap<>();
-  /** The services some route sends to; the nodes of others (the gateway itself) are not followed. */
+  /** The services some route or BFF part sends to; the nodes of others (the gateway itself) are not followed. */
   private final Set<String> routed = new HashSet<>();
   private Future<Void> started;
   private int users;
@@ -58,6 +58,9 @@ final class Backends {
     for (Route route : options.routes()) {
       balancers.put(route.prefix(), Balancer.of(route));
       routed.add(route.service());
+    }
+    for (BffEndpoint endpoint : options.bff()) {
+      endpoint.parts().stream().filter(p -> p.kind() == BffEndpoint.Kind.GET).forEach(p -> routed.add(p.target()));
     }
   }
 

@@ -8,6 +8,7 @@ import dev.switchboard.shared.web.JsonErrors;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -18,11 +19,11 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
 import java.util.Comparator;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 
 /**
  * The gateway: one instance per core, all on one port (as Node's cluster module shares one), each
@@ -34,8 +35,8 @@ public final class GatewayVerticle extends VerticleBase {
     GatewayOptions.SECTION, new GatewayOptions(), GatewayOptions::fromJson, GatewayOptions.DESCRIPTIONS,
     GatewayVerticle::instances);
 
-  /** A request id from the client is kept if it is this safe and this short; otherwise a new one is made. */
-  private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+  /** Where browsers reach the event bus over SockJS. */
+  static final String EVENT_BUS_PATH = "/eventbus";
   private static final int CONNECT_TIMEOUT_MS = 2_000;
   /** Frames and messages the gateway relays; the services behind it set their own, smaller limits. */
   private static final int MAX_WEBSOCKET_FRAME = 1024 * 1024;
@@ -44,16 +45,18 @@ public final class GatewayVerticle extends VerticleBase {
   private final GatewayOptions options;
   private final ServiceRuntime runtime;
   private final Backends backends;
+  private final Edge edge;
   private final List<Route> routes;
   private final int instance;
   /** Made on the first request, tagged with the event loop that serves this instance's connections. */
   private Counter requests;
   private HttpServer server;
 
-  GatewayVerticle(GatewayOptions options, ServiceRuntime runtime, Backends backends, int instance) {
+  GatewayVerticle(GatewayOptions options, ServiceRuntime runtime, Backends backends, Edge edge, int instance) {
     this.options = options;
     this.runtime = runtime;
     this.backends = backends;
+    this.edge = edge;
     this.routes = options.routes().stream()
       .sorted(Comparator.comparingInt((Route r) -> r.prefix().length()).reversed())
       .toList();
@@ -67,18 +70,18 @@ public final class GatewayVerticle extends VerticleBase {
   /** The instances of one process, sharing its view of the backends. */
   public static Supplier<GatewayVerticle> instances(GatewayOptions options, ServiceRuntime runtime) {
     Backends backends = new Backends(options);
-    return () -> new GatewayVerticle(options, runtime, backends, runtime.nextInstance());
+    Edge edge = new Edge(options.edge(), runtime.meters());
+    return () -> new GatewayVerticle(options, runtime, backends, edge, runtime.nextInstance());
   }
 
   @Override
   public Future<?> start() {
-    HttpForwarder forwarder = new HttpForwarder(
-      vertx.createHttpClient(new HttpClientOptions()
-          .setConnectTimeout(CONNECT_TIMEOUT_MS)
-          .setKeepAlive(true)
-          .setTcpNoDelay(true),
-        new PoolOptions().setHttp1MaxSize(options.maxConnections())),
-      backends, runtime.meters());
+    HttpClient client = vertx.createHttpClient(new HttpClientOptions()
+        .setConnectTimeout(CONNECT_TIMEOUT_MS)
+        .setKeepAlive(true)
+        .setTcpNoDelay(true),
+      new PoolOptions().setHttp1MaxSize(options.maxConnections()));
+    HttpForwarder forwarder = new HttpForwarder(client, backends, runtime.meters());
 
     WebSocketForwarder sockets = new WebSocketForwarder(
       vertx.createWebSocketClient(new WebSocketClientOptions()
@@ -89,7 +92,13 @@ public final class GatewayVerticle extends VerticleBase {
 
     Router router = Router.router(vertx);
     Operations.mount(router, vertx, runtime);
-    router.route().handler(ctx -> route(ctx, forwarder, sockets));
+    edge.mount(router);
+    router.route(EVENT_BUS_PATH + "/*").subRouter(EventBusBridge.router(vertx, options));
+    new Aggregator(vertx, client, backends).mount(router, options.busRoutes(), options.bff());
+    Set<String> ownPaths = new HashSet<>();
+    options.busRoutes().forEach(r -> ownPaths.add(r.path()));
+    options.bff().forEach(e -> ownPaths.add(e.path()));
+    router.route().handler(ctx -> route(ctx, forwarder, sockets, ownPaths));
     JsonErrors.install(router);
 
     server = vertx.createHttpServer(new HttpServerOptions()
@@ -101,6 +110,7 @@ public final class GatewayVerticle extends VerticleBase {
         .setHost(options.host())
         .setPort(runtime.bindPort("http", options.port()))
         .setTcpNoDelay(true)
+        .setMaxHeaderSize(options.edge().maxHeaderSize())
         .setIdleTimeout((int) options.idleTimeout().toMillis())
         .setIdleTimeoutUnit(TimeUnit.MILLISECONDS))
       .invalidRequestHandler(JsonErrors::invalidRequest)
@@ -131,24 +141,23 @@ public final class GatewayVerticle extends VerticleBase {
       .eventually(backends::release);
   }
 
-  private void route(RoutingContext ctx, HttpForwarder forwarder, WebSocketForwarder sockets) {
+  private void route(RoutingContext ctx, HttpForwarder forwarder, WebSocketForwarder sockets, Set<String> ownPaths) {
     HttpServerRequest request = ctx.request();
     String path = request.path();
     for (Route route : routes) {
       if (route.matches(path)) {
         if (request.canUpgradeToWebSocket()) {
-          sockets.forward(request, route, requestId(request));
-        } else {
-          forwarder.forward(request, route, requestId(request));
+          sockets.forward(request, route, Edge.requestId(ctx));
+        } else if (!Edge.declaredTooLarge(ctx, edge.maxBody(route))) {
+          forwarder.forward(request, route, Edge.requestId(ctx), edge.maxBody(route));
         }
         return;
       }
     }
+    if (ownPaths.contains(path)) {
+      ctx.fail(405); // a bus route or BFF endpoint, asked with another method: 405 with Allow
+      return;
+    }
     ctx.next();
-  }
-
-  private static String requestId(HttpServerRequest request) {
-    String given = request.getHeader(HttpForwarder.REQUEST_ID);
-    return given != null && REQUEST_ID.matcher(given).matches() ? given : UUID.randomUUID().toString();
   }
 }

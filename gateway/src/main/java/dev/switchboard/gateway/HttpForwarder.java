@@ -6,6 +6,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.streams.ReadStream;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
@@ -68,7 +70,7 @@ final class HttpForwarder {
     this.meters = meters;
   }
 
-  void forward(HttpServerRequest request, Route route, String requestId) {
+  void forward(HttpServerRequest request, Route route, String requestId, long maxBody) {
     boolean body = hasBody(request);
     if (body) {
       // Kept unread until a node's connection is ready, so that a failed connection can go elsewhere.
@@ -77,7 +79,7 @@ final class HttpForwarder {
       request.pause();
     }
     boolean replayable = !body && IDEMPOTENT.contains(request.method());
-    attempt(new Exchange(request, route, requestId, body, replayable));
+    attempt(new Exchange(request, route, requestId, body, replayable, maxBody));
   }
 
   /** One client request on its way through the gateway, over one or more attempts. */
@@ -87,12 +89,16 @@ final class HttpForwarder {
     final String requestId;
     final boolean body;
     final boolean replayable;
+    /** The largest body passed on; a body without Content-Length is counted as it streams. */
+    final long maxBody;
     final Set<String> tried = new HashSet<>();
+    boolean tooLarge;
     int retriesLeft;
     Throwable lastFailure;
     int lastStatus;
 
-    Exchange(HttpServerRequest request, Route route, String requestId, boolean body, boolean replayable) {
+    Exchange(HttpServerRequest request, Route route, String requestId, boolean body, boolean replayable, long maxBody) {
+      this.maxBody = maxBody;
       this.request = request;
       this.route = route;
       this.requestId = requestId;
@@ -135,7 +141,11 @@ final class HttpForwarder {
       if (x.body && !upstream.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
         upstream.setChunked(true);
       }
-      (x.body ? upstream.send(x.request) : upstream.send()).onComplete(answered -> {
+      (x.body ? upstream.send(body(x)) : upstream.send()).onComplete(answered -> {
+        if (x.tooLarge) {
+          tooLarge(x, node, outcome, upstream, answered.result());
+          return;
+        }
         if (answered.failed()) {
           failed(x, node, outcome, answered.cause(), x.replayable);
           return;
@@ -159,7 +169,7 @@ final class HttpForwarder {
   private void respond(Exchange x, Backend node, HttpClientRequest upstream, HttpClientResponse response) {
     HttpServerResponse out = x.request.response();
     if (out.closed()) {
-      upstream.reset();
+      abandon(upstream, response);
       node.finished();
       return;
     }
@@ -218,6 +228,39 @@ final class HttpForwarder {
       });
     });
     return done.future();
+  }
+
+  /** The request body; one without a declared length stops the upload when it passes the route's limit. */
+  private static ReadStream<Buffer> body(Exchange x) {
+    if (x.request.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
+      return x.request; // its length was checked against the limit before it got here
+    }
+    return new BoundedBody(x.request, x.maxBody, () -> x.tooLarge = true);
+  }
+
+  private void tooLarge(Exchange x, Backend node, Promise<Void> outcome, HttpClientRequest upstream, HttpClientResponse response) {
+    node.finished();
+    outcome.tryComplete(); // the client's fault, not the node's
+    abandon(upstream, response);
+    HttpServerResponse out = x.request.response();
+    if (out.headWritten()) {
+      out.reset();
+      return;
+    }
+    out.putHeader(REQUEST_ID, x.requestId).putHeader(HttpHeaders.CONNECTION, "close");
+    JsonErrors.send(out, 413, new JsonObject().put("error", "request body too large").put("limit", x.maxBody)
+      .put("requestId", x.requestId)).onComplete(sent -> x.request.connection().close());
+  }
+
+  /**
+   * Resets a request to a node whose answer nobody will read. The answer then fails with a reset,
+   * which is expected here: without a handler, Vert.x would log it as an error.
+   */
+  private static void abandon(HttpClientRequest upstream, HttpClientResponse response) {
+    if (response != null) {
+      response.exceptionHandler(e -> log.trace("abandoned answer: {}", e.toString()));
+    }
+    upstream.reset();
   }
 
   private void failed(Exchange x, Backend node, Promise<Void> outcome, Throwable cause, boolean retryable) {

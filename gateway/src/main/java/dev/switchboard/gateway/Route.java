@@ -17,8 +17,9 @@ import java.util.regex.Pattern;
  * @param retries further nodes to try after a failure: always after a failed connection, and for
  *                idempotent requests without a body also after a failure or 502/503/504 answer
  * @param hashOn  for {@link Policy#CONSISTENT_HASH}: {@code header:NAME} or {@code cookie:NAME}
+ * @param maxBody largest request body in bytes ({@code maxBody=4g}); 0: the gateway's {@code maxBodySize}
  */
-public record Route(String prefix, String service, Policy policy, Duration timeout, int retries, String hashOn) {
+public record Route(String prefix, String service, Policy policy, Duration timeout, int retries, String hashOn, long maxBody) {
 
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
   public static final int DEFAULT_RETRIES = 2;
@@ -47,6 +48,9 @@ public record Route(String prefix, String service, Policy policy, Duration timeo
     if (policy != Policy.CONSISTENT_HASH && hashOn != null) {
       throw new IllegalArgumentException("hash= is only for policy=consistent-hash");
     }
+    if (maxBody < 0) {
+      throw new IllegalArgumentException("maxBody must be a size such as 64k, 10m or 4g");
+    }
   }
 
   /** Reads one route line; throws {@link IllegalArgumentException} naming what is wrong. */
@@ -59,6 +63,7 @@ public record Route(String prefix, String service, Policy policy, Duration timeo
     Duration timeout = DEFAULT_TIMEOUT;
     int retries = DEFAULT_RETRIES;
     String hash = null;
+    long maxBody = 0;
     for (int i = 2; i < words.length; i++) {
       String[] kv = words[i].split("=", 2);
       if (kv.length != 2) {
@@ -80,16 +85,23 @@ public record Route(String prefix, String service, Policy policy, Duration timeo
           }
         }
         case "hash" -> hash = kv[1];
-        default -> throw new IllegalArgumentException("unknown route setting '" + kv[0] + "' (policy, timeout, retries, hash)");
+        case "maxBody" -> {
+          maxBody = Settings.parseSize(kv[1]);
+          if (maxBody <= 0) {
+            throw new IllegalArgumentException("maxBody '" + kv[1] + "' is not a size such as 64k, 10m or 4g");
+          }
+        }
+        default -> throw new IllegalArgumentException("unknown route setting '" + kv[0] + "' (policy, timeout, retries, hash, maxBody)");
       }
     }
-    return new Route(words[0], words[1], policy, timeout, retries, hash);
+    return new Route(words[0], words[1], policy, timeout, retries, hash, maxBody);
   }
 
   /** The line this route is written as. */
   public String format() {
     return prefix + " " + service + " policy=" + policy.id() + " timeout=" + Settings.format(timeout) + " retries=" + retries
-      + (hashOn == null ? "" : " hash=" + hashOn);
+      + (hashOn == null ? "" : " hash=" + hashOn)
+      + (maxBody == 0 ? "" : " maxBody=" + Settings.formatSize(maxBody));
   }
 
   /** Whether the request path falls under this route: {@code /api/} serves {@code /api/x}, {@code /chat} serves {@code /chat} and {@code /chat/x}. */

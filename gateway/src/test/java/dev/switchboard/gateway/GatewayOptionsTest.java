@@ -20,7 +20,7 @@ class GatewayOptionsTest {
     GatewayOptions options = GatewayOptions.fromJson(new JsonObject());
     assertEquals(8080, options.port());
     assertEquals(List.of("/api/ http policy=round-robin timeout=30s retries=2",
-        "/files/ files policy=round-robin timeout=30s retries=2",
+        "/files/ files policy=round-robin timeout=30s retries=2 maxBody=4g",
         "/chat chat policy=round-robin timeout=30s retries=2"),
       options.routes().stream().map(Route::format).toList());
     assertEquals(options, GatewayOptions.fromJson(options.toJson()), "toJson reads back");
@@ -29,7 +29,7 @@ class GatewayOptionsTest {
   @Test
   void aRouteLineCarriesItsSettings() {
     Route route = Route.parse("  /shop/  cart   policy=consistent-hash hash=cookie:session timeout=1500ms retries=0 ");
-    assertEquals(new Route("/shop/", "cart", Policy.CONSISTENT_HASH, Duration.ofMillis(1500), 0, "cookie:session"), route);
+    assertEquals(new Route("/shop/", "cart", Policy.CONSISTENT_HASH, Duration.ofMillis(1500), 0, "cookie:session", 0), route);
     assertEquals(route, Route.parse(route.format()));
     // Routes come comma-separated from the environment.
     GatewayOptions options = GatewayOptions.fromJson(new JsonObject().put("routes", "/a/ x policy=least-requests, /b y"));

@@ -24,6 +24,7 @@ import java.util.regex.Pattern;
 public final class Settings {
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)?");
+  private static final Pattern SIZE = Pattern.compile("(\\d{1,19})\\s*([kmg])?b?");
 
   private final String section;
   private final JsonObject json;
@@ -110,6 +111,19 @@ public final class Settings {
     Duration parsed = parseDuration(raw.toString());
     if (parsed == null) {
       throw invalid(key, raw, "must be a duration such as 500ms, 30s, 5m or 1h");
+    }
+    return parsed;
+  }
+
+  /** A size in bytes written as {@code 512}, {@code 64k}, {@code 10m} or {@code 4g} (binary units). */
+  public long size(String key, long defaultValue) {
+    Object raw = raw(key);
+    if (raw == null) {
+      return defaultValue;
+    }
+    long parsed = parseSize(raw.toString());
+    if (parsed < 0) {
+      throw invalid(key, raw, "must be a size such as 512, 64k, 10m or 4g");
     }
     return parsed;
   }
@@ -210,6 +224,36 @@ public final class Settings {
       default:
         return Duration.ofSeconds(amount);
     }
+  }
+
+  /** Reads {@code 512}, {@code 64k}, {@code 10m}, {@code 4g} (bytes, binary units); -1 if it is none of them or overflows. */
+  public static long parseSize(String text) {
+    Matcher m = SIZE.matcher(text.trim().toLowerCase(Locale.ROOT));
+    if (!m.matches()) {
+      return -1;
+    }
+    int shift = m.group(2) == null ? 0 : switch (m.group(2)) {
+      case "k" -> 10;
+      case "m" -> 20;
+      default -> 30;
+    };
+    try {
+      long amount = Long.parseLong(m.group(1));
+      return amount > (Long.MAX_VALUE >> shift) ? -1 : amount << shift;
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  /** Writes a size the way {@link #size} reads it, in the largest exact unit. */
+  public static String formatSize(long bytes) {
+    for (String unit : new String[] {"g", "m", "k"}) {
+      int shift = unit.equals("g") ? 30 : unit.equals("m") ? 20 : 10;
+      if (bytes != 0 && bytes % (1L << shift) == 0) {
+        return (bytes >> shift) + unit;
+      }
+    }
+    return String.valueOf(bytes);
   }
 
   static <E extends Enum<E>> String names(Class<E> type) {

@@ -82,6 +82,24 @@ class SettingsTest {
   }
 
   @Test
+  void parsesAndFormatsSizes() {
+    assertEquals(512, Settings.parseSize("512"));
+    assertEquals(64 * 1024, Settings.parseSize("64k"));
+    assertEquals(10L << 20, Settings.parseSize(" 10M "));
+    assertEquals(4L << 30, Settings.parseSize("4g"));
+    assertEquals(-1, Settings.parseSize("ten"));
+    assertEquals(-1, Settings.parseSize("-5"));
+    assertEquals(-1, Settings.parseSize("99999999999g"));
+    assertEquals("4g", Settings.formatSize(4L << 30));
+    assertEquals("1536k", Settings.formatSize(1536 * 1024));
+    assertEquals("1000", Settings.formatSize(1000));
+    Settings s = Settings.of("t", new JsonObject().put("a", "2m").put("b", "lots"));
+    assertEquals(2L << 20, s.size("a", 0));
+    assertEquals(7, s.size("c", 7));
+    assertThrows(InvalidSettingException.class, () -> s.size("b", 0));
+  }
+
+  @Test
   void roundTripsOptionsThroughJson() {
     ClusterOptions defaults = new ClusterOptions();
     assertEquals(defaults, ClusterOptions.fromJson(defaults.toJson()));
