@@ -202,7 +202,6 @@ class GatewayEdgeTest {
     return Answer.send(clientVertx, client, port, method, uri, headers, body);
   }
 
-
   /** A POST whose body goes chunked, {@code chunks} of {@code size} bytes; the gateway may answer before it ends. */
   private static Answer sendChunked(HttpClient client, int port, String uri, int chunks, int size) throws Exception {
     RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(port).setURI(uri);

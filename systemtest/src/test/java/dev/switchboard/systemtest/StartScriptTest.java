@@ -1,5 +1,6 @@
 package dev.switchboard.systemtest;
 
+import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
 import java.io.BufferedReader;
@@ -129,6 +130,24 @@ class StartScriptTest {
       }
       assertEquals(200, answer.statusCode(), answer.body());
       assertTrue(answer.body().contains("\"greeting\":\"Hello, start!\""), answer.body());
+
+      // The web front-end's home screen, composed by the gateway from chat, files, echo and the greeter.
+      deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (System.nanoTime() < deadline) {
+        answer = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.group(1) + "/bff/web/home?name=bff")).build(),
+          HttpResponse.BodyHandlers.ofString());
+        if (answer.body().contains("\"partial\":false") || script.waitFor(100, TimeUnit.MILLISECONDS)) {
+          break;
+        }
+      }
+      assertEquals(200, answer.statusCode(), answer.body());
+      JsonObject home = new JsonObject(answer.body());
+      assertEquals(new JsonObject(), home.getJsonObject("errors"), answer.body());
+      JsonObject data = home.getJsonObject("data");
+      assertEquals(List.of("rooms", "files", "greeting", "echo"), List.copyOf(data.fieldNames()), answer.body());
+      assertEquals("Hello, bff!", data.getJsonObject("greeting").getString("greeting"));
+      assertTrue(data.getJsonObject("files").containsKey("entries"), answer.body());
+      assertTrue(data.getJsonObject("rooms").containsKey("rooms"), answer.body());
     } finally {
       script.toHandle().destroy(); // SIGTERM, keeping our end of its output open (Process.destroy closes it)
       assertTrue(script.waitFor(60, TimeUnit.SECONDS), "scripts/start did not stop:\n" + String.join("\n", lines));
