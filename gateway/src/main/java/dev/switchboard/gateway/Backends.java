@@ -16,7 +16,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -43,6 +45,8 @@ final class Backends {
 
   private final GatewayOptions options;
   private final Map<String, Backend> backends = new ConcurrentHashMap<>();
+  /** The nodes per service, sorted by id: rebuilt when the registry changes, read per request. */
+  private volatile Map<String, List<Backend>> byService = Map.of();
   private final Map<String, Balancer> balancers = new ConcurrentHashMap<>();
   /** The services some route or BFF part sends to; the nodes of others (the gateway itself) are not followed. */
   private final Set<String> routed = new HashSet<>();
@@ -92,15 +96,19 @@ final class Backends {
 
   /** Every known HTTP node of {@code service}, available or not, in a stable order. */
   List<Backend> nodes(String service) {
-    return backends.values().stream()
-      .filter(b -> b.record().service().equals(service))
-      .sorted(Comparator.comparing(Backend::id))
-      .toList();
+    return byService.getOrDefault(service, List.of());
   }
 
   /** The nodes of {@code service} that may take a request now, minus those already tried for it. */
   List<Backend> available(String service, Set<String> tried) {
-    return nodes(service).stream().filter(b -> b.available() && !tried.contains(b.id())).toList();
+    List<Backend> nodes = nodes(service);
+    List<Backend> available = new ArrayList<>(nodes.size());
+    for (Backend node : nodes) {
+      if (node.available() && !tried.contains(node.id())) {
+        available.add(node);
+      }
+    }
+    return available;
   }
 
   GatewayOptions options() {
@@ -117,7 +125,7 @@ final class Backends {
     checkTimer = vertx.setPeriodic(options.healthInterval().toMillis(), id -> checkAll());
   }
 
-  private void sync(ServiceDirectory directory) {
+  private synchronized void sync(ServiceDirectory directory) {
     Set<String> present = new HashSet<>();
     for (ServiceRecord record : directory.all()) {
       SocketAddress address = record.address(HTTP).orElse(null);
@@ -139,6 +147,11 @@ final class Backends {
       }
       return gone;
     });
+    Map<String, List<Backend>> grouped = new HashMap<>();
+    backends.values().stream().sorted(Comparator.comparing(Backend::id))
+      .forEach(b -> grouped.computeIfAbsent(b.record().service(), k -> new ArrayList<>()).add(b));
+    grouped.replaceAll((service, nodes) -> List.copyOf(nodes));
+    byService = Map.copyOf(grouped);
   }
 
   /**

@@ -2,9 +2,11 @@ package dev.switchboard.shared;
 
 import io.vertx.core.Deployable;
 import io.vertx.core.json.JsonObject;
+import io.vertx.micrometer.MetricsDomain;
 
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -18,6 +20,8 @@ import java.util.function.Supplier;
  * @param fromJson     reads and validates the service's configuration section
  * @param descriptions one line per option key, shown by {@code --help}
  * @param verticles    makes the supplier of verticle instances, called once per process
+ * @param quietMetrics  Vert.x metrics the service does not collect, because it measures the same
+ *                      thing itself more cheaply (the gateway's per-request HTTP metrics)
  * @param <O>          the options record
  */
 public record ServiceDefinition<O extends ServiceOptions>(
@@ -25,7 +29,14 @@ public record ServiceDefinition<O extends ServiceOptions>(
   O defaults,
   Function<JsonObject, O> fromJson,
   Map<String, String> descriptions,
-  VerticleFactory<O> verticles) {
+  VerticleFactory<O> verticles,
+  Set<MetricsDomain> quietMetrics) {
+
+  /** A service that collects every Vert.x metric. */
+  public ServiceDefinition(String name, O defaults, Function<JsonObject, O> fromJson, Map<String, String> descriptions,
+                           VerticleFactory<O> verticles) {
+    this(name, defaults, fromJson, descriptions, verticles, Set.of());
+  }
 
   public ServiceDefinition {
     Objects.requireNonNull(name, "name");
@@ -33,6 +44,7 @@ public record ServiceDefinition<O extends ServiceOptions>(
     Objects.requireNonNull(fromJson, "fromJson");
     Objects.requireNonNull(verticles, "verticles");
     descriptions = Map.copyOf(descriptions);
+    quietMetrics = Set.copyOf(quietMetrics);
   }
 
   /**

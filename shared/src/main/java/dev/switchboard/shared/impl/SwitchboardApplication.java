@@ -99,7 +99,7 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
   public JsonObject afterVertxOptionsParsed(JsonObject vertxOptions) {
     JsonObject json = vertxOptions == null ? new JsonObject() : vertxOptions;
     if (!json.containsKey("metricsOptions")) {
-      json.put("metricsOptions", Metrics.options().toJson());
+      json.put("metricsOptions", Metrics.options(service.quietMetrics()).toJson());
     }
     if (!json.containsKey("preferNativeTransport")) {
       json.put("preferNativeTransport", true);
@@ -137,7 +137,10 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
       .put(ClusterOptions.SECTION, cluster.toJson())
       .put(ShutdownOptions.SECTION, shutdown.toJson());
     log.info("{} settings: {}", service.name(), effective.encode());
-    return effective;
+    // The verticles get their options from the factory, not from config(). Vert.x 5.0.8 copies a
+    // deployment's config into every context it makes, and its HTTP client makes one per request:
+    // an empty config keeps that copy cheap.
+    return new JsonObject();
   }
 
   @Override
