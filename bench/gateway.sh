@@ -21,6 +21,7 @@ bench_gateway() {
   echo "== gateway: $connections connections, ${duration}s measured after a ${GATEWAY_WARMUP}s warm-up, per setup"
   label[direct]="http, straight ($cores verticles, 1 JVM)"
   label[gateway]="gateway ($cores verticles) → $GATEWAY_NODES clustered http nodes"
+  label[nodeproxy]="Node.js proxy (cluster, $cores workers) → the same $GATEWAY_NODES http nodes"
 
   direct_port=$(free_port)
   start_server switchboard-http-direct http "$direct_port" "http up:" \
@@ -68,6 +69,14 @@ bench_gateway() {
   wrk_run gateway "$port" "$duration"
   after=$(gateway_spread "$port")
   stop_server
+
+  # The reference: the least a Node.js reverse proxy does, in front of the same nodes.
+  port=$(free_port)
+  start_server node-proxy http "$port" "node proxy up:" \
+    node bench/node/proxy.js "$port" "$(IFS=,; echo "${node_ports[*]}")" "$cores"
+  wrk_run "" "$port" 5
+  wrk_run nodeproxy "$port" "$duration"
+  stop_server
   stop_side
 
   echo
@@ -96,7 +105,7 @@ report_gateway() { # SPREAD_BEFORE SPREAD_AFTER
     echo
     echo "| setup | requests/s | vs straight | p50 ms | p99 ms | errors | measured process CPU % | its peak RSS MiB |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-    for run in direct gateway; do
+    for run in direct gateway nodeproxy; do
       echo "| ${label[$run]} | $(printf '%.0f' "${rate[$run]}") | $(ratio "${rate[$run]}" "${rate[direct]}") | $(ms "${p50[$run]}") | $(ms "${p99[$run]}") | ${errs[$run]} | ${cpu_pct[$run]} | ${rss[$run]} |"
     done
     echo
@@ -112,12 +121,13 @@ report_gateway() { # SPREAD_BEFORE SPREAD_AFTER
     done
     echo
     r=$(ratio "${rate[gateway]}" "${rate[direct]}")
-    echo "Throughput through the gateway: **$r** of straight (target ≥ 0.65×: $(verdict "$r" ">=" 0.65));"
+    echo "Throughput through the gateway: **$r** of straight (target ≥ 0.65×: $(verdict "$r" ">=" 0.65)),"
+    echo "**$(ratio "${rate[gateway]}" "${rate[nodeproxy]}")** of the Node.js proxy's ($(ratio "${rate[nodeproxy]}" "${rate[direct]}") of straight);"
     echo "largest deviation from an even third: **${worst} %** (target ≤ 10 %: $(verdict "$worst" "<=" 10))."
     echo "On one machine the gateway, the nodes and wrk share its $cores cores, so the gateway's cost shows as"
     echo "CPU taken from the nodes as well as its own work."
     echo
-    cpu_table direct gateway
+    cpu_table direct gateway nodeproxy
   } > "$md"
   cat "$md"
 }
