@@ -111,6 +111,11 @@ final class Backends {
     return available;
   }
 
+  /** Every service process the registry lists, routed or not (the dashboard draws them all). */
+  synchronized List<ServiceRecord> records() {
+    return directory == null ? List.of() : List.copyOf(directory.all());
+  }
+
   GatewayOptions options() {
     return options;
   }

@@ -50,17 +50,19 @@ public final class GatewayVerticle extends VerticleBase {
   private final ServiceRuntime runtime;
   private final Backends backends;
   private final Edge edge;
+  private final RouteMeters meters;
   private final List<Route> routes;
   private final int instance;
   /** Made on the first request, tagged with the event loop that serves this instance's connections. */
   private Counter requests;
   private HttpServer server;
 
-  GatewayVerticle(GatewayOptions options, ServiceRuntime runtime, Backends backends, Edge edge, int instance) {
+  GatewayVerticle(GatewayOptions options, ServiceRuntime runtime, Backends backends, Edge edge, RouteMeters meters, int instance) {
     this.options = options;
     this.runtime = runtime;
     this.backends = backends;
     this.edge = edge;
+    this.meters = meters;
     this.routes = options.routes().stream()
       .sorted(Comparator.comparingInt((Route r) -> r.prefix().length()).reversed())
       .toList();
@@ -75,7 +77,8 @@ public final class GatewayVerticle extends VerticleBase {
   public static Supplier<GatewayVerticle> instances(GatewayOptions options, ServiceRuntime runtime) {
     Backends backends = new Backends(options);
     Edge edge = new Edge(options.edge(), runtime.meters());
-    return () -> new GatewayVerticle(options, runtime, backends, edge, runtime.nextInstance());
+    RouteMeters meters = new RouteMeters(runtime.meters(), new TrafficStats());
+    return () -> new GatewayVerticle(options, runtime, backends, edge, meters, runtime.nextInstance());
   }
 
   @Override
@@ -85,7 +88,7 @@ public final class GatewayVerticle extends VerticleBase {
         .setKeepAlive(true)
         .setTcpNoDelay(true),
       new PoolOptions().setHttp1MaxSize(options.maxConnections()));
-    HttpForwarder forwarder = new HttpForwarder(client, backends, runtime.meters());
+    HttpForwarder forwarder = new HttpForwarder(client, backends, meters);
 
     WebSocketForwarder sockets = new WebSocketForwarder(
       vertx.createWebSocketClient(new WebSocketClientOptions()
@@ -97,6 +100,7 @@ public final class GatewayVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     Operations.mount(router, vertx, runtime);
     edge.mount(router);
+    new Dashboard(vertx, options, backends, meters.stats()).mount(router);
     router.route(EVENT_BUS_PATH + "/*").subRouter(EventBusBridge.router(vertx, options));
     new Aggregator(vertx, client, backends).mount(router, options.busRoutes(), options.bff());
     Set<String> ownPaths = new HashSet<>();

@@ -61,10 +61,9 @@ final class HttpForwarder {
 
   private final HttpClient client;
   private final Backends backends;
-  private final MeterRegistry meters;
-  private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+  private final RouteMeters meters;
 
-  HttpForwarder(HttpClient client, Backends backends, MeterRegistry meters) {
+  HttpForwarder(HttpClient client, Backends backends, RouteMeters meters) {
     this.client = client;
     this.backends = backends;
     this.meters = meters;
@@ -91,6 +90,7 @@ final class HttpForwarder {
     final boolean replayable;
     /** The largest body passed on; a body without Content-Length is counted as it streams. */
     final long maxBody;
+    final long arrived = System.nanoTime();
     final Set<String> tried = new HashSet<>();
     boolean tooLarge;
     int retriesLeft;
@@ -179,9 +179,10 @@ final class HttpForwarder {
     if (!out.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
       out.setChunked(true);
     }
-    count(x.route, node, response.statusCode());
+    meters.answered(x.route, node, response.statusCode());
     relay(response, out).onComplete(piped -> {
       node.finished();
+      meters.finished(x.route, node, piped.failed() || response.statusCode() >= 500, System.nanoTime() - x.arrived);
       if (piped.failed()) {
         // The client left, or the node broke off mid-answer: nothing to retry, free both sides.
         upstream.reset();
@@ -273,7 +274,7 @@ final class HttpForwarder {
       log.warn("[{}] {} refused the connection: {}", x.requestId, node.label(), cause.getMessage());
       node.refused();
     }
-    count(x.route, node, cause instanceof TimeoutException ? 504 : 502);
+    meters.answered(x.route, node, cause instanceof TimeoutException ? 504 : 502);
     if (retryable && x.retriesLeft > 0 && !x.request.response().closed()) {
       x.retriesLeft--;
       log.debug("[{}] {} {} failed on {} ({}), trying another node", x.requestId, x.request.method(), x.request.uri(),
@@ -285,6 +286,7 @@ final class HttpForwarder {
   }
 
   private void giveUp(Exchange x) {
+    meters.finished(x.route, null, true, System.nanoTime() - x.arrived);
     HttpServerResponse out = x.request.response();
     x.request.resume();
     if (out.closed() || out.headWritten()) {
@@ -348,15 +350,5 @@ final class HttpForwarder {
       return !length.trim().equals("0");
     }
     return request.headers().contains(HttpHeaders.TRANSFER_ENCODING);
-  }
-
-  private void count(Route route, Backend node, int status) {
-    String key = route.prefix() + " " + node.label() + " " + status / 100;
-    counters.computeIfAbsent(key, k -> Counter.builder("switchboard.gateway.requests")
-      .description("Requests forwarded, per route, backend node and status class (2xx, 5xx, ...)")
-      .tag("route", route.prefix())
-      .tag("backend", node.label())
-      .tag("status", status / 100 + "xx")
-      .register(meters)).increment();
   }
 }
