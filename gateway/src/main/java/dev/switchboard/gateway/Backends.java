@@ -37,6 +37,8 @@ final class Backends {
 
   /** The endpoint HTTP routes send to. */
   static final String HTTP = "http";
+  /** The endpoint TCP routes send to. */
+  static final String TCP = "tcp";
   /** A health check waits at most this long, and never longer than the interval between checks. */
   private static final Duration MAX_CHECK_TIME = Duration.ofSeconds(2);
   private static final String READY_PATH = "/ready";
@@ -45,11 +47,15 @@ final class Backends {
 
   private final GatewayOptions options;
   private final Map<String, Backend> backends = new ConcurrentHashMap<>();
+  /** The TCP endpoints of the services a TCP route sends to, by record id. */
+  private final Map<String, Backend> tcpBackends = new ConcurrentHashMap<>();
   /** The nodes per service, sorted by id: rebuilt when the registry changes, read per request. */
   private volatile Map<String, List<Backend>> byService = Map.of();
+  private volatile Map<String, List<Backend>> byTcpService = Map.of();
   private final Map<String, Balancer> balancers = new ConcurrentHashMap<>();
   /** The services some route or BFF part sends to; the nodes of others (the gateway itself) are not followed. */
   private final Set<String> routed = new HashSet<>();
+  private final Set<String> tcpRouted = new HashSet<>();
   private Future<Void> started;
   private int users;
   private Vertx vertx;
@@ -60,8 +66,12 @@ final class Backends {
   Backends(GatewayOptions options) {
     this.options = options;
     for (Route route : options.routes()) {
-      balancers.put(route.prefix(), Balancer.of(route));
+      balancers.put(route.prefix(), Balancer.of(route.policy(), route.hashOn()));
       routed.add(route.service());
+    }
+    for (TcpRoute route : options.tcpRoutes()) {
+      tcpRouted.add(route.service());
+      balancers.put(route.endpoint(), Balancer.of(route.policy(), null));
     }
     for (BffEndpoint endpoint : options.bff()) {
       endpoint.parts().stream().filter(p -> p.kind() == BffEndpoint.Kind.GET).forEach(p -> routed.add(p.target()));
@@ -94,14 +104,31 @@ final class Backends {
     return balancers.get(route.prefix());
   }
 
+  Balancer balancer(TcpRoute route) {
+    return balancers.get(route.endpoint());
+  }
+
   /** Every known HTTP node of {@code service}, available or not, in a stable order. */
   List<Backend> nodes(String service) {
     return byService.getOrDefault(service, List.of());
   }
 
+  /** Every known TCP endpoint of {@code service}'s nodes, available or not, in a stable order. */
+  List<Backend> tcpNodes(String service) {
+    return byTcpService.getOrDefault(service, List.of());
+  }
+
   /** The nodes of {@code service} that may take a request now, minus those already tried for it. */
   List<Backend> available(String service, Set<String> tried) {
-    List<Backend> nodes = nodes(service);
+    return available(nodes(service), tried);
+  }
+
+  /** The TCP endpoints of {@code service} that may take a connection now, minus those already tried. */
+  List<Backend> availableTcp(String service, Set<String> tried) {
+    return available(tcpNodes(service), tried);
+  }
+
+  private static List<Backend> available(List<Backend> nodes, Set<String> tried) {
     List<Backend> available = new ArrayList<>(nodes.size());
     for (Backend node : nodes) {
       if (node.available() && !tried.contains(node.id())) {
@@ -131,32 +158,42 @@ final class Backends {
   }
 
   private synchronized void sync(ServiceDirectory directory) {
+    byService = follow(directory, HTTP, routed, backends, "");
+    byTcpService = follow(directory, TCP, tcpRouted, tcpBackends, "tcp ");
+  }
+
+  /**
+   * Brings {@code nodes} (by record id) in line with the registry's records of {@code services}
+   * that have {@code endpoint}; the nodes per service, sorted by id.
+   */
+  private Map<String, List<Backend>> follow(ServiceDirectory directory, String endpoint, Set<String> services,
+                                           Map<String, Backend> nodes, String logPrefix) {
     Set<String> present = new HashSet<>();
     for (ServiceRecord record : directory.all()) {
-      SocketAddress address = record.address(HTTP).orElse(null);
-      if (address == null || !routed.contains(record.service())) {
+      SocketAddress address = record.address(endpoint).orElse(null);
+      if (address == null || !services.contains(record.service())) {
         continue;
       }
       present.add(record.id());
-      backends.computeIfAbsent(record.id(), id -> {
+      nodes.computeIfAbsent(record.id(), id -> {
         String label = record.service() + "@" + address.host() + ":" + address.port();
-        log.info("node up: {} ({})", label, record.node());
+        log.info("{}node up: {} ({})", logPrefix, label, record.node());
         return new Backend(record, address, breaker(label));
       });
     }
-    backends.values().removeIf(b -> {
+    nodes.values().removeIf(b -> {
       boolean gone = !present.contains(b.id());
       if (gone) {
-        log.info("node gone: {}", b.label());
+        log.info("{}node gone: {}", logPrefix, b.label());
         b.close();
       }
       return gone;
     });
     Map<String, List<Backend>> grouped = new HashMap<>();
-    backends.values().stream().sorted(Comparator.comparing(Backend::id))
+    nodes.values().stream().sorted(Comparator.comparing(Backend::id))
       .forEach(b -> grouped.computeIfAbsent(b.record().service(), k -> new ArrayList<>()).add(b));
-    grouped.replaceAll((service, nodes) -> List.copyOf(nodes));
-    byService = Map.copyOf(grouped);
+    grouped.replaceAll((service, list) -> List.copyOf(list));
+    return Map.copyOf(grouped);
   }
 
   /**
@@ -177,7 +214,9 @@ final class Backends {
   }
 
   private void checkAll() {
-    for (Backend backend : backends.values()) {
+    List<Backend> all = new ArrayList<>(backends.values());
+    all.addAll(tcpBackends.values());
+    for (Backend backend : all) {
       SocketAddress ops = backend.record().opsAddress().orElse(backend.address());
       checks.request(new RequestOptions()
           .setMethod(HttpMethod.GET)

@@ -17,12 +17,12 @@ abstract class Balancer {
   /** A node from {@code candidates} (never empty), in a stable order. */
   abstract Backend pick(List<Backend> candidates, HttpServerRequest request);
 
-  static Balancer of(Route route) {
-    return switch (route.policy()) {
+  static Balancer of(Policy policy, String hashOn) {
+    return switch (policy) {
       case ROUND_ROBIN -> new RoundRobin();
       case LEAST_REQUESTS -> new LeastRequests();
       case POWER_OF_TWO -> new PowerOfTwo();
-      case CONSISTENT_HASH -> new RendezvousHash(route.hashOn());
+      case CONSISTENT_HASH -> new RendezvousHash(hashOn);
     };
   }
 

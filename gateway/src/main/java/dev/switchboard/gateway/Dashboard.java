@@ -77,7 +77,10 @@ final class Dashboard {
       .toList();
     Map<String, Backend> checked = new HashMap<>();
     records.stream().map(ServiceRecord::service).distinct()
-      .forEach(service -> backends.nodes(service).forEach(b -> checked.put(b.id(), b)));
+      .forEach(service -> {
+        backends.tcpNodes(service).forEach(b -> checked.put(b.id(), b));
+        backends.nodes(service).forEach(b -> checked.put(b.id(), b));
+      });
     JsonArray nodes = new JsonArray();
     for (ServiceRecord record : records) {
       JsonObject node = new JsonObject()

@@ -24,6 +24,7 @@ import java.util.regex.Pattern;
  * @param host              interface to listen on
  * @param port              HTTP port; 0 picks a free one
  * @param routes            proxied path prefixes, one {@link Route} line each, matched longest first
+ * @param tcpRoutes         TCP ports balanced over a service's {@code tcp} endpoints, one {@link TcpRoute} line each
  * @param healthInterval    how often every node's {@code /ready} is asked
  * @param ejectAfter        consecutive failures (connection, timeout, 5xx) that take a node out
  * @param ejectFor          how long an ejected node gets no traffic before it is tried again
@@ -40,6 +41,7 @@ public record GatewayOptions(
   String host,
   int port,
   List<Route> routes,
+  List<TcpRoute> tcpRoutes,
   Duration healthInterval,
   int ejectAfter,
   Duration ejectFor,
@@ -55,6 +57,7 @@ public record GatewayOptions(
   public static final String DEFAULT_HOST = "0.0.0.0";
   public static final int DEFAULT_PORT = 8080;
   public static final List<String> DEFAULT_ROUTES = List.of("/api/ http", "/files/ files maxBody=4g", "/chat chat");
+  public static final List<String> DEFAULT_TCP_ROUTES = List.of("8999 echo");
   public static final List<String> DEFAULT_BUS_ROUTES = List.of(
     "GET /bus/chat/rooms chat.rooms", "GET /bus/files files.list", "POST /bus/echo echo", "GET /bus/greet greeter.hello");
   public static final List<String> DEFAULT_BFF = List.of(
@@ -77,6 +80,7 @@ public record GatewayOptions(
     d.put("host", "interface to listen on");
     d.put("port", "HTTP port");
     d.put("routes", "proxied prefixes: 'PREFIX SERVICE [policy=..] [timeout=..] [retries=..] [hash=header:X|cookie:X] [maxBody=..]', comma-separated");
+    d.put("tcpRoutes", "TCP ports balanced over a service's nodes: 'PORT SERVICE [policy=..] [retries=..] [maxConnections=..]', comma-separated");
     d.put("healthInterval", "how often each node's /ready is asked");
     d.put("ejectAfter", "consecutive failures that take a node out");
     d.put("ejectFor", "how long an ejected node rests");
@@ -99,6 +103,18 @@ public record GatewayOptions(
     for (Route route : routes) {
       if (!prefixes.add(route.prefix())) {
         throw new InvalidSettingException("routes", route.prefix(), "lists the same prefix twice");
+      }
+    }
+    tcpRoutes = List.copyOf(tcpRoutes);
+    Require.range("tcpRoutes", tcpRoutes.size(), 0, MAX_ROUTES);
+    Set<Integer> ports = new HashSet<>();
+    Set<String> tcpServices = new HashSet<>();
+    for (TcpRoute route : tcpRoutes) {
+      if (route.port() != 0 && (route.port() == port || !ports.add(route.port()))) {
+        throw new InvalidSettingException("tcpRoutes", route.format(), "uses a port the gateway already listens on");
+      }
+      if (!tcpServices.add(route.service())) {
+        throw new InvalidSettingException("tcpRoutes", route.format(), "lists the same service twice");
       }
     }
     Require.positive("healthInterval", healthInterval);
@@ -136,7 +152,8 @@ public record GatewayOptions(
 
   /** Every option at its default. */
   public GatewayOptions() {
-    this(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_ROUTES.stream().map(Route::parse).toList(), DEFAULT_HEALTH_INTERVAL,
+    this(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_ROUTES.stream().map(Route::parse).toList(),
+      DEFAULT_TCP_ROUTES.stream().map(TcpRoute::parse).toList(), DEFAULT_HEALTH_INTERVAL,
       DEFAULT_EJECT_AFTER, DEFAULT_EJECT_FOR, DEFAULT_MAX_CONNECTIONS, DEFAULT_IDLE_TIMEOUT, new EdgeOptions(),
       DEFAULT_BUS_ROUTES.stream().map(BusRoute::parse).toList(), DEFAULT_BFF.stream().map(BffEndpoint::parse).toList(),
       DEFAULT_EVENT_BUS_OUTBOUND, List.of());
@@ -148,6 +165,7 @@ public record GatewayOptions(
       s.string("host", DEFAULT_HOST),
       s.integer("port", DEFAULT_PORT),
       lines("routes", s.list("routes", DEFAULT_ROUTES), Route::parse),
+      lines("tcpRoutes", s.list("tcpRoutes", DEFAULT_TCP_ROUTES), TcpRoute::parse),
       s.duration("healthInterval", DEFAULT_HEALTH_INTERVAL),
       s.integer("ejectAfter", DEFAULT_EJECT_AFTER),
       s.duration("ejectFor", DEFAULT_EJECT_FOR),
@@ -178,6 +196,7 @@ public record GatewayOptions(
       .put("host", host)
       .put("port", port)
       .put("routes", new JsonArray(routes.stream().map(Route::format).toList()))
+      .put("tcpRoutes", new JsonArray(tcpRoutes.stream().map(TcpRoute::format).toList()))
       .put("healthInterval", Settings.format(healthInterval))
       .put("ejectAfter", ejectAfter)
       .put("ejectFor", Settings.format(ejectFor))

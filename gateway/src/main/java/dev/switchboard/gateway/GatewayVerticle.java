@@ -3,6 +3,7 @@ package dev.switchboard.gateway;
 import dev.switchboard.shared.Launcher;
 import dev.switchboard.shared.ServiceDefinition;
 import dev.switchboard.shared.ServiceRuntime;
+import dev.switchboard.shared.net.ConnectionLimit;
 import dev.switchboard.shared.ops.Operations;
 import dev.switchboard.shared.web.JsonErrors;
 import io.micrometer.core.instrument.Counter;
@@ -15,11 +16,18 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.micrometer.MetricsDomain;
 
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.List;
@@ -55,14 +63,18 @@ public final class GatewayVerticle extends VerticleBase {
   private final int instance;
   /** Made on the first request, tagged with the event loop that serves this instance's connections. */
   private Counter requests;
+  private final Map<TcpRoute, ConnectionLimit> tcpLimits;
   private HttpServer server;
+  private final List<NetServer> tcpServers = new ArrayList<>();
 
-  GatewayVerticle(GatewayOptions options, ServiceRuntime runtime, Backends backends, Edge edge, RouteMeters meters, int instance) {
+  GatewayVerticle(GatewayOptions options, ServiceRuntime runtime, Backends backends, Edge edge, RouteMeters meters,
+                  Map<TcpRoute, ConnectionLimit> tcpLimits, int instance) {
     this.options = options;
     this.runtime = runtime;
     this.backends = backends;
     this.edge = edge;
     this.meters = meters;
+    this.tcpLimits = tcpLimits;
     this.routes = options.routes().stream()
       .sorted(Comparator.comparingInt((Route r) -> r.prefix().length()).reversed())
       .toList();
@@ -78,7 +90,11 @@ public final class GatewayVerticle extends VerticleBase {
     Backends backends = new Backends(options);
     Edge edge = new Edge(options.edge(), runtime.meters());
     RouteMeters meters = new RouteMeters(runtime.meters(), new TrafficStats());
-    return () -> new GatewayVerticle(options, runtime, backends, edge, meters, runtime.nextInstance());
+    Map<TcpRoute, ConnectionLimit> tcpLimits = new HashMap<>();
+    for (TcpRoute route : options.tcpRoutes()) {
+      tcpLimits.put(route, new ConnectionLimit(runtime.meters(), "gateway.tcp." + route.service(), route.maxConnections()));
+    }
+    return () -> new GatewayVerticle(options, runtime, backends, edge, meters, tcpLimits, runtime.nextInstance());
   }
 
   @Override
@@ -138,15 +154,39 @@ public final class GatewayVerticle extends VerticleBase {
     // back on the context of the instance that started them: listening from there put every
     // instance's connections on that one event loop (one core, in 4 of 5 starts). Listen from this
     // instance's own context.
+    NetClient tcpClient = vertx.createNetClient(new NetClientOptions()
+      .setConnectTimeout(CONNECT_TIMEOUT_MS)
+      .setTcpNoDelay(true));
+    for (TcpRoute route : options.tcpRoutes()) {
+      TcpForwarder relay = new TcpForwarder(route, tcpClient, backends, tcpLimits.get(route), runtime.meters());
+      tcpServers.add(vertx.createNetServer(new NetServerOptions()
+          .setHost(options.host())
+          .setPort(runtime.bindPort(route.endpoint(), route.port()))
+          .setTcpNoDelay(true)
+          .setIdleTimeout((int) options.idleTimeout().toMillis())
+          .setIdleTimeoutUnit(TimeUnit.MILLISECONDS))
+        .connectHandler(relay::accept));
+    }
     return backends.acquire(vertx)
-      .compose(v -> Future.<HttpServer>future(listened -> context.runOnContext(nothing -> server.listen().onComplete(listened))))
-      .onSuccess(s -> runtime.listening("http", "http://" + options.host() + ":" + s.actualPort()));
+      .compose(v -> Future.<Void>future(listened -> context.runOnContext(nothing -> listen().onComplete(listened))));
+  }
+
+  private Future<Void> listen() {
+    List<Future<?>> all = new ArrayList<>();
+    all.add(server.listen().onSuccess(s -> runtime.listening("http", "http://" + options.host() + ":" + s.actualPort())));
+    for (int i = 0; i < tcpServers.size(); i++) {
+      TcpRoute route = options.tcpRoutes().get(i);
+      all.add(tcpServers.get(i).listen().onSuccess(s -> runtime.listening(route.endpoint(), options.host() + ":" + s.actualPort())));
+    }
+    return Future.all(all).mapEmpty();
   }
 
   @Override
   public Future<?> stop() {
-    return server.shutdown(runtime.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)
-      .eventually(backends::release);
+    List<Future<?>> all = new ArrayList<>();
+    all.add(server.shutdown(runtime.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS));
+    tcpServers.forEach(tcp -> all.add(tcp.shutdown(runtime.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)));
+    return Future.join(all).eventually(backends::release);
   }
 
   private void route(RoutingContext ctx, HttpForwarder forwarder, WebSocketForwarder sockets, Set<String> ownPaths) {

@@ -73,7 +73,7 @@ class GatewayAggregationTest {
         .add("/bff/down/home slow=bus:t.slow@100ms none=bus:t.none gone=get:nothing/x"))
       .put("eventBusOutbound", new JsonArray().add("chat.room.*").add("files.changed"))
       .put("eventBusInbound", new JsonArray().add("t.echo"));
-    port = await(TestKit.deploy(cluster.node(0), GatewayVerticle.DEFINITION, settings, 2)).port("http");
+    port = await(TestGateway.deploy(cluster.node(0), settings, 2)).port("http");
     clientVertx = TestKit.vertx();
     client = clientVertx.createHttpClient();
     sockets = clientVertx.createWebSocketClient();

@@ -54,7 +54,7 @@ class GatewayCircuitTest {
       .put("ejectAfter", EJECT_AFTER)
       .put("ejectFor", "1s")
       .put("healthInterval", "10s");
-    int port = await(TestKit.deploy(cluster.node(0), GatewayVerticle.DEFINITION, settings, 1)).port("http");
+    int port = await(TestGateway.deploy(cluster.node(0), settings, 1)).port("http");
     clientVertx = TestKit.vertx();
     HttpClient client = clientVertx.createHttpClient();
 

@@ -212,7 +212,7 @@ class GatewayClusterTest {
 
   private static Gateway gateway(String route, int instances) throws Exception {
     JsonObject settings = new JsonObject().put("routes", new JsonArray().add(route)).put("healthInterval", "2s");
-    TestKit.Deployed deployed = await(TestKit.deploy(cluster.node(0), GatewayVerticle.DEFINITION, settings, instances));
+    TestKit.Deployed deployed = await(TestGateway.deploy(cluster.node(0), settings, instances));
     // The registry is read when the gateway starts; every node is known before it serves.
     return new Gateway(deployed.port("http"), deployed.runtime().meters());
   }

@@ -54,7 +54,7 @@ class GatewayDashboardTest {
       TestKit.Deployed http = await(TestKit.deploy(cluster.node(i), HttpVerticle.DEFINITION, new JsonObject(), 1));
       await(ServiceRegistry.announce(cluster.node(i), http.runtime()));
     }
-    port = await(TestKit.deploy(cluster.node(0), GatewayVerticle.DEFINITION,
+    port = await(TestGateway.deploy(cluster.node(0),
       new JsonObject().put("routes", new JsonArray().add("/ http")).put("healthInterval", "500ms"), 2)).port("http");
     clientVertx = TestKit.vertx();
     client = clientVertx.createHttpClient();

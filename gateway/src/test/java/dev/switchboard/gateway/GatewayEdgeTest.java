@@ -65,10 +65,10 @@ class GatewayEdgeTest {
     await(ServiceRegistry.announce(node, runtime));
 
     JsonArray routes = new JsonArray().add("/api/ http").add("/small/ http maxBody=1k");
-    limited = await(TestKit.deploy(cluster.node(0), GatewayVerticle.DEFINITION, new JsonObject()
+    limited = await(TestGateway.deploy(cluster.node(0), new JsonObject()
       .put("routes", routes).put("rateLimit", 2).put("rateBurst", BURST)
       .put("apiKeys", new JsonArray().add(KEY)).put("apiKeyRate", 50), 2)).port("http");
-    plain = await(TestKit.deploy(cluster.node(0), GatewayVerticle.DEFINITION, new JsonObject()
+    plain = await(TestGateway.deploy(cluster.node(0), new JsonObject()
       .put("routes", routes).put("maxBodySize", "64k").put("maxHeaderSize", "4k")
       .put("corsOrigins", "https://app.example.com"), 1)).port("http");
     clientVertx = TestKit.vertx();

@@ -61,7 +61,7 @@ class GatewayFailoverTest {
       await(ServiceRegistry.announce(cluster.node(i), http.runtime()));
     }
     JsonObject settings = new JsonObject().put("routes", new JsonArray().add("/ http retries=2")).put("healthInterval", "1s");
-    int port = await(TestKit.deploy(cluster.node(0), GatewayVerticle.DEFINITION, settings, 2)).port("http");
+    int port = await(TestGateway.deploy(cluster.node(0), settings, 2)).port("http");
     ServiceDirectory directory = await(ServiceDirectory.start(cluster.node(0)));
     assertEquals(2, directory.instances("http").size());
 

@@ -68,4 +68,31 @@ class GatewayOptionsTest {
       () -> GatewayOptions.fromJson(new JsonObject().put("routes", new JsonArray().add("/a/ x").add("/a/ y"))));
     assertTrue(twice.getMessage().contains("same prefix twice"), twice.getMessage());
   }
+
+  @Test
+  void tcpRoutesBusRoutesAndBffEndpointsAreCheckedAndNamed() {
+    GatewayOptions defaults = new GatewayOptions();
+    assertEquals(List.of("8999 echo policy=round-robin retries=2 maxConnections=10000"),
+      defaults.tcpRoutes().stream().map(TcpRoute::format).toList());
+    for (String[] bad : new String[][] {
+      {"tcpRoutes", "echo", "needs a port and a service"},
+      {"tcpRoutes", "99999 echo", "port must be 0 to 65535"},
+      {"tcpRoutes", "8999 echo policy=consistent-hash", "policy must be round-robin, least-requests or power-of-two"},
+      {"tcpRoutes", "8080 echo", "uses a port the gateway already listens on"},
+      {"busRoutes", "DELETE /x echo", "method must be GET, POST or PUT"},
+      {"busRoutes", "GET /x", "needs a method, a path and an address"},
+      {"bff", "/bff/x rooms=ftp:chat.rooms", "is not NAME=bus:ADDRESS or NAME=get:SERVICE/PATH"},
+      {"bff", "/bff/x a=bus:x b=bus:y a=bus:z", "names part 'a' twice"},
+      {"bff", "/bff/x a=bus:x@soon", "is not a duration"},
+      {"bff", "/bus/greet a=bus:x", "is already a bus route or another endpoint"},
+      {"eventBusOutbound", "chat.*.x", "must be a bus address, or a prefix ending in *"},
+      {"corsOrigins", "app.example.com", "must be * or scheme://host[:port]"},
+      {"apiKeys", "short", "each key must be 16 to 256 printable characters"},
+    }) {
+      InvalidSettingException e = assertThrows(InvalidSettingException.class,
+        () -> GatewayOptions.fromJson(new JsonObject().put(bad[0], new JsonArray().add(bad[1]))), bad[1]);
+      assertTrue(e.getMessage().contains(bad[2]) && e.getMessage().startsWith("gateway." + bad[0]), bad[1] + " -> " + e.getMessage());
+      assertFalse(bad[0].equals("apiKeys") && e.getMessage().contains(bad[1]), "a key is never printed: " + e.getMessage());
+    }
+  }
 }

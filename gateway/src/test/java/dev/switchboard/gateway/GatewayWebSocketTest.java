@@ -67,7 +67,7 @@ class GatewayWebSocketTest {
     await(ServiceRegistry.announce(node, runtime));
 
     JsonObject settings = new JsonObject().put("routes", new JsonArray().add("/ws sockets"));
-    gatewayPort = await(TestKit.deploy(cluster.node(0), GatewayVerticle.DEFINITION, settings, 2)).port("http");
+    gatewayPort = await(TestGateway.deploy(cluster.node(0), settings, 2)).port("http");
     clientVertx = TestKit.vertx();
     client = clientVertx.createWebSocketClient();
   }
@@ -119,7 +119,7 @@ class GatewayWebSocketTest {
   @Test
   void noNodeMeansAPlain503() throws Exception {
     JsonObject settings = new JsonObject().put("routes", new JsonArray().add("/ws nobody"));
-    int port = await(TestKit.deploy(cluster.node(0), GatewayVerticle.DEFINITION, settings, 1)).port("http");
+    int port = await(TestGateway.deploy(cluster.node(0), settings, 1)).port("http");
     Throwable refused = await(client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI("/ws"))
       .map(ws -> (Throwable) null).recover(e -> io.vertx.core.Future.succeededFuture(e)));
     assertEquals(true, refused != null && refused.getMessage().contains("503"), String.valueOf(refused));

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -38,6 +39,7 @@ class StartScriptTest {
   private static final Pattern STARTED = Pattern.compile("started ([\\w-]+) \\(pid (\\d+),");
   /** The endpoints table scripts/start prints: {@code   NAME     http=http://0.0.0.0:3000 ...}. */
   private static final Pattern HTTP_ENDPOINT = Pattern.compile("(?m)^\\s+http\\s+http=http://[^:]+:(\\d+)");
+  private static final Pattern GATEWAY_TCP_ENDPOINT = Pattern.compile("(?m)^\\s+gateway\\s+.*tcp-echo=[^ :]+:(\\d+)");
   private static final Pattern GATEWAY_ENDPOINT = Pattern.compile("(?m)^\\s+gateway\\s+http=http://[^:]+:(\\d+)");
 
   @Test
@@ -57,6 +59,7 @@ class StartScriptTest {
       builder.environment().put(prefix + "_PORT", "0");
       builder.environment().put(prefix + "_ADMIN_PORT", "0");
     }
+    builder.environment().put("SWITCHBOARD_GATEWAY_TCP_ROUTES", "0 echo");
     Process script = builder.start();
     List<String> lines = new CopyOnWriteArrayList<>();
     CompletableFuture<Void> up = new CompletableFuture<>();
@@ -130,6 +133,16 @@ class StartScriptTest {
       }
       assertEquals(200, answer.statusCode(), answer.body());
       assertTrue(answer.body().contains("\"greeting\":\"Hello, start!\""), answer.body());
+
+      // TCP through the gateway's port, to an echo node it found in the registry.
+      Matcher tcp = GATEWAY_TCP_ENDPOINT.matcher(output);
+      assertTrue(tcp.find(), output);
+      try (Socket socket = new Socket("127.0.0.1", Integer.parseInt(tcp.group(1)))) {
+        socket.setSoTimeout(10_000);
+        socket.getOutputStream().write("through the gateway\n".getBytes(StandardCharsets.UTF_8));
+        socket.shutdownOutput();
+        assertEquals("through the gateway\n", new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+      }
 
       // The web front-end's home screen, composed by the gateway from chat, files, echo and the greeter.
       deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

@@ -1,9 +1,14 @@
 package dev.switchboard.shared.net;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.streams.impl.InboundBuffer;
@@ -42,5 +47,23 @@ public final class HalfClose {
         super.userEventTriggered(ctx, event);
       }
     });
+  }
+
+  /**
+   * Ends the sending side of {@code socket} once what was written before is on the wire, keeping
+   * its receiving side open: the peer reads an end of stream and may still answer. Returns when
+   * the FIN is sent (or the socket was closed meanwhile).
+   */
+  public static Future<Void> shutdownOutput(NetSocket socket) {
+    Channel channel = ((NetSocketInternal) socket).channelHandlerContext().channel();
+    Promise<Void> shut = Promise.promise();
+    socket.write(Buffer.buffer()).onComplete(flushed -> {
+      if (flushed.failed() || !(channel instanceof DuplexChannel duplex) || !channel.isActive()) {
+        shut.tryComplete();
+        return;
+      }
+      duplex.shutdownOutput().addListener(done -> shut.tryComplete());
+    });
+    return shut.future();
   }
 }

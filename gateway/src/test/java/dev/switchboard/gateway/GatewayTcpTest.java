@@ -1,0 +1,172 @@
+package dev.switchboard.gateway;
+
+import dev.switchboard.echo.EchoVerticle;
+import dev.switchboard.shared.registry.ServiceRegistry;
+import dev.switchboard.shared.testkit.TestCluster;
+import dev.switchboard.shared.testkit.TestKit;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static dev.switchboard.gateway.GatewayClusterTest.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The gateway's TCP port in front of three echo nodes of an in-JVM cluster: connections spread
+ * round-robin, bytes come back unchanged both ways with backpressure and half-close, a node that
+ * leaves gets no new connections, and with no node a connection is closed at once.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class GatewayTcpTest {
+
+  private static final int ECHO_NODES = 3;
+  private static final int CONNECTIONS = 30;
+  private static final int SOCKET_TIMEOUT_MS = 10_000;
+
+  private static TestCluster cluster;
+  private static MeterRegistry meters;
+  private static int port;
+  private static int nowhere;
+
+  @BeforeAll
+  static void start() throws Exception {
+    cluster = await(TestCluster.start(ECHO_NODES + 1));
+    for (int i = 1; i <= ECHO_NODES; i++) {
+      TestKit.Deployed echo = await(TestKit.deploy(cluster.node(i), EchoVerticle.DEFINITION, new JsonObject(), 1));
+      await(ServiceRegistry.announce(cluster.node(i), echo.runtime()));
+    }
+    TestKit.Deployed gateway = await(TestGateway.deploy(cluster.node(0), new JsonObject()
+      .put("tcpRoutes", new JsonArray().add("0 echo")).put("healthInterval", "500ms"), 2));
+    port = gateway.port("tcp-echo");
+    meters = gateway.runtime().meters();
+    nowhere = await(TestGateway.deploy(cluster.node(0), new JsonObject()
+      .put("tcpRoutes", new JsonArray().add("0 nothing")), 1)).port("tcp-nothing");
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (cluster != null) {
+      await(cluster.close());
+    }
+  }
+
+  @Test
+  @Order(1)
+  void connectionsSpreadRoundRobinAndEachGetsItsBytesBack() throws Exception {
+    Map<String, Double> before = perBackend();
+    for (int i = 0; i < CONNECTIONS; i++) {
+      byte[] sent = ("hello " + i + "\n").getBytes(StandardCharsets.UTF_8);
+      assertArrayEquals(sent, roundTrip(sent), "connection " + i);
+    }
+    Map<String, Double> spread = since(before, perBackend());
+    assertEquals(ECHO_NODES, spread.size(), spread.toString());
+    spread.values().forEach(n -> assertEquals(CONNECTIONS / ECHO_NODES, n, 0.0, "round-robin: " + spread));
+  }
+
+  @Test
+  @Order(2)
+  void eightMebibytesComeBackByteForByteThroughBothRelays() throws Exception {
+    byte[] sent = new byte[8 << 20];
+    new Random(7).nextBytes(sent);
+    assertTrue(Arrays.equals(sent, roundTrip(sent)), "the payload came back changed");
+  }
+
+  @Test
+  @Order(3)
+  void aNodeThatLeavesGetsNoNewConnections() throws Exception {
+    await(cluster.stop(ECHO_NODES));
+    // Bounded: the node leaves the registry within a second or two; until then a connection to it
+    // fails over to another node (its port is closed), so no connection fails either way.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    Map<String, Double> spread;
+    do {
+      Map<String, Double> before = perBackend();
+      for (int i = 0; i < 6; i++) {
+        byte[] sent = ("after " + i).getBytes(StandardCharsets.UTF_8);
+        assertArrayEquals(sent, roundTrip(sent), "connection " + i + " after a node left");
+      }
+      spread = since(before, perBackend());
+    } while (spread.size() != ECHO_NODES - 1 && System.nanoTime() < deadline);
+    assertEquals(ECHO_NODES - 1, spread.size(), "the remaining nodes share the connections: " + spread);
+  }
+
+  @Test
+  @Order(4)
+  void withNoNodeTheConnectionIsClosedAtOnce() throws Exception {
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress("127.0.0.1", nowhere), SOCKET_TIMEOUT_MS);
+      socket.setSoTimeout(SOCKET_TIMEOUT_MS);
+      assertEquals(-1, socket.getInputStream().read(), "closed without a byte");
+    }
+  }
+
+  /** Sends {@code bytes} through the gateway, half-closes, and reads until the echo ends. */
+  private static byte[] roundTrip(byte[] bytes) throws Exception {
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress("127.0.0.1", port), SOCKET_TIMEOUT_MS);
+      socket.setSoTimeout(SOCKET_TIMEOUT_MS);
+      // Written from another thread: the echo comes back while we write.
+      CompletableFuture<Void> written = CompletableFuture.runAsync(() -> {
+        try {
+          OutputStream out = socket.getOutputStream();
+          out.write(bytes);
+          out.flush();
+          socket.shutdownOutput();
+        } catch (IOException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      ByteArrayOutputStream received = new ByteArrayOutputStream(bytes.length);
+      InputStream in = socket.getInputStream();
+      byte[] buffer = new byte[64 * 1024];
+      int n;
+      while ((n = in.read(buffer)) != -1) {
+        received.write(buffer, 0, n);
+      }
+      written.get(SOCKET_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+      return received.toByteArray();
+    }
+  }
+
+  private static Map<String, Double> perBackend() {
+    Map<String, Double> counts = new TreeMap<>();
+    for (Counter c : meters.find("switchboard.gateway.tcp.connections").tag("route", "tcp-echo").counters()) {
+      counts.merge(c.getId().getTag("backend"), c.count(), Double::sum);
+    }
+    return counts;
+  }
+
+  private static Map<String, Double> since(Map<String, Double> before, Map<String, Double> after) {
+    Map<String, Double> delta = new TreeMap<>();
+    after.forEach((k, v) -> {
+      double d = v - before.getOrDefault(k, 0.0);
+      if (d > 0) {
+        delta.put(k, d);
+      }
+    });
+    return delta;
+  }
+}
