@@ -10,6 +10,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
@@ -203,11 +204,25 @@ final class ChatConnection {
     } else {
       done = typing();
     }
-    return done.recover(failure -> {
-      log.debug("connection {}: {} failed: {}", serial, command, failure.toString());
-      sendError(ChatProtocol.UNAVAILABLE, "the chat could not do that just now; try again");
-      return Future.succeededFuture();
+    // Bounded: while the cluster retries (a member gone, partitions moving), the client hears
+    // within commandTimeout and its next commands are not held behind this one.
+    Promise<Void> settled = Promise.promise();
+    long timeout = options.commandTimeout().toMillis();
+    long timer = chat.setTimer(timeout, t -> {
+      if (settled.tryComplete()) {
+        log.debug("connection {}: {} not done after {} ms", serial, command, timeout);
+        sendError(ChatProtocol.UNAVAILABLE, "the chat did not finish that within " + timeout + " ms; try again"
+          + (command instanceof Message ? " (a resend with the same clientId is never posted twice)" : ""));
+      }
     });
+    done.onComplete(result -> {
+      chat.cancelTimer(timer);
+      if (settled.tryComplete() && result.failed()) {
+        log.debug("connection {}: {} failed: {}", serial, command, result.cause().toString());
+        sendError(ChatProtocol.UNAVAILABLE, "the chat could not do that just now; try again");
+      }
+    });
+    return settled.future();
   }
 
   // ---- commands

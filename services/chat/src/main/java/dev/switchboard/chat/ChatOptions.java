@@ -29,6 +29,10 @@ import java.util.Map;
  * @param claimTtl          how long a client id being numbered holds off its resends; after that (its
  *                          node died before the number was recorded) a resend is posted
  * @param roomTtl           a room with no members and no activity for this long loses its history
+ * @param commandTimeout    a command (join, message, leave) the cluster has not carried out in this
+ *                          long is answered with an {@code unavailable} error, and the connection goes
+ *                          on with its next command (a message may still be posted: resend it with
+ *                          the same {@code clientId}, which is never posted twice)
  */
 public record ChatOptions(
   String host,
@@ -46,7 +50,8 @@ public record ChatOptions(
   Duration gapTimeout,
   Duration dedupeTtl,
   Duration claimTtl,
-  Duration roomTtl) implements ServiceOptions {
+  Duration roomTtl,
+  Duration commandTimeout) implements ServiceOptions {
 
   public static final String DEFAULT_HOST = "0.0.0.0";
   public static final int DEFAULT_PORT = 3002;
@@ -64,6 +69,7 @@ public record ChatOptions(
   public static final Duration DEFAULT_DEDUPE_TTL = Duration.ofMinutes(10);
   public static final Duration DEFAULT_CLAIM_TTL = Duration.ofSeconds(10);
   public static final Duration DEFAULT_ROOM_TTL = Duration.ofHours(24);
+  public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(5);
 
   public static final int HISTORY_SIZE_LIMIT = 10_000;
   public static final int MAX_MESSAGE_SIZE_LIMIT = 1024 * 1024;
@@ -85,7 +91,8 @@ public record ChatOptions(
     Map.entry("gapTimeout", "wait for a missing sequence number before filling or skipping it"),
     Map.entry("dedupeTtl", "how long a message's clientId is remembered"),
     Map.entry("claimTtl", "how long a clientId being numbered holds off its resends"),
-    Map.entry("roomTtl", "drop the history of a room without members and activity this long"));
+    Map.entry("roomTtl", "drop the history of a room without members and activity this long"),
+    Map.entry("commandTimeout", "answer a command the cluster has not carried out this long with an unavailable error"));
 
   public ChatOptions {
     Require.nonBlank("host", host);
@@ -104,6 +111,7 @@ public record ChatOptions(
     Require.positive("dedupeTtl", dedupeTtl);
     Require.positive("claimTtl", claimTtl);
     Require.positive("roomTtl", roomTtl);
+    Require.positive("commandTimeout", commandTimeout);
   }
 
   /** Every option at its default. */
@@ -111,7 +119,7 @@ public record ChatOptions(
     this(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_HISTORY_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_TEXT_LENGTH,
       DEFAULT_RATE_LIMIT, DEFAULT_RATE_BURST, DEFAULT_RATE_STRIKES, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_IDLE_TIMEOUT,
       DEFAULT_MAX_CONNECTIONS, DEFAULT_WRITE_QUEUE_MAX, DEFAULT_GAP_TIMEOUT, DEFAULT_DEDUPE_TTL, DEFAULT_CLAIM_TTL,
-      DEFAULT_ROOM_TTL);
+      DEFAULT_ROOM_TTL, DEFAULT_COMMAND_TIMEOUT);
   }
 
   public static ChatOptions fromJson(JsonObject json) {
@@ -132,7 +140,8 @@ public record ChatOptions(
       s.duration("gapTimeout", DEFAULT_GAP_TIMEOUT),
       s.duration("dedupeTtl", DEFAULT_DEDUPE_TTL),
       s.duration("claimTtl", DEFAULT_CLAIM_TTL),
-      s.duration("roomTtl", DEFAULT_ROOM_TTL)));
+      s.duration("roomTtl", DEFAULT_ROOM_TTL),
+      s.duration("commandTimeout", DEFAULT_COMMAND_TIMEOUT)));
   }
 
   @Override
@@ -153,6 +162,7 @@ public record ChatOptions(
       .put("gapTimeout", Settings.format(gapTimeout))
       .put("dedupeTtl", Settings.format(dedupeTtl))
       .put("claimTtl", Settings.format(claimTtl))
-      .put("roomTtl", Settings.format(roomTtl));
+      .put("roomTtl", Settings.format(roomTtl))
+      .put("commandTimeout", Settings.format(commandTimeout));
   }
 }

@@ -14,6 +14,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -310,6 +311,14 @@ public final class ChatVerticle extends VerticleBase {
 
   Future<Void> timer(long millis) {
     return vertx.timer(millis);
+  }
+
+  long setTimer(long millis, Handler<Long> handler) {
+    return vertx.setTimer(millis, handler);
+  }
+
+  void cancelTimer(long id) {
+    vertx.cancelTimer(id);
   }
 
   /** Publishes an unsequenced event (joined, left, typing) to every member of a room on every node. */
