@@ -27,7 +27,10 @@ readonly CHAT_ONLY=${CHAT_ONLY:-all}
 # makes little short-lived garbage per second; with the default young generation (a quarter of a
 # growing heap) every page eden ever touched stays resident, which is heap sizing, not cost per
 # connection. The same flags for every load, so the paced and burst runs pay for them too.
-readonly CHAT_JVM=(-Xms256m -Xmx256m -Xmn16m)
+# CHAT_JVM_FLAGS and CHAT_INSTANCES replace these, for experiments.
+read -r -a CHAT_JVM <<<"${CHAT_JVM_FLAGS:--Xms256m -Xmx256m -Xmn16m}"
+readonly CHAT_JVM
+readonly CHAT_SERVER_INSTANCES=${CHAT_INSTANCES:-$cores}
 
 # A WebSocket handshake on PATH answered with 101.
 chat_probe() { # PORT PATH
@@ -56,7 +59,7 @@ chat_start() { # KIND PORT
         java "${CHAT_JVM[@]}" -Dswitchboard.chat.host=$HOST -Dswitchboard.chat.port="$2" \
         -Dswitchboard.chat.rateLimit=1000000 -Dswitchboard.chat.rateBurst=1000000 \
         -Dswitchboard.chat.maxConnections=$((CHAT_IDLE + 1000)) \
-        -jar services/chat/target/switchboard-chat.jar -instances "$cores" ;;
+        -jar services/chat/target/switchboard-chat.jar -instances "$CHAT_SERVER_INSTANCES" ;;
     ws)
       start_server node-ws-chat chat_ws "$2" "node ws chat up" node bench/node/chat-ws.js "$2" ;;
     socketio)
@@ -155,7 +158,7 @@ report_chat() {
   {
     echo "### WebSocket chat fan-out: Switchboard vs Node ws vs Socket.IO"
     echo
-    echo "Switchboard: \`-instances $cores\`, JVM flags \`${CHAT_JVM[*]}\` (see bench/chat.sh); its sender is rate-limited at 10⁶/s here (default 20/s)."
+    echo "Switchboard: \`-instances $CHAT_SERVER_INSTANCES\`, JVM flags \`${CHAT_JVM[*]}\` (see bench/chat.sh); its sender is rate-limited at 10⁶/s here (default 20/s)."
     [ "$CHAT_ONLY" = all ] || echo "Only the $CHAT_ONLY part was run (CHAT_ONLY=$CHAT_ONLY)."
     echo
     machine
@@ -227,7 +230,7 @@ bench_chat() {
     *) die "CHAT_ONLY must be all, load or idle, got '$CHAT_ONLY'" ;;
   esac
   echo "== chat ($CHAT_ONLY): $CHAT_CLIENTS clients, paced ${CHAT_RATE}/s for ${duration}s and a burst of $CHAT_BURST, then $CHAT_IDLE idle connections, per server"
-  label[switchboard]="Switchboard chat ($cores verticles, 1 JVM)"
+  label[switchboard]="Switchboard chat ($CHAT_SERVER_INSTANCES verticles, 1 JVM)"
   label[ws]="Node ws broadcast (1 process)"
   label[socketio]="Node Socket.IO io.emit (1 process)"
 
