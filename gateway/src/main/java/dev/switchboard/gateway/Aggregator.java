@@ -23,6 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,9 +55,12 @@ final class Aggregator {
     this.backends = backends;
   }
 
-  void mount(Router router, List<BusRoute> busRoutes, List<BffEndpoint> endpoints) {
+  /** Mounts the bus routes and BFF endpoints; returns their paths. */
+  Set<String> mount(Router router, List<BusRoute> busRoutes, List<BffEndpoint> endpoints) {
+    Set<String> paths = new HashSet<>();
     for (BusRoute route : busRoutes) {
       router.route(route.method(), route.path()).handler(ctx -> busRoute(ctx, route));
+      paths.add(route.path());
     }
     for (BffEndpoint endpoint : endpoints) {
       for (BffEndpoint.Part part : endpoint.parts()) {
@@ -65,7 +69,9 @@ final class Aggregator {
         }
       }
       router.get(endpoint.path()).handler(ctx -> aggregate(ctx, endpoint));
+      paths.add(endpoint.path());
     }
+    return paths;
   }
 
   private void busRoute(RoutingContext ctx, BusRoute route) {

@@ -27,10 +27,9 @@ import io.vertx.micrometer.MetricsDomain;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.Map;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -59,13 +58,14 @@ public final class GatewayVerticle extends VerticleBase {
   private final Backends backends;
   private final Edge edge;
   private final RouteMeters meters;
+  /** Per TCP route, shared by the instances: the route's maxConnections hold per process. */
+  private final Map<TcpRoute, ConnectionLimit> tcpLimits;
   private final List<Route> routes;
   private final int instance;
+  private final List<NetServer> tcpServers = new ArrayList<>();
   /** Made on the first request, tagged with the event loop that serves this instance's connections. */
   private Counter requests;
-  private final Map<TcpRoute, ConnectionLimit> tcpLimits;
   private HttpServer server;
-  private final List<NetServer> tcpServers = new ArrayList<>();
 
   GatewayVerticle(GatewayOptions options, ServiceRuntime runtime, Backends backends, Edge edge, RouteMeters meters,
                   Map<TcpRoute, ConnectionLimit> tcpLimits, int instance) {
@@ -118,10 +118,7 @@ public final class GatewayVerticle extends VerticleBase {
     edge.mount(router);
     new Dashboard(vertx, options, backends, meters.stats()).mount(router);
     router.route(EVENT_BUS_PATH + "/*").subRouter(EventBusBridge.router(vertx, options));
-    new Aggregator(vertx, client, backends).mount(router, options.busRoutes(), options.bff());
-    Set<String> ownPaths = new HashSet<>();
-    options.busRoutes().forEach(r -> ownPaths.add(r.path()));
-    options.bff().forEach(e -> ownPaths.add(e.path()));
+    Set<String> ownPaths = new Aggregator(vertx, client, backends).mount(router, options.busRoutes(), options.bff());
     router.route().handler(ctx -> route(ctx, forwarder, sockets, ownPaths));
     JsonErrors.install(router);
 
@@ -149,11 +146,6 @@ public final class GatewayVerticle extends VerticleBase {
         requests.increment();
         router.handle(request);
       });
-    // A server serves its connections on the event loop of the context it listens from. The
-    // backends are shared by the instances, and their future (and anything composed on it) calls
-    // back on the context of the instance that started them: listening from there put every
-    // instance's connections on that one event loop (one core, in 4 of 5 starts). Listen from this
-    // instance's own context.
     NetClient tcpClient = vertx.createNetClient(new NetClientOptions()
       .setConnectTimeout(CONNECT_TIMEOUT_MS)
       .setTcpNoDelay(true));
@@ -167,6 +159,11 @@ public final class GatewayVerticle extends VerticleBase {
           .setIdleTimeoutUnit(TimeUnit.MILLISECONDS))
         .connectHandler(relay::accept));
     }
+    // A server serves its connections on the event loop of the context it listens from. The
+    // backends are shared by the instances, and their future (and anything composed on it) calls
+    // back on the context of the instance that started them: listening from there put every
+    // instance's connections on that one event loop (one core, in 4 of 5 starts). Listen from this
+    // instance's own context (the TCP servers too).
     return backends.acquire(vertx)
       .compose(v -> Future.<Void>future(listened -> context.runOnContext(nothing -> listen().onComplete(listened))));
   }
