@@ -55,7 +55,7 @@ bench_gateway() {
 
   port=$(free_port)
   start_server switchboard-gateway http "$port" "gateway up:" \
-    java -Dswitchboard.gateway.host=$HOST -Dswitchboard.gateway.port="$port" -Dswitchboard.gateway.routes="/ http" \
+    java -Dswitchboard.gateway.host=$HOST -Dswitchboard.gateway.port="$port" -Dswitchboard.gateway.routes="/ http" -Dswitchboard.gateway.tcpRoutes= \
     -Dswitchboard.cluster.name="$cluster" -Dswitchboard.cluster.port="${member_ports[0]}" \
     -Dswitchboard.cluster.portCount=1 -Dswitchboard.cluster.members="$members" \
     -jar gateway/target/switchboard-gateway.jar -cluster -instances "$cores"
