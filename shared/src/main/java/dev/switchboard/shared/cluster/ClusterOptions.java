@@ -21,7 +21,9 @@ import java.util.regex.Pattern;
  * @param portCount   how many ports from {@code port} upwards are tried, by this member and in
  *                    each {@code members} entry without a port
  * @param members     TCP/IP join: members to contact, {@code host}, {@code host:port} or
- *                    {@code host:first-last}
+ *                    {@code host:first-last}; across hosts, list exact {@code host:port}
+ *                    addresses (a merge check after a partition spends about 5 s on each listed
+ *                    address where no member listens)
  * @param discovery   {@code tcp} (members above) or {@code kubernetes} (DNS of a headless service)
  * @param serviceDns  Kubernetes discovery: the headless service's DNS name
  * @param backups     where data backups go: {@code member} (any other member) or {@code host}

@@ -31,6 +31,21 @@ class HazelcastConfigsTest {
   }
 
   @Test
+  void exactMembersWithOnePortProbeOnlyThoseAddresses() {
+    // After a partition, every listed address a side does not have is probed in turn, and one
+    // that nobody listens on costs that merge check 5 s: across hosts, list exact addresses.
+    Config config = HazelcastConfigs.create(ClusterOptions.fromJson(new JsonObject()
+      .put("host", "10.0.0.1").put("port", 5702).put("portCount", 1)
+      .put("members", "10.0.0.1:5701,10.0.0.1:5702,10.0.0.2:5701")));
+    assertEquals(List.of("10.0.0.1:5701", "10.0.0.1:5702", "10.0.0.2:5701"),
+      config.getNetworkConfig().getJoin().getTcpIpConfig().getMembers());
+    assertEquals(5702, config.getNetworkConfig().getPort());
+    assertFalse(config.getNetworkConfig().isPortAutoIncrement());
+    assertEquals("5", config.getProperty("hazelcast.merge.first.run.delay.seconds"));
+    assertEquals("5", config.getProperty("hazelcast.merge.next.run.delay.seconds"));
+  }
+
+  @Test
   void rejectsReversedPortRange() {
     assertThrows(InvalidSettingException.class, () -> ClusterOptions.fromJson(new JsonObject().put("members", "h:9-3")));
   }
