@@ -158,16 +158,16 @@ final class Backends {
   }
 
   private synchronized void sync(ServiceDirectory directory) {
-    byService = follow(directory, HTTP, routed, backends, "");
-    byTcpService = follow(directory, TCP, tcpRouted, tcpBackends, "tcp ");
+    byService = track(directory, HTTP, routed, backends, "");
+    byTcpService = track(directory, TCP, tcpRouted, tcpBackends, "tcp ");
   }
 
   /**
    * Brings {@code nodes} (by record id) in line with the registry's records of {@code services}
    * that have {@code endpoint}; the nodes per service, sorted by id.
    */
-  private Map<String, List<Backend>> follow(ServiceDirectory directory, String endpoint, Set<String> services,
-                                           Map<String, Backend> nodes, String logPrefix) {
+  private Map<String, List<Backend>> track(ServiceDirectory directory, String endpoint, Set<String> services,
+                                          Map<String, Backend> nodes, String logPrefix) {
     Set<String> present = new HashSet<>();
     for (ServiceRecord record : directory.all()) {
       SocketAddress address = record.address(endpoint).orElse(null);

@@ -81,12 +81,7 @@ class GatewayAggregationTest {
 
   @AfterAll
   static void stop() throws Exception {
-    if (clientVertx != null) {
-      await(clientVertx.close());
-    }
-    if (cluster != null) {
-      await(cluster.close());
-    }
+    TestGateway.close(clientVertx, cluster);
   }
 
   @Test

@@ -33,12 +33,7 @@ class GatewayCircuitTest {
 
   @AfterEach
   void tearDown() throws Exception {
-    if (clientVertx != null) {
-      await(clientVertx.close());
-    }
-    if (cluster != null) {
-      await(cluster.close());
-    }
+    TestGateway.close(clientVertx, cluster);
   }
 
   @Test

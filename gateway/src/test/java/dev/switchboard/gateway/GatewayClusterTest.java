@@ -63,12 +63,7 @@ class GatewayClusterTest {
 
   @AfterAll
   static void stopCluster() throws Exception {
-    if (clientVertx != null) {
-      await(clientVertx.close());
-    }
-    if (cluster != null) {
-      await(cluster.close());
-    }
+    TestGateway.close(clientVertx, cluster);
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.switchboard.gateway;
 import dev.switchboard.http.HttpVerticle;
 import dev.switchboard.shared.registry.ServiceRegistry;
 import dev.switchboard.shared.testkit.TestCluster;
+import dev.switchboard.shared.testkit.Browsers;
 import dev.switchboard.shared.testkit.TestKit;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
@@ -19,7 +20,6 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +29,6 @@ import java.util.concurrent.TimeUnit;
 import static dev.switchboard.gateway.GatewayClusterTest.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The dashboard: its state as JSON after known traffic, its page and assets, and the page in real
@@ -62,12 +61,7 @@ class GatewayDashboardTest {
 
   @AfterEach
   void stop() throws Exception {
-    if (clientVertx != null) {
-      await(clientVertx.close());
-    }
-    if (cluster != null) {
-      await(cluster.close());
-    }
+    TestGateway.close(clientVertx, cluster);
   }
 
   @Test
@@ -83,7 +77,7 @@ class GatewayDashboardTest {
       if (sum(state.getJsonArray("routes").getJsonObject(0).getJsonArray("history")) == REQUESTS) {
         break;
       }
-      await(TestKit.onContext(clientVertx, () -> io.vertx.core.Future.future(p -> clientVertx.setTimer(200, t -> p.complete()))));
+      await(clientVertx.timer(200));
     }
     JsonObject route = state.getJsonArray("routes").getJsonObject(0);
     assertEquals("/", route.getString("route"));
@@ -123,13 +117,7 @@ class GatewayDashboardTest {
 
   @Test
   void theDashboardInChromiumShowsTheNodesTheirTrafficAndAStoppedNodeGoing(@TempDir Path profile) throws Exception {
-    String chromium = System.getenv().getOrDefault("CHROMIUM", "/usr/bin/chromium");
-    if (!Files.isExecutable(Path.of(chromium))) {
-      fail("Chromium not found at " + chromium + ": install it (apt-get install -y chromium) or set CHROMIUM");
-    }
-    if (!Files.isDirectory(BROWSER_DIR.resolve("node_modules").resolve("playwright-core"))) {
-      fail("playwright-core is not installed: run npm ci in gateway/src/test/browser");
-    }
+    String chromium = Browsers.chromium(BROWSER_DIR);
     Process node;
     try {
       node = new ProcessBuilder("node", "dashboard.mjs", "http://127.0.0.1:" + port, chromium, profile.toString())

@@ -76,12 +76,7 @@ class GatewayEdgeTest {
 
   @AfterAll
   static void stop() throws Exception {
-    if (clientVertx != null) {
-      await(clientVertx.close());
-    }
-    if (cluster != null) {
-      await(cluster.close());
-    }
+    TestGateway.close(clientVertx, cluster);
   }
 
   @Test

@@ -45,12 +45,7 @@ class GatewayFailoverTest {
 
   @AfterEach
   void tearDown() throws Exception {
-    if (clientVertx != null) {
-      await(clientVertx.close());
-    }
-    if (cluster != null) {
-      await(cluster.close());
-    }
+    TestGateway.close(clientVertx, cluster);
   }
 
   @Test

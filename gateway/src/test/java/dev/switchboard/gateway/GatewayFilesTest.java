@@ -67,12 +67,7 @@ class GatewayFilesTest {
 
   @AfterAll
   static void stop() throws Exception {
-    if (clientVertx != null) {
-      await(clientVertx.close());
-    }
-    if (cluster != null) {
-      await(cluster.close());
-    }
+    TestGateway.close(clientVertx, cluster);
   }
 
   @Test

@@ -60,9 +60,7 @@ class GatewayOptionsTest {
       {"/api/ http colour=red", "unknown route setting 'colour'"},
       {"/api/ http retries", "is not key=value"},
     }) {
-      InvalidSettingException e = assertThrows(InvalidSettingException.class,
-        () -> GatewayOptions.fromJson(new JsonObject().put("routes", new JsonArray().add(bad[0]))), bad[0]);
-      assertTrue(e.getMessage().contains(bad[1]) && e.getMessage().startsWith("gateway.routes"), bad[0] + " -> " + e.getMessage());
+      refused("routes", bad[0], bad[1]);
     }
     InvalidSettingException twice = assertThrows(InvalidSettingException.class,
       () -> GatewayOptions.fromJson(new JsonObject().put("routes", new JsonArray().add("/a/ x").add("/a/ y"))));
@@ -89,10 +87,16 @@ class GatewayOptionsTest {
       {"corsOrigins", "app.example.com", "must be * or scheme://host[:port]"},
       {"apiKeys", "short", "each key must be 16 to 256 printable characters"},
     }) {
-      InvalidSettingException e = assertThrows(InvalidSettingException.class,
-        () -> GatewayOptions.fromJson(new JsonObject().put(bad[0], new JsonArray().add(bad[1]))), bad[1]);
-      assertTrue(e.getMessage().contains(bad[2]) && e.getMessage().startsWith("gateway." + bad[0]), bad[1] + " -> " + e.getMessage());
+      InvalidSettingException e = refused(bad[0], bad[1], bad[2]);
       assertFalse(bad[0].equals("apiKeys") && e.getMessage().contains(bad[1]), "a key is never printed: " + e.getMessage());
     }
+  }
+
+  /** {@code line} as the one entry of list setting {@code key} is refused, naming the key and saying {@code why}. */
+  private static InvalidSettingException refused(String key, String line, String why) {
+    InvalidSettingException e = assertThrows(InvalidSettingException.class,
+      () -> GatewayOptions.fromJson(new JsonObject().put(key, new JsonArray().add(line))), line);
+    assertTrue(e.getMessage().contains(why) && e.getMessage().startsWith("gateway." + key), line + " -> " + e.getMessage());
+    return e;
   }
 }

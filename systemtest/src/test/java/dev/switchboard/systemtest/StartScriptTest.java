@@ -22,6 +22,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -94,43 +95,22 @@ class StartScriptTest {
 
       // Wait (bounded) for the http line to show that echo is reachable over the cluster.
       HttpClient client = HttpClient.newHttpClient();
-      HttpResponse<String> answer = null;
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (System.nanoTime() < deadline) {
-        answer = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http.group(1) + "/api/echo?msg=started")).build(),
-          HttpResponse.BodyHandlers.ofString());
-        if (answer.statusCode() == 200 || script.waitFor(100, TimeUnit.MILLISECONDS)) {
-          break;
-        }
-      }
+      HttpResponse<String> answer;
+      answer = poll(client, script, "http://127.0.0.1:" + http.group(1) + "/api/echo?msg=started", a -> a.statusCode() == 200);
       assertEquals(200, answer.statusCode(), answer.body());
       assertTrue(answer.body().contains("\"echo\":\"started\""), answer.body());
 
       // The same through the gateway, which finds the http node in the cluster's registry.
       Matcher gateway = GATEWAY_ENDPOINT.matcher(output);
       assertTrue(gateway.find(), output);
-      deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (System.nanoTime() < deadline) {
-        answer = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.group(1) + "/api/echo?msg=gateway")).build(),
-          HttpResponse.BodyHandlers.ofString());
-        if (answer.statusCode() == 200 || script.waitFor(100, TimeUnit.MILLISECONDS)) {
-          break;
-        }
-      }
+      answer = poll(client, script, "http://127.0.0.1:" + gateway.group(1) + "/api/echo?msg=gateway", a -> a.statusCode() == 200);
       assertEquals(200, answer.statusCode(), answer.body());
       assertTrue(answer.body().contains("\"echo\":\"gateway\""), answer.body());
       assertTrue(answer.headers().firstValue("X-Request-Id").isPresent(), answer.headers().toString());
 
       // The Node.js greeter, on the bus through the bridge, answers through the gateway too.
       assertTrue(output.contains("started greeter-node"), output);
-      deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (System.nanoTime() < deadline) {
-        answer = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.group(1) + "/api/greet?name=start")).build(),
-          HttpResponse.BodyHandlers.ofString());
-        if (answer.statusCode() == 200 || script.waitFor(100, TimeUnit.MILLISECONDS)) {
-          break;
-        }
-      }
+      answer = poll(client, script, "http://127.0.0.1:" + gateway.group(1) + "/api/greet?name=start", a -> a.statusCode() == 200);
       assertEquals(200, answer.statusCode(), answer.body());
       assertTrue(answer.body().contains("\"greeting\":\"Hello, start!\""), answer.body());
 
@@ -145,14 +125,7 @@ class StartScriptTest {
       }
 
       // The web front-end's home screen, composed by the gateway from chat, files, echo and the greeter.
-      deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (System.nanoTime() < deadline) {
-        answer = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.group(1) + "/bff/web/home?name=bff")).build(),
-          HttpResponse.BodyHandlers.ofString());
-        if (answer.body().contains("\"partial\":false") || script.waitFor(100, TimeUnit.MILLISECONDS)) {
-          break;
-        }
-      }
+      answer = poll(client, script, "http://127.0.0.1:" + gateway.group(1) + "/bff/web/home?name=bff", a -> a.body().contains("\"partial\":false"));
       assertEquals(200, answer.statusCode(), answer.body());
       JsonObject home = new JsonObject(answer.body());
       assertEquals(new JsonObject(), home.getJsonObject("errors"), answer.body());
@@ -186,5 +159,19 @@ class StartScriptTest {
       }
       return services;
     }
+  }
+
+  /**
+   * Asks {@code uri} until {@code done} holds for the answer, the script ends, or 30 s pass; the
+   * last answer.
+   */
+  private static HttpResponse<String> poll(HttpClient client, Process script, String uri, Predicate<HttpResponse<String>> done)
+    throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    HttpResponse<String> answer;
+    do {
+      answer = client.send(HttpRequest.newBuilder(URI.create(uri)).build(), HttpResponse.BodyHandlers.ofString());
+    } while (!done.test(answer) && !script.waitFor(100, TimeUnit.MILLISECONDS) && System.nanoTime() < deadline);
+    return answer;
   }
 }

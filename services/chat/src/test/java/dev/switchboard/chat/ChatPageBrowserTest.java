@@ -1,5 +1,6 @@
 package dev.switchboard.chat;
 
+import dev.switchboard.shared.testkit.Browsers;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
@@ -44,13 +45,7 @@ class ChatPageBrowserTest extends ChatTestBase {
 
   @Test
   void twoPagesChatAReloadGetsTheHistoryBackAndADropResumesWithSince(@TempDir Path profile) throws Exception {
-    String chromium = System.getenv().getOrDefault("CHROMIUM", "/usr/bin/chromium");
-    if (!Files.isExecutable(Path.of(chromium))) {
-      fail("Chromium not found at " + chromium + ": install it (apt-get install -y chromium) or set CHROMIUM");
-    }
-    if (!Files.isDirectory(BROWSER_DIR.resolve("node_modules").resolve("playwright-core"))) {
-      fail("playwright-core is not installed: run npm ci in services/chat/src/test/browser");
-    }
+    String chromium = Browsers.chromium(BROWSER_DIR);
     deploy(new JsonObject());
     Path output = Files.createTempFile("chat-browser", ".log");
     try {
