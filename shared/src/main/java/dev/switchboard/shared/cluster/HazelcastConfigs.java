@@ -35,6 +35,13 @@ public final class HazelcastConfigs {
   private static final String MERGE_FIRST_DELAY_SECONDS = "5";
   private static final String MERGE_NEXT_DELAY_SECONDS = "5";
 
+  /**
+   * Seconds a leaving member waits for its partitions to move before it stops anyway (the backups
+   * take over then); Hazelcast's default, 600, can hold a stopping process, or a test, for minutes
+   * when migrations stall on a busy machine, and outlives any termination grace period.
+   */
+  private static final String GRACEFUL_SHUTDOWN_MAX_WAIT_SECONDS = "15";
+
   private static final Pattern PORT_RANGE = Pattern.compile("(.+):(\\d{1,5})-(\\d{1,5})");
 
   private HazelcastConfigs() {
@@ -50,6 +57,7 @@ public final class HazelcastConfigs {
     config.setProperty("hazelcast.shutdownhook.enabled", "false");
     config.setProperty("hazelcast.merge.first.run.delay.seconds", MERGE_FIRST_DELAY_SECONDS);
     config.setProperty("hazelcast.merge.next.run.delay.seconds", MERGE_NEXT_DELAY_SECONDS);
+    config.setProperty("hazelcast.graceful.shutdown.max.wait", GRACEFUL_SHUTDOWN_MAX_WAIT_SECONDS);
 
     NetworkConfig network = config.getNetworkConfig();
     network.setPort(options.port()).setPortCount(options.portCount()).setPortAutoIncrement(options.portCount() > 1);

@@ -43,6 +43,7 @@ class HazelcastConfigsTest {
     assertFalse(config.getNetworkConfig().isPortAutoIncrement());
     assertEquals("5", config.getProperty("hazelcast.merge.first.run.delay.seconds"));
     assertEquals("5", config.getProperty("hazelcast.merge.next.run.delay.seconds"));
+    assertEquals("15", config.getProperty("hazelcast.graceful.shutdown.max.wait"), "a leaving member never waits minutes");
   }
 
   @Test
