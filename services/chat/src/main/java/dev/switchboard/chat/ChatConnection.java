@@ -8,7 +8,6 @@ import dev.switchboard.chat.ChatProtocol.ProtocolError;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
@@ -49,9 +48,28 @@ final class ChatConnection {
   private record Held(long seq, String text) {
   }
 
-  /** Encodes a text once; the buffer is written to any number of connections, then released by the caller. */
-  static ByteBuf encode(String text) {
-    return ByteBufUtil.writeUtf8(ByteBufAllocator.DEFAULT, text);
+  /** Outbound bytes gathered for one flush beyond which they are handed to the socket at once. */
+  static final int MAX_GATHERED_BYTES = 64 * 1024;
+
+  /**
+   * A whole unmasked WebSocket text frame (RFC 6455 section 5.2: FIN, opcode 1, length, payload),
+   * made once and copied into any number of connections' outbound bytes; released by the caller.
+   * A server's frames are never masked, so the bytes are the same for every receiver.
+   */
+  static ByteBuf frame(String text) {
+    int length = ByteBufUtil.utf8Bytes(text);
+    int header = length < 126 ? 2 : length <= 0xFFFF ? 4 : 10;
+    ByteBuf frame = ByteBufAllocator.DEFAULT.buffer(header + length);
+    frame.writeByte(0x81);
+    if (length < 126) {
+      frame.writeByte(length);
+    } else if (length <= 0xFFFF) {
+      frame.writeByte(126).writeShort(length);
+    } else {
+      frame.writeByte(127).writeLong(length);
+    }
+    ByteBufUtil.reserveAndWriteUtf8(frame, text, length);
+    return frame;
   }
 
   /** Unique in this process; the cluster-wide {@link #key()} is made from it on the first join only. */
@@ -79,6 +97,12 @@ final class ChatConnection {
   private ArrayDeque<Held> held;
   private long lastSent;
 
+  /**
+   * Frames written since the last flush, as bytes: one buffer per connection and flush rather than
+   * one object per frame, so a burst queued for a thousand members is not millions of live objects
+   * for the garbage collector to copy. Null while nothing waits, which is most of the time.
+   */
+  private ByteBuf gathered;
   private boolean closing;
   private boolean released;
   private String leaveReason = "disconnected";
@@ -395,7 +419,7 @@ final class ChatConnection {
   // ---- outbound
 
   /** A room message, by sequence number: held while history is replayed, never sent twice. */
-  void deliver(long seq, String text, ByteBuf encoded) {
+  void deliver(long seq, String text, ByteBuf frame) {
     if (replaying) {
       if (held == null) {
         held = new ArrayDeque<>();
@@ -410,41 +434,54 @@ final class ChatConnection {
       return;
     }
     lastSent = seq;
-    send(encoded);
+    send(frame);
   }
 
   void send(String text) {
-    ByteBuf encoded = encode(text);
+    ByteBuf frame = frame(text);
     try {
-      send(encoded);
+      send(frame);
     } finally {
-      encoded.release();
+      frame.release();
     }
   }
 
   /**
-   * Writes a text frame of already encoded bytes (shared with other connections, so only a
-   * retained view is handed to Netty) and asks for a flush at the end of this event-loop turn.
-   * Past the write-queue bound even after a flush, the client is not reading: it is cut off.
+   * Copies a whole frame (see {@link #frame}, shared with other connections) into this
+   * connection's gathered bytes, flushed at the end of this event-loop turn or once they pass
+   * {@link #MAX_GATHERED_BYTES}.
    */
-  void send(ByteBuf encoded) {
+  void send(ByteBuf frame) {
     if (closing || ws.isClosed()) {
       return;
     }
-    if (!guard.write(new TextWebSocketFrame(encoded.retainedDuplicate()))) {
-      return;
+    if (gathered == null) {
+      gathered = guard.alloc().buffer(Math.max(frame.readableBytes(), 256));
+      chat.flushSoon(this);
     }
-    chat.flushSoon(this);
-    if (!guard.isWritable()) {
-      guard.flush();
-      if (!guard.isWritable()) {
-        cutOff();
-      }
+    gathered.writeBytes(frame, frame.readerIndex(), frame.readableBytes());
+    if (gathered.readableBytes() >= MAX_GATHERED_BYTES) {
+      flush();
     }
   }
 
+  /**
+   * Hands the gathered frames to the socket. Past the write-queue bound even after that, the
+   * client is not reading: it is cut off.
+   */
   void flush() {
+    ByteBuf out = gathered;
+    gathered = null;
+    if (out == null) {
+      return;
+    }
+    if (!guard.write(out)) {
+      return;
+    }
     guard.flush();
+    if (!guard.isWritable()) {
+      cutOff();
+    }
   }
 
   private void sendError(String code, String message) {
@@ -481,6 +518,7 @@ final class ChatConnection {
     if (closing) {
       return;
     }
+    flush();
     closing = true;
     leaveReason = leave;
     ws.close(code, reason);
@@ -492,6 +530,10 @@ final class ChatConnection {
     }
     released = true;
     closing = true;
+    if (gathered != null) {
+      gathered.release();
+      gathered = null;
+    }
     held = null;
     assembling = null;
     chat.closed(this);

@@ -1,5 +1,6 @@
 package dev.switchboard.chat;
 
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -32,8 +33,9 @@ final class ProtocolGuard extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * Writes a frame without flushing. Room messages are written to each member this way, from
-   * one encoded buffer shared by all of them, and flushed once per event-loop turn.
+   * Writes without flushing; released if the channel is gone. Chat events are written this way
+   * as bytes already framed (they pass the frame encoder untouched), gathered per connection and
+   * flushed once per event-loop turn.
    */
   boolean write(Object frame) {
     if (context == null || !context.channel().isActive()) {
@@ -42,6 +44,11 @@ final class ProtocolGuard extends ChannelInboundHandlerAdapter {
     }
     context.write(frame, context.voidPromise());
     return true;
+  }
+
+  /** The channel's allocator (pooled), for a connection's outbound bytes. */
+  ByteBufAllocator alloc() {
+    return context != null ? context.alloc() : ByteBufAllocator.DEFAULT;
   }
 
   void flush() {

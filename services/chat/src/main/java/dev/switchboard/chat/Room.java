@@ -99,15 +99,15 @@ final class Room {
     }
     if (!"message".equals(event.getString("type"))) {
       String from = (String) event.remove("from");
-      ByteBuf encoded = ChatConnection.encode(event.encode());
+      ByteBuf frame = ChatConnection.frame(event.encode());
       try {
         for (ChatConnection member : new ArrayList<>(members)) {
           if (!member.key().equals(from)) {
-            member.send(encoded);
+            member.send(frame);
           }
         }
       } finally {
-        encoded.release();
+        frame.release();
       }
       return;
     }
@@ -153,13 +153,13 @@ final class Room {
     nextSeq = seq + 1;
     store.saw(name, seq);
     String text = message.encode();
-    ByteBuf encoded = ChatConnection.encode(text);
+    ByteBuf frame = ChatConnection.frame(text);
     try {
       for (ChatConnection member : new ArrayList<>(members)) {
-        member.deliver(seq, text, encoded);
+        member.deliver(seq, text, frame);
       }
     } finally {
-      encoded.release();
+      frame.release();
     }
   }
 
