@@ -23,10 +23,12 @@ import org.slf4j.LoggerFactory;
 
 import java.net.ConnectException;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.HashSet;
-import java.util.Locale;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 
@@ -45,10 +47,16 @@ final class HttpForwarder {
 
   private static final Logger log = LoggerFactory.getLogger(HttpForwarder.class);
 
-  /** Headers of one connection, not of the message (RFC 9110 7.6.1), never forwarded. */
-  private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection",
+  /** Headers of one connection, not of the message (RFC 9110 7.6.1), never forwarded; any case. */
+  private static final Set<String> HOP_BY_HOP = caseInsensitive("connection", "keep-alive", "proxy-connection",
     "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host",
     "http2-settings");
+  /**
+   * An answer whose declared length is at most this is read whole, then written with its head in
+   * one go (one encoding pass, one write to the client); a longer or undeclared one streams with
+   * backpressure. Bounded by the declared length: HTTP/1.1 framing ends the body there.
+   */
+  static final long SMALL_ANSWER_BYTES = 64 * 1024;
   private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
     HttpMethod.PUT, HttpMethod.DELETE);
   private static final Set<Integer> RETRY_STATUSES = Set.of(502, 503, 504);
@@ -180,7 +188,7 @@ final class HttpForwarder {
       out.setChunked(true);
     }
     meters.answered(x.route, node, response.statusCode());
-    relay(response, out).onComplete(piped -> {
+    relay(x.request, response, out).onComplete(piped -> {
       node.finished();
       meters.finished(x.route, node, piped.failed() || response.statusCode() >= 500, System.nanoTime() - x.arrived);
       if (piped.failed()) {
@@ -197,7 +205,12 @@ final class HttpForwarder {
    * client that has gone stops the relay quietly (a pipe would still hand it the chunks already
    * queued, and fail on each).
    */
-  private static Future<Void> relay(HttpClientResponse response, HttpServerResponse out) {
+  private static Future<Void> relay(HttpServerRequest request, HttpClientResponse response, HttpServerResponse out) {
+    if (request.method() != HttpMethod.HEAD && isSmall(response)) {
+      return response.body().compose(body -> out.closed() || out.ended()
+        ? Future.failedFuture(new HttpClosedException("client closed the connection"))
+        : out.end(body));
+    }
     Promise<Void> done = Promise.promise();
     out.closeHandler(v -> {
       if (!out.ended()) {
@@ -229,6 +242,20 @@ final class HttpForwarder {
       });
     });
     return done.future();
+  }
+
+  /** True when the answer declares a body of at most {@link #SMALL_ANSWER_BYTES}. */
+  private static boolean isSmall(HttpClientResponse response) {
+    String length = response.getHeader(HttpHeaders.CONTENT_LENGTH);
+    if (length == null || length.isEmpty() || length.length() > 6) {
+      return false;
+    }
+    for (int i = 0; i < length.length(); i++) {
+      if (length.charAt(i) < '0' || length.charAt(i) > '9') {
+        return false;
+      }
+    }
+    return Long.parseLong(length) <= SMALL_ANSWER_BYTES;
   }
 
   /** The request body; one without a declared length stops the upload when it passes the route's limit. */
@@ -330,18 +357,27 @@ final class HttpForwarder {
 
   /** Copies end-to-end headers, leaving out hop-by-hop ones and those the Connection header names. */
   private static void copy(MultiMap from, MultiMap to) {
-    Set<String> named = new HashSet<>();
-    for (String connection : from.getAll(HttpHeaders.CONNECTION)) {
-      for (String token : connection.split(",")) {
-        named.add(token.trim().toLowerCase(Locale.ROOT));
+    Set<String> named = Set.of();
+    if (from.contains(HttpHeaders.CONNECTION)) {
+      named = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+      for (String connection : from.getAll(HttpHeaders.CONNECTION)) {
+        for (String token : connection.split(",")) {
+          named.add(token.trim());
+        }
       }
     }
     for (Map.Entry<String, String> header : from) {
-      String name = header.getKey().toLowerCase(Locale.ROOT);
+      String name = header.getKey();
       if (!HOP_BY_HOP.contains(name) && !named.contains(name)) {
-        to.add(header.getKey(), header.getValue());
+        to.add(name, header.getValue());
       }
     }
+  }
+
+  private static Set<String> caseInsensitive(String... names) {
+    Set<String> set = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+    set.addAll(List.of(names));
+    return Collections.unmodifiableSet(set);
   }
 
   private static boolean hasBody(HttpServerRequest request) {
