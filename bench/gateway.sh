@@ -1,6 +1,8 @@
 # scripts/bench gateway: requests/s and latency through the gateway in front of three clustered
 # http nodes, beside the same load straight to one http process, in one run; and how evenly
-# round-robin spread the gateway's requests over the three nodes. Sourced by scripts/bench.
+# round-robin spread the gateway's requests over the three nodes. References in front of the same
+# nodes: a minimal Node.js proxy (bench/node/proxy.js) and a bare Vert.x proxy (bench/BareProxy.java).
+# Sourced by scripts/bench.
 
 readonly GATEWAY_NODES=3
 readonly GATEWAY_WARMUP=20 # the gateway's request path takes C2 about 15 s to compile on 2 busy cores
@@ -22,6 +24,7 @@ bench_gateway() {
   label[direct]="http, straight ($cores verticles, 1 JVM)"
   label[gateway]="gateway ($cores verticles) → $GATEWAY_NODES clustered http nodes"
   label[nodeproxy]="Node.js proxy (cluster, $cores workers) → the same $GATEWAY_NODES http nodes"
+  label[bareproxy]="bare Vert.x proxy (bench/BareProxy.java, $cores verticles) → the same $GATEWAY_NODES http nodes"
 
   direct_port=$(free_port)
   start_server switchboard-http-direct http "$direct_port" "http up:" \
@@ -77,6 +80,14 @@ bench_gateway() {
   wrk_run "" "$port" 5
   wrk_run nodeproxy "$port" "$duration"
   stop_server
+
+  # The Vert.x reference: a bare proxy on the same HTTP server and client, without the gateway's work.
+  port=$(free_port)
+  start_server vertx-bare-proxy http "$port" "bare proxy up:" \
+    java -cp gateway/target/switchboard-gateway.jar bench/BareProxy.java "$port" "$(IFS=,; echo "${node_ports[*]}")" "$cores"
+  wrk_run "" "$port" "$GATEWAY_WARMUP"
+  wrk_run bareproxy "$port" "$duration"
+  stop_server
   stop_side
 
   echo
@@ -105,7 +116,7 @@ report_gateway() { # SPREAD_BEFORE SPREAD_AFTER
     echo
     echo "| setup | requests/s | vs straight | p50 ms | p99 ms | errors | measured process CPU % | its peak RSS MiB |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-    for run in direct gateway nodeproxy; do
+    for run in direct gateway nodeproxy bareproxy; do
       echo "| ${label[$run]} | $(printf '%.0f' "${rate[$run]}") | $(ratio "${rate[$run]}" "${rate[direct]}") | $(ms "${p50[$run]}") | $(ms "${p99[$run]}") | ${errs[$run]} | ${cpu_pct[$run]} | ${rss[$run]} |"
     done
     echo
@@ -122,12 +133,13 @@ report_gateway() { # SPREAD_BEFORE SPREAD_AFTER
     echo
     r=$(ratio "${rate[gateway]}" "${rate[direct]}")
     echo "Throughput through the gateway: **$r** of straight (target ≥ 0.65×: $(verdict "$r" ">=" 0.65)),"
-    echo "**$(ratio "${rate[gateway]}" "${rate[nodeproxy]}")** of the Node.js proxy's ($(ratio "${rate[nodeproxy]}" "${rate[direct]}") of straight);"
+    echo "**$(ratio "${rate[gateway]}" "${rate[nodeproxy]}")** of the Node.js proxy's ($(ratio "${rate[nodeproxy]}" "${rate[direct]}") of straight),"
+    echo "**$(ratio "${rate[gateway]}" "${rate[bareproxy]}")** of the bare Vert.x proxy's ($(ratio "${rate[bareproxy]}" "${rate[direct]}") of straight);"
     echo "largest deviation from an even third: **${worst} %** (target ≤ 10 %: $(verdict "$worst" "<=" 10))."
     echo "On one machine the gateway, the nodes and wrk share its $cores cores, so the gateway's cost shows as"
     echo "CPU taken from the nodes as well as its own work."
     echo
-    cpu_table direct gateway nodeproxy
+    cpu_table direct gateway nodeproxy bareproxy
   } > "$md"
   cat "$md"
 }
