@@ -36,8 +36,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The gateway's TCP port in front of three echo nodes of an in-JVM cluster: connections spread
- * round-robin, bytes come back unchanged both ways with backpressure and half-close, a node that
- * leaves gets no new connections, and with no node a connection is closed at once.
+ * round-robin, bytes come back unchanged both ways with backpressure and half-close (also with
+ * reads after the client's FIN), a node that leaves gets no new connections, with no node a
+ * connection is closed at once, and one over the route's limit is closed while the others go on.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class GatewayTcpTest {
@@ -96,6 +97,22 @@ class GatewayTcpTest {
 
   @Test
   @Order(3)
+  void theClientStillReadsAfterItShutsItsOutput() throws Exception {
+    // An echo while both sides are open, then FIN from the client: what it wrote before still comes back.
+    try (Socket socket = open(port)) {
+      OutputStream out = socket.getOutputStream();
+      InputStream in = socket.getInputStream();
+      out.write("one\n".getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      assertEquals("one\n", new String(in.readNBytes(4), StandardCharsets.UTF_8));
+      out.write("two\n".getBytes(StandardCharsets.UTF_8));
+      socket.shutdownOutput();
+      assertEquals("two\n", new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    }
+  }
+
+  @Test
+  @Order(4)
   void aNodeThatLeavesGetsNoNewConnections() throws Exception {
     await(cluster.stop(ECHO_NODES));
     // Bounded: the node leaves the registry within a second or two; until then a connection to it
@@ -114,13 +131,43 @@ class GatewayTcpTest {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void withNoNodeTheConnectionIsClosedAtOnce() throws Exception {
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress("127.0.0.1", nowhere), SOCKET_TIMEOUT_MS);
-      socket.setSoTimeout(SOCKET_TIMEOUT_MS);
+    try (Socket socket = open(nowhere)) {
       assertEquals(-1, socket.getInputStream().read(), "closed without a byte");
     }
+  }
+
+  @Test
+  @Order(6)
+  void aConnectionOverTheRouteLimitIsClosedAndTheOthersGoOn() throws Exception {
+    TestKit.Deployed limited = await(TestGateway.deploy(cluster.node(0), new JsonObject()
+      .put("tcpRoutes", new JsonArray().add("0 echo maxConnections=1")), 1));
+    MeterRegistry registry = limited.runtime().meters();
+    double rejectedBefore = rejected(registry);
+    try (Socket first = open(limited.port("tcp-echo"))) {
+      first.getOutputStream().write("first\n".getBytes(StandardCharsets.UTF_8));
+      assertEquals("first\n", new String(first.getInputStream().readNBytes(6), StandardCharsets.UTF_8), "the first is served");
+      try (Socket second = open(limited.port("tcp-echo"))) {
+        second.getOutputStream().write("second\n".getBytes(StandardCharsets.UTF_8));
+        assertEquals(-1, second.getInputStream().read(), "the second is closed without a byte");
+      }
+      assertEquals(rejectedBefore + 1, rejected(registry), 0.0, "the refusal is counted");
+      first.getOutputStream().write("still\n".getBytes(StandardCharsets.UTF_8));
+      assertEquals("still\n", new String(first.getInputStream().readNBytes(6), StandardCharsets.UTF_8), "the first goes on");
+    }
+  }
+
+  private static double rejected(MeterRegistry registry) {
+    Counter counter = registry.find("switchboard.gateway.tcp.echo.connections.rejected").counter();
+    return counter == null ? 0 : counter.count();
+  }
+
+  private static Socket open(int to) throws IOException {
+    Socket socket = new Socket();
+    socket.connect(new InetSocketAddress("127.0.0.1", to), SOCKET_TIMEOUT_MS);
+    socket.setSoTimeout(SOCKET_TIMEOUT_MS);
+    return socket;
   }
 
   /** Sends {@code bytes} through the gateway, half-closes, and reads until the echo ends. */
