@@ -5,7 +5,18 @@
 # Sourced by scripts/bench.
 
 readonly GATEWAY_NODES=3
-readonly GATEWAY_WARMUP=20 # the gateway's request path takes C2 about 15 s to compile on 2 busy cores
+# GATEWAY_PIN=1: the proxies under test get cores of their own, as in a deployment where the
+# gateway has its own machine: wrk, the straight http process and the nodes run on core 0 only
+# (taskset), each proxy on the other cores. Straight and behind a proxy the service then has the
+# same CPU, and the ratio shows what the proxy costs rather than what it takes from the service.
+# Results go to latest-gateway-pinned.md.
+readonly GATEWAY_PIN=${GATEWAY_PIN:-0}
+# The gateway's request path takes C2 about 15 s to compile on 2 busy cores, 30-40 s on one.
+if [ "$GATEWAY_PIN" = 1 ]; then
+  readonly GATEWAY_WARMUP=60
+else
+  readonly GATEWAY_WARMUP=20
+fi
 
 # The gateway's forwarded requests per backend node, from its /metrics: "node count" lines.
 gateway_spread() { # PORT
@@ -19,17 +30,30 @@ gateway_spread() { # PORT
 
 bench_gateway() {
   local port direct_port cluster members i member_ports=() node_ports=() before after
+  local service=() proxy=() proxies=$cores direct_instances=$cores
   notes=()
+  case "$GATEWAY_PIN" in
+    0) ;;
+    1)
+      [ "$cores" -ge 2 ] || die "GATEWAY_PIN=1 needs at least 2 cores (this machine has $cores)"
+      command -v taskset >/dev/null 2>&1 || die "GATEWAY_PIN=1 needs taskset (package util-linux)"
+      service=(taskset -c 0)
+      proxy=(taskset -c "1-$((cores - 1))")
+      proxies=$((cores - 1))
+      direct_instances=1
+      load_cpus=("${service[@]}") ;;
+    *) die "GATEWAY_PIN must be 0 or 1, got '$GATEWAY_PIN'" ;;
+  esac
   echo "== gateway: $connections connections, ${duration}s measured after a ${GATEWAY_WARMUP}s warm-up, per setup"
-  label[direct]="http, straight ($cores verticles, 1 JVM)"
-  label[gateway]="gateway ($cores verticles) → $GATEWAY_NODES clustered http nodes"
-  label[nodeproxy]="Node.js proxy (cluster, $cores workers) → the same $GATEWAY_NODES http nodes"
-  label[bareproxy]="bare Vert.x proxy (bench/BareProxy.java, $cores verticles) → the same $GATEWAY_NODES http nodes"
+  label[direct]="http, straight ($direct_instances verticles, 1 JVM)"
+  label[gateway]="gateway ($proxies verticles) → $GATEWAY_NODES clustered http nodes"
+  label[nodeproxy]="Node.js proxy (cluster, $proxies workers) → the same $GATEWAY_NODES http nodes"
+  label[bareproxy]="bare Vert.x proxy (bench/BareProxy.java, $proxies verticles) → the same $GATEWAY_NODES http nodes"
 
   direct_port=$(free_port)
   start_server switchboard-http-direct http "$direct_port" "http up:" \
-    java -Dswitchboard.http.host=$HOST -Dswitchboard.http.port="$direct_port" \
-    -jar services/http/target/switchboard-http.jar -instances "$cores"
+    "${service[@]}" java -Dswitchboard.http.host=$HOST -Dswitchboard.http.port="$direct_port" \
+    -jar services/http/target/switchboard-http.jar -instances "$direct_instances"
   wrk_run "" "$direct_port" "$GATEWAY_WARMUP"
   wrk_run direct "$direct_port" "$duration"
   stop_server
@@ -42,7 +66,7 @@ bench_gateway() {
   members=${members%,}
   for i in $(seq 1 "$GATEWAY_NODES"); do
     node_ports+=("$(free_port)")
-    java -Dswitchboard.http.host=$HOST -Dswitchboard.http.port="${node_ports[$((i - 1))]}" \
+    "${service[@]}" java -Dswitchboard.http.host=$HOST -Dswitchboard.http.port="${node_ports[$((i - 1))]}" \
       -Dswitchboard.cluster.name="$cluster" -Dswitchboard.cluster.port="${member_ports[$i]}" \
       -Dswitchboard.cluster.portCount=1 -Dswitchboard.cluster.members="$members" \
       -jar services/http/target/switchboard-http.jar -cluster -instances 1 > "$logs/gateway-http-$i.log" 2>&1 &
@@ -58,10 +82,10 @@ bench_gateway() {
 
   port=$(free_port)
   start_server switchboard-gateway http "$port" "gateway up:" \
-    java -Dswitchboard.gateway.host=$HOST -Dswitchboard.gateway.port="$port" -Dswitchboard.gateway.routes="/ http" -Dswitchboard.gateway.tcpRoutes= \
+    "${proxy[@]}" java -Dswitchboard.gateway.host=$HOST -Dswitchboard.gateway.port="$port" -Dswitchboard.gateway.routes="/ http" -Dswitchboard.gateway.tcpRoutes= \
     -Dswitchboard.cluster.name="$cluster" -Dswitchboard.cluster.port="${member_ports[0]}" \
     -Dswitchboard.cluster.portCount=1 -Dswitchboard.cluster.members="$members" \
-    -jar gateway/target/switchboard-gateway.jar -cluster -instances "$cores"
+    -jar gateway/target/switchboard-gateway.jar -cluster -instances "$proxies"
   # Every node must be in the gateway's view before the load starts.
   for _ in $(seq 1 $((START_TIMEOUT * 10))); do
     [ "$(grep -c 'node up: http@' "$logs/switchboard-gateway.log")" -ge "$GATEWAY_NODES" ] && break
@@ -76,7 +100,7 @@ bench_gateway() {
   # The reference: the least a Node.js reverse proxy does, in front of the same nodes.
   port=$(free_port)
   start_server node-proxy http "$port" "node proxy up:" \
-    node bench/node/proxy.js "$port" "$(IFS=,; echo "${node_ports[*]}")" "$cores"
+    "${proxy[@]}" node bench/node/proxy.js "$port" "$(IFS=,; echo "${node_ports[*]}")" "$proxies"
   wrk_run "" "$port" 5
   wrk_run nodeproxy "$port" "$duration"
   stop_server
@@ -84,7 +108,7 @@ bench_gateway() {
   # The Vert.x reference: a bare proxy on the same HTTP server and client, without the gateway's work.
   port=$(free_port)
   start_server vertx-bare-proxy http "$port" "bare proxy up:" \
-    java -cp gateway/target/switchboard-gateway.jar bench/BareProxy.java "$port" "$(IFS=,; echo "${node_ports[*]}")" "$cores"
+    "${proxy[@]}" java -cp gateway/target/switchboard-gateway.jar bench/BareProxy.java "$port" "$(IFS=,; echo "${node_ports[*]}")" "$proxies"
   wrk_run "" "$port" "$GATEWAY_WARMUP"
   wrk_run bareproxy "$port" "$duration"
   stop_server
@@ -96,6 +120,7 @@ bench_gateway() {
 
 report_gateway() { # SPREAD_BEFORE SPREAD_AFTER
   local md="$results/latest-gateway.md" run r p backend count total=0 third worst=0 dev
+  [ "$GATEWAY_PIN" = 0 ] || md="$results/latest-gateway-pinned.md"
   declare -A served=()
   while read -r backend count; do
     [ -n "$backend" ] && served[$backend]=$count
@@ -111,6 +136,9 @@ report_gateway() { # SPREAD_BEFORE SPREAD_AFTER
     echo
     echo "\`wrk -t1 -c$connections -d${duration}s --latency\` against \`GET /\` (Hello World), after a ${GATEWAY_WARMUP}s warm-up each."
     echo "Through the gateway, round-robin over $GATEWAY_NODES http nodes (one verticle each) clustered with it on this machine."
+    if [ "$GATEWAY_PIN" = 1 ]; then
+      echo "Pinned (GATEWAY_PIN=1): wrk, the straight http process and the nodes on core 0 only; each proxy alone on cores 1-$((cores - 1))."
+    fi
     echo
     machine
     echo
@@ -136,8 +164,12 @@ report_gateway() { # SPREAD_BEFORE SPREAD_AFTER
     echo "**$(ratio "${rate[gateway]}" "${rate[nodeproxy]}")** of the Node.js proxy's ($(ratio "${rate[nodeproxy]}" "${rate[direct]}") of straight),"
     echo "**$(ratio "${rate[gateway]}" "${rate[bareproxy]}")** of the bare Vert.x proxy's ($(ratio "${rate[bareproxy]}" "${rate[direct]}") of straight);"
     echo "largest deviation from an even third: **${worst} %** (target ≤ 10 %: $(verdict "$worst" "<=" 10))."
-    echo "On one machine the gateway, the nodes and wrk share its $cores cores, so the gateway's cost shows as"
-    echo "CPU taken from the nodes as well as its own work."
+    if [ "$GATEWAY_PIN" = 1 ]; then
+      echo "The service has core 0 (shared with wrk) both straight and behind a proxy; the proxies have the rest."
+    else
+      echo "On one machine the gateway, the nodes and wrk share its $cores cores, so the gateway's cost shows as"
+      echo "CPU taken from the nodes as well as its own work (GATEWAY_PIN=1 gives the proxies cores of their own)."
+    fi
     echo
     cpu_table direct gateway nodeproxy bareproxy
   } > "$md"
