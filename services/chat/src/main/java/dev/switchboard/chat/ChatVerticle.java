@@ -3,6 +3,7 @@ package dev.switchboard.chat;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
+import dev.switchboard.shared.Ids;
 import dev.switchboard.shared.Launcher;
 import dev.switchboard.shared.ServiceDefinition;
 import dev.switchboard.shared.ServiceRuntime;
@@ -333,7 +334,7 @@ public final class ChatVerticle extends VerticleBase {
    */
   Future<JsonObject> post(String room, String sender, String text) {
     return store.nextSeq(room).compose(seq -> {
-      JsonObject message = ChatProtocol.message(room, sender, text, seq, UUID.randomUUID().toString(), System.currentTimeMillis());
+      JsonObject message = ChatProtocol.message(room, sender, text, seq, Ids.randomUuid().toString(), System.currentTimeMillis());
       shared.messages.increment();
       store.touchSometimes(room).onFailure(e -> log.debug("room {}: not marked active: {}", room, e.toString()));
       return store.keep(room, seq, message)

@@ -4,6 +4,7 @@ import dev.switchboard.files.ByteRanges.Range;
 import dev.switchboard.files.FileRoot.Stat;
 import dev.switchboard.files.FileRoot.Target;
 import dev.switchboard.files.RequestPath.BadPathException;
+import dev.switchboard.shared.Ids;
 import dev.switchboard.shared.Launcher;
 import dev.switchboard.shared.ServiceDefinition;
 import dev.switchboard.shared.ServiceRuntime;
@@ -286,7 +287,7 @@ public final class FilesVerticle extends VerticleBase {
    * at a time, each written after the previous one left, so memory is one chunk per response.
    */
   private Future<Void> multipart(HttpServerResponse response, FileChannel channel, String type, List<Range> ranges, long size) {
-    String boundary = UUID.randomUUID().toString().replace("-", "");
+    String boundary = Ids.randomUuid().toString().replace("-", "");
     List<Buffer> heads = new ArrayList<>(ranges.size());
     long length = 0;
     for (int i = 0; i < ranges.size(); i++) {
