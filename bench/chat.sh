@@ -203,16 +203,16 @@ report_chat() {
       done
       echo
     fi
-    local p b m each worst
+    local p b m each pr br
     if [ "$CHAT_ONLY" != idle ]; then
       # The worse ratio over the load-process counts: the highest p99 ratio, the lowest burst one.
       p="" b="" each=""
       for procs in "${CHAT_LOADS[@]}"; do
-        worst=$(ratio "${p99[switchboard-paced-p$procs]}" "${p99[ws-paced-p$procs]}")
-        p=$(awk -v a="${p:-}" -v c="$worst" 'BEGIN { print (a == "" || c + 0 > a + 0) ? c : a }')
-        worst=$(ratio "${rate[switchboard-burst-p$procs]}" "${rate[ws-burst-p$procs]}")
-        b=$(awk -v a="${b:-}" -v c="$worst" 'BEGIN { print (a == "" || c + 0 < a + 0) ? c : a }')
-        each+="${each:+; }$procs load process(es): p99 $(ratio "${p99[switchboard-paced-p$procs]}" "${p99[ws-paced-p$procs]}"), burst $(ratio "${rate[switchboard-burst-p$procs]}" "${rate[ws-burst-p$procs]}")"
+        pr=$(ratio "${p99[switchboard-paced-p$procs]}" "${p99[ws-paced-p$procs]}")
+        br=$(ratio "${rate[switchboard-burst-p$procs]}" "${rate[ws-burst-p$procs]}")
+        p=$(awk -v a="$p" -v c="$pr" 'BEGIN { print (a == "" || c + 0 > a + 0) ? c : a }')
+        b=$(awk -v a="$b" -v c="$br" 'BEGIN { print (a == "" || c + 0 < a + 0) ? c : a }')
+        each+="${each:+; }$procs load process(es): p99 $pr, burst $br"
       done
       echo "Switchboard vs Node ws, the worse ratio over the load-process counts ($each):"
       echo "paced p99 **$p** of ws's (target ≤ 1×: $(verdict "$p" "<=" 1)),"

@@ -97,25 +97,35 @@ bench_gateway() {
   after=$(gateway_spread "$port")
   stop_server
 
-  # The reference: the least a Node.js reverse proxy does, in front of the same nodes.
-  port=$(free_port)
-  start_server node-proxy http "$port" "node proxy up:" \
-    "${proxy[@]}" node bench/node/proxy.js "$port" "$(IFS=,; echo "${node_ports[*]}")" "$proxies"
-  wrk_run "" "$port" 5
-  wrk_run nodeproxy "$port" "$duration"
-  stop_server
-
-  # The Vert.x reference: a bare proxy on the same HTTP server and client, without the gateway's work.
-  port=$(free_port)
-  start_server vertx-bare-proxy http "$port" "bare proxy up:" \
-    "${proxy[@]}" java -cp gateway/target/switchboard-gateway.jar bench/BareProxy.java "$port" "$(IFS=,; echo "${node_ports[*]}")" "$proxies"
-  wrk_run "" "$port" "$GATEWAY_WARMUP"
-  wrk_run bareproxy "$port" "$duration"
-  stop_server
+  # The references in front of the same nodes: the least a Node.js reverse proxy does, and a bare
+  # proxy on Vert.x's HTTP server and client without the gateway's work.
+  local backends
+  backends=$(IFS=,; echo "${node_ports[*]}")
+  gateway_reference nodeproxy node-proxy "node proxy up:" 5 \
+    "${proxy[@]}" node bench/node/proxy.js PORT "$backends" "$proxies"
+  gateway_reference bareproxy vertx-bare-proxy "bare proxy up:" "$GATEWAY_WARMUP" \
+    "${proxy[@]}" java -cp gateway/target/switchboard-gateway.jar bench/BareProxy.java PORT "$backends" "$proxies"
   stop_side
+  load_cpus=()
 
   echo
   report_gateway "$before" "$after"
+}
+
+# gateway_reference RUN NAME READY WARMUP COMMAND...: a proxy started on a free port (the word PORT
+# in COMMAND), warmed up, measured as RUN, stopped.
+gateway_reference() {
+  local run=$1 name=$2 ready=$3 warmup=$4 port arg command=()
+  shift 4
+  port=$(free_port)
+  for arg in "$@"; do
+    [ "$arg" != PORT ] || arg=$port
+    command+=("$arg")
+  done
+  start_server "$name" http "$port" "$ready" "${command[@]}"
+  wrk_run "" "$port" "$warmup"
+  wrk_run "$run" "$port" "$duration"
+  stop_server
 }
 
 report_gateway() { # SPREAD_BEFORE SPREAD_AFTER

@@ -96,7 +96,7 @@ final class Edge {
   private void identify(RoutingContext ctx) {
     HttpServerRequest request = ctx.request();
     String given = request.getHeader(HttpForwarder.REQUEST_ID);
-    String id = given != null && REQUEST_ID.matcher(given).matches() ? given : newRequestId();
+    String id = given != null && REQUEST_ID.matcher(given).matches() ? given : Ids.randomUuid().toString();
     ctx.put(REQUEST_ID_KEY, id);
     HttpServerResponse response = ctx.response();
     response.putHeader(HttpForwarder.REQUEST_ID, id);
@@ -104,11 +104,6 @@ final class Edge {
       response.headersEndHandler(v -> secure(response.headers()));
     }
     ctx.next();
-  }
-
-  /** A new request id: a random UUID, unique but not secret. */
-  static String newRequestId() {
-    return Ids.randomUuid().toString();
   }
 
   private static void secure(MultiMap headers) {

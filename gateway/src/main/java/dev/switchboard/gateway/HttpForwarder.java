@@ -247,15 +247,15 @@ final class HttpForwarder {
   /** True when the answer declares a body of at most {@link #SMALL_ANSWER_BYTES}. */
   private static boolean isSmall(HttpClientResponse response) {
     String length = response.getHeader(HttpHeaders.CONTENT_LENGTH);
-    if (length == null || length.isEmpty() || length.length() > 6) {
+    if (length == null) {
       return false;
     }
-    for (int i = 0; i < length.length(); i++) {
-      if (length.charAt(i) < '0' || length.charAt(i) > '9') {
-        return false;
-      }
+    try {
+      long declared = Long.parseLong(length.trim());
+      return declared >= 0 && declared <= SMALL_ANSWER_BYTES;
+    } catch (NumberFormatException e) {
+      return false;
     }
-    return Long.parseLong(length) <= SMALL_ANSWER_BYTES;
   }
 
   /** The request body; one without a declared length stops the upload when it passes the route's limit. */
