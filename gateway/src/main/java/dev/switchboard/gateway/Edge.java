@@ -44,6 +44,12 @@ final class Edge {
   private static final Set<HttpMethod> CORS_METHODS = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.POST, HttpMethod.PUT,
     HttpMethod.DELETE, HttpMethod.PATCH, HttpMethod.OPTIONS);
 
+  /** Set on every answer that has not set them itself: name, value, name, value... */
+  private static final CharSequence[] SECURITY_HEADERS = {
+    HttpHeaders.createOptimized("X-Content-Type-Options"), HttpHeaders.createOptimized("nosniff"),
+    HttpHeaders.createOptimized("X-Frame-Options"), HttpHeaders.createOptimized("DENY"),
+    HttpHeaders.createOptimized("Referrer-Policy"), HttpHeaders.createOptimized("no-referrer")};
+
   private final EdgeOptions options;
   private final RateLimiter byAddress;
   private final RateLimiter byKey;
@@ -66,8 +72,20 @@ final class Edge {
 
   /** Mounts the edge on {@code router}: call after the operations endpoints, before the routes. */
   void mount(Router router) {
-    router.route().handler(this::identify);
-    if (!options.corsOrigins().isEmpty()) {
+    if (options.corsOrigins().isEmpty()) {
+      // One handler for both steps: each handler the router passes a request through costs it.
+      router.route().handler(ctx -> {
+        identify(ctx);
+        if (admit(ctx)) {
+          ctx.next();
+        }
+      });
+    } else {
+      // CORS between them: a refused origin's 403 carries the request id, a preflight is not limited.
+      router.route().handler(ctx -> {
+        identify(ctx);
+        ctx.next();
+      });
       CorsHandler cors = CorsHandler.create()
         .allowedMethods(CORS_METHODS)
         .allowedHeaders(CORS_HEADERS)
@@ -81,8 +99,12 @@ final class Edge {
         cors.addOrigins(options.corsOrigins()).allowCredentials(true);
       }
       router.route().handler(cors);
+      router.route().handler(ctx -> {
+        if (admit(ctx)) {
+          ctx.next();
+        }
+      });
     }
-    router.route().handler(this::admit);
     router.errorHandler(403, ctx -> JsonErrors.send(ctx.response(), 403, new JsonObject()
       .put("error", "origin not allowed").put("origin", ctx.request().getHeader(HttpHeaders.ORIGIN))
       .put("requestId", requestId(ctx))));
@@ -103,23 +125,18 @@ final class Edge {
     if (options.securityHeaders()) {
       response.headersEndHandler(v -> secure(response.headers()));
     }
-    ctx.next();
   }
 
   private static void secure(MultiMap headers) {
-    if (!headers.contains("X-Content-Type-Options")) {
-      headers.set("X-Content-Type-Options", "nosniff");
-    }
-    if (!headers.contains("X-Frame-Options")) {
-      headers.set("X-Frame-Options", "DENY");
-    }
-    if (!headers.contains("Referrer-Policy")) {
-      headers.set("Referrer-Policy", "no-referrer");
+    for (int i = 0; i < SECURITY_HEADERS.length; i += 2) {
+      if (!headers.contains(SECURITY_HEADERS[i])) {
+        headers.set(SECURITY_HEADERS[i], SECURITY_HEADERS[i + 1]);
+      }
     }
   }
 
-  /** The rate limits, then the declared body size. */
-  private void admit(RoutingContext ctx) {
+  /** The rate limits: true if the request may go on, otherwise it has been answered. */
+  private boolean admit(RoutingContext ctx) {
     HttpServerRequest request = ctx.request();
     long now = System.nanoTime();
     sweepNow(now);
@@ -132,7 +149,7 @@ final class Edge {
         badKeys.increment();
         JsonErrors.send(ctx.response(), 401, new JsonObject()
           .put("error", "unknown API key in " + options.apiKeyHeader()).put("requestId", requestId(ctx)));
-        return;
+        return false;
       }
       wait = byKey.take(digest, now);
       limit = "key";
@@ -150,9 +167,9 @@ final class Edge {
       JsonErrors.send(ctx.response(), 429, new JsonObject()
         .put("error", "rate limit exceeded").put("limit", limit)
         .put("retryAfterMs", Math.max(1, TimeUnit.NANOSECONDS.toMillis(wait))).put("requestId", requestId(ctx)));
-      return;
+      return false;
     }
-    ctx.next();
+    return true;
   }
 
   /** The largest body {@code route} accepts. */

@@ -60,7 +60,12 @@ final class HttpForwarder {
   private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
     HttpMethod.PUT, HttpMethod.DELETE);
   private static final Set<Integer> RETRY_STATUSES = Set.of(502, 503, 504);
-  static final String REQUEST_ID = "X-Request-Id";
+  static final CharSequence REQUEST_ID = HttpHeaders.createOptimized("X-Request-Id");
+  private static final CharSequence FORWARDED_FOR = HttpHeaders.createOptimized("X-Forwarded-For");
+  private static final CharSequence FORWARDED_PROTO = HttpHeaders.createOptimized("X-Forwarded-Proto");
+  private static final CharSequence FORWARDED_HOST = HttpHeaders.createOptimized("X-Forwarded-Host");
+  private static final CharSequence HTTP = HttpHeaders.createOptimized("http");
+  private static final CharSequence HTTPS = HttpHeaders.createOptimized("https");
   /**
    * How long a request may wait for a connection to its node, from the pool or a new one; a node
    * whose link died silently holds its pooled connections, and waiting longer only delays the retry.
@@ -137,8 +142,7 @@ final class HttpForwarder {
       .setPort(node.address().port())
       .setURI(x.request.uri())
       .setConnectTimeout(CONNECT_TIMEOUT.toMillis())
-      .setIdleTimeout(x.route.timeout().toMillis())
-      .setHeaders(upstreamHeaders(x));
+      .setIdleTimeout(x.route.timeout().toMillis());
     client.request(options).onComplete(created -> {
       if (created.failed()) {
         // Nothing of the request was read yet: any request may go to another node.
@@ -146,6 +150,7 @@ final class HttpForwarder {
         return;
       }
       HttpClientRequest upstream = created.result();
+      upstreamHeaders(x.request, x.requestId, upstream.headers());
       if (x.body && !upstream.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
         upstream.setChunked(true);
       }
@@ -338,21 +343,19 @@ final class HttpForwarder {
     return new JsonObject().put("error", message).put("requestId", x.requestId).put("attempts", x.tried.size());
   }
 
-  private MultiMap upstreamHeaders(Exchange x) {
-    HttpServerRequest in = x.request;
-    MultiMap headers = MultiMap.caseInsensitiveMultiMap();
+  /** The client's end-to-end headers, the request id and X-Forwarded-*, written into the request to the node. */
+  private static void upstreamHeaders(HttpServerRequest in, String requestId, MultiMap headers) {
     copy(in.headers(), headers);
-    headers.set(REQUEST_ID, x.requestId);
+    headers.set(REQUEST_ID, requestId);
     String forwardedFor = in.remoteAddress() == null ? null : in.remoteAddress().hostAddress();
     if (forwardedFor != null) {
-      String prior = in.getHeader("X-Forwarded-For");
-      headers.set("X-Forwarded-For", prior == null ? forwardedFor : prior + ", " + forwardedFor);
+      String prior = in.getHeader(FORWARDED_FOR);
+      headers.set(FORWARDED_FOR, prior == null ? forwardedFor : prior + ", " + forwardedFor);
     }
-    headers.set("X-Forwarded-Proto", in.isSSL() ? "https" : "http");
+    headers.set(FORWARDED_PROTO, in.isSSL() ? HTTPS : HTTP);
     if (in.authority() != null) {
-      headers.set("X-Forwarded-Host", in.authority().toString());
+      headers.set(FORWARDED_HOST, in.authority().toString());
     }
-    return headers;
   }
 
   /** Copies end-to-end headers, leaving out hop-by-hop ones and those the Connection header names. */
