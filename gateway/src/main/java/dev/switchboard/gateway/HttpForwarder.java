@@ -12,12 +12,14 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpClosedException;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -192,10 +194,11 @@ final class HttpForwarder {
     if (!out.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
       out.setChunked(true);
     }
-    meters.answered(x.route, node, response.statusCode());
+    RouteMeters.Pair figures = meters.of(x.route, node);
+    figures.answered(response.statusCode());
     relay(x.request, response, out).onComplete(piped -> {
       node.finished();
-      meters.finished(x.route, node, piped.failed() || response.statusCode() >= 500, System.nanoTime() - x.arrived);
+      figures.finished(piped.failed() || response.statusCode() >= 500, System.nanoTime() - x.arrived);
       if (piped.failed()) {
         // The client left, or the node broke off mid-answer: nothing to retry, free both sides.
         upstream.reset();
@@ -306,7 +309,7 @@ final class HttpForwarder {
       log.warn("[{}] {} refused the connection: {}", x.requestId, node.label(), cause.getMessage());
       node.refused();
     }
-    meters.answered(x.route, node, cause instanceof TimeoutException ? 504 : 502);
+    meters.of(x.route, node).answered(cause instanceof TimeoutException ? 504 : 502);
     if (retryable && x.retriesLeft > 0 && !x.request.response().closed()) {
       x.retriesLeft--;
       log.debug("[{}] {} {} failed on {} ({}), trying another node", x.requestId, x.request.method(), x.request.uri(),
@@ -318,7 +321,7 @@ final class HttpForwarder {
   }
 
   private void giveUp(Exchange x) {
-    meters.finished(x.route, null, true, System.nanoTime() - x.arrived);
+    meters.of(x.route, null).finished(true, System.nanoTime() - x.arrived);
     HttpServerResponse out = x.request.response();
     x.request.resume();
     if (out.closed() || out.headWritten()) {
@@ -347,14 +350,18 @@ final class HttpForwarder {
   private static void upstreamHeaders(HttpServerRequest in, String requestId, MultiMap headers) {
     copy(in.headers(), headers);
     headers.set(REQUEST_ID, requestId);
-    String forwardedFor = in.remoteAddress() == null ? null : in.remoteAddress().hostAddress();
-    if (forwardedFor != null) {
+    // From the connection and the Host header as received: the request's own remoteAddress() and
+    // authority() go through vertx-web's forwarded-header view, which builds an absolute URI first.
+    HttpConnection connection = in.connection();
+    SocketAddress peer = connection.remoteAddress();
+    if (peer != null && peer.hostAddress() != null) {
       String prior = in.getHeader(FORWARDED_FOR);
-      headers.set(FORWARDED_FOR, prior == null ? forwardedFor : prior + ", " + forwardedFor);
+      headers.set(FORWARDED_FOR, prior == null ? peer.hostAddress() : prior + ", " + peer.hostAddress());
     }
-    headers.set(FORWARDED_PROTO, in.isSSL() ? HTTPS : HTTP);
-    if (in.authority() != null) {
-      headers.set(FORWARDED_HOST, in.authority().toString());
+    headers.set(FORWARDED_PROTO, connection.isSsl() ? HTTPS : HTTP);
+    String host = in.getHeader(HttpHeaders.HOST);
+    if (host != null) {
+      headers.set(FORWARDED_HOST, host);
     }
   }
 

@@ -11,7 +11,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The gateway's per-request figures: Prometheus meters per route and backend node (requests by
  * status class, and their duration) and the {@link TrafficStats} the dashboard reads. Meters are
- * made once per route and node and found again without building a key string per request.
+ * made once per route and node and found again without building a key string per request; a
+ * request looks them up once.
  */
 final class RouteMeters {
 
@@ -31,34 +32,27 @@ final class RouteMeters {
     return stats;
   }
 
-  /** A node answered (or failed with) {@code status}: counted when the head is known. */
-  void answered(Route route, Backend node, int status) {
-    pair(route, node == null ? NO_BACKEND : node.label()).count(status);
-  }
-
-  /** The request is over, {@code failed} or not, {@code nanos} after it arrived. */
-  void finished(Route route, Backend node, boolean failed, long nanos) {
-    String label = node == null ? NO_BACKEND : node.label();
-    pair(route, label).duration.record(nanos, TimeUnit.NANOSECONDS);
-    stats.record(route.prefix(), node == null ? null : label, failed, nanos);
-  }
-
-  private Pair pair(Route route, String backend) {
+  /** The figures of {@code route} served by {@code node} (null: by none); made once, then found again. */
+  Pair of(Route route, Backend node) {
+    String backend = node == null ? NO_BACKEND : node.label();
     return pairs.computeIfAbsent(route.prefix(), r -> new ConcurrentHashMap<>())
-      .computeIfAbsent(backend, b -> new Pair(route.prefix(), b));
+      .computeIfAbsent(backend, b -> new Pair(route.prefix(), b, stats.recorder(route.prefix(), node == null ? null : b)));
   }
 
-  private final class Pair {
+  /** The meters of one route and backend node, and its traffic series. */
+  final class Pair {
 
     private final String route;
     private final String backend;
     /** By status class: 1xx to 5xx at 1 to 5, made on first use. */
     private final Counter[] byClass = new Counter[6];
     private final Timer duration;
+    private final TrafficStats.Recorder traffic;
 
-    Pair(String route, String backend) {
+    private Pair(String route, String backend, TrafficStats.Recorder traffic) {
       this.route = route;
       this.backend = backend;
+      this.traffic = traffic;
       this.duration = Timer.builder("switchboard.gateway.request.duration")
         .description("Time from a request's arrival at the gateway to the end of its answer, per route and backend node")
         .tag("route", route)
@@ -66,7 +60,8 @@ final class RouteMeters {
         .register(registry);
     }
 
-    void count(int status) {
+    /** The node answered (or failed with) {@code status}: counted when the head is known. */
+    void answered(int status) {
       int statusClass = Math.min(5, Math.max(1, status / 100));
       Counter counter = byClass[statusClass];
       if (counter == null) {
@@ -79,6 +74,12 @@ final class RouteMeters {
         byClass[statusClass] = counter;
       }
       counter.increment();
+    }
+
+    /** The request is over, {@code failed} or not, {@code nanos} after it arrived. */
+    void finished(boolean failed, long nanos) {
+      duration.record(nanos, TimeUnit.NANOSECONDS);
+      traffic.record(failed, nanos);
     }
   }
 }

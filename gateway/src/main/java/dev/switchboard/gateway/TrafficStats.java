@@ -42,10 +42,32 @@ final class TrafficStats {
 
   /** One request finished: its route, the node that served it (null if none did), failed or not, and how long it took. */
   void record(String route, String backend, boolean failed, long nanos) {
-    long second = clock.getAsLong();
-    routes.computeIfAbsent(route, r -> new Series()).record(second, failed, nanos);
-    if (backend != null) {
-      backends.computeIfAbsent(backend, b -> new Series()).record(second, failed, nanos);
+    recorder(route, backend).record(failed, nanos);
+  }
+
+  /** Records the requests of {@code route} served by {@code backend} (null: by none), without looking either up again. */
+  Recorder recorder(String route, String backend) {
+    return new Recorder(routes.computeIfAbsent(route, r -> new Series()),
+      backend == null ? null : backends.computeIfAbsent(backend, b -> new Series()));
+  }
+
+  /** The series one kind of request counts in: its route's, and its node's if one served it. */
+  final class Recorder {
+
+    private final Series route;
+    private final Series backend;
+
+    private Recorder(Series route, Series backend) {
+      this.route = route;
+      this.backend = backend;
+    }
+
+    void record(boolean failed, long nanos) {
+      long second = clock.getAsLong();
+      route.record(second, failed, nanos);
+      if (backend != null) {
+        backend.record(second, failed, nanos);
+      }
     }
   }
 

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -53,6 +54,12 @@ class GatewayEdgeTest {
     int port = await(node.createHttpServer().requestHandler(request -> {
       served.incrementAndGet();
       request.body().onSuccess(body -> {
+        if (request.path().equals("/api/headers")) {
+          JsonObject seen = new JsonObject();
+          request.headers().forEach((name, value) -> seen.put(name.toLowerCase(Locale.ROOT), value));
+          request.response().end(seen.encode());
+          return;
+        }
         if (request.path().equals("/api/framed")) {
           request.response().putHeader("X-Frame-Options", "SAMEORIGIN");
         }
@@ -139,6 +146,24 @@ class GatewayEdgeTest {
     Answer streamedFits = sendChunked(client("127.0.0.1"), plain, "/small/upload", 2, 512);
     assertEquals(200, streamedFits.status(), streamedFits.toString());
     assertEquals(1024, streamedFits.json().getInteger("received"));
+  }
+
+  @Test
+  void theNodeGetsEndToEndHeadersAndForwardedOnes() throws Exception {
+    // Keep-alive: a client that closes sets "Connection: close" over the one given here.
+    HttpClient client = clientVertx.createHttpClient(new HttpClientOptions().setLocalAddress("127.0.0.5").setKeepAlive(true));
+    Answer answer = send(client, plain, HttpMethod.GET, "/api/headers", Map.of(
+      "X-Custom", "kept", "X-Forwarded-For", "10.0.0.1", "X-Request-Id", "trace-7",
+      "Keep-Alive", "timeout=5", "Connection", "keep-alive, X-Hop", "X-Hop", "named by Connection"), null);
+    assertEquals(200, answer.status(), answer.toString());
+    JsonObject seen = answer.json();
+    assertEquals("kept", seen.getString("x-custom"));
+    assertEquals("trace-7", seen.getString("x-request-id"));
+    assertEquals("10.0.0.1, 127.0.0.5", seen.getString("x-forwarded-for"), "the client's address appended");
+    assertEquals("http", seen.getString("x-forwarded-proto"));
+    assertEquals("127.0.0.1:" + plain, seen.getString("x-forwarded-host"), "the Host the client asked for");
+    assertNull(seen.getString("keep-alive"), "hop-by-hop: " + seen.encode());
+    assertNull(seen.getString("x-hop"), "named by the client's Connection header: " + seen.encode());
   }
 
   @Test
