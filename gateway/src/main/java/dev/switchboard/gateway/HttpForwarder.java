@@ -25,9 +25,7 @@ import org.slf4j.LoggerFactory;
 
 import java.net.ConnectException;
 import java.time.Duration;
-import java.util.Collections;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -50,9 +48,9 @@ final class HttpForwarder {
   private static final Logger log = LoggerFactory.getLogger(HttpForwarder.class);
 
   /** Headers of one connection, not of the message (RFC 9110 7.6.1), never forwarded; any case. */
-  private static final Set<String> HOP_BY_HOP = caseInsensitive("connection", "keep-alive", "proxy-connection",
+  private static final String[] HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection",
     "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host",
-    "http2-settings");
+    "http2-settings"};
   /**
    * An answer whose declared length is at most this is read whole, then written with its head in
    * one go (one encoding pass, one write to the client); a longer or undeclared one streams with
@@ -378,16 +376,20 @@ final class HttpForwarder {
     }
     for (Map.Entry<String, String> header : from) {
       String name = header.getKey();
-      if (!HOP_BY_HOP.contains(name) && !named.contains(name)) {
+      if (!isHopByHop(name) && !named.contains(name)) {
         to.add(name, header.getValue());
       }
     }
   }
 
-  private static Set<String> caseInsensitive(String... names) {
-    Set<String> set = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
-    set.addAll(List.of(names));
-    return Collections.unmodifiableSet(set);
+  /** Run for every header both ways: a length compare turns almost every name away at once. */
+  private static boolean isHopByHop(String name) {
+    for (String hop : HOP_BY_HOP) {
+      if (hop.length() == name.length() && hop.equalsIgnoreCase(name)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean hasBody(HttpServerRequest request) {
