@@ -168,6 +168,8 @@ report_gateway() { # SPREAD_BEFORE SPREAD_AFTER
       worst=$(awk -v a="$worst" -v b="$dev" 'BEGIN { print (b > a ? b : a) }')
       echo "| $backend | ${served[$backend]} | $(awk -v c="${served[$backend]}" -v t="$total" 'BEGIN { printf "%.1f %%", c / t * 100 }') |"
     done
+    # No node counted (the gateway's metrics could not be read): not a perfect spread.
+    [ "${#served[@]}" -eq "$GATEWAY_NODES" ] || worst=n/a
     echo
     r=$(ratio "${rate[gateway]}" "${rate[direct]}")
     echo "Throughput through the gateway: **$r** of straight (target ≥ 0.65×: $(verdict "$r" ">=" 0.65)),"
