@@ -76,9 +76,7 @@ final class Edge {
       // One handler for both steps: each handler the router passes a request through costs it.
       router.route().handler(ctx -> {
         identify(ctx);
-        if (admit(ctx)) {
-          ctx.next();
-        }
+        admitThenNext(ctx);
       });
     } else {
       // CORS between them: a refused origin's 403 carries the request id, a preflight is not limited.
@@ -99,11 +97,7 @@ final class Edge {
         cors.addOrigins(options.corsOrigins()).allowCredentials(true);
       }
       router.route().handler(cors);
-      router.route().handler(ctx -> {
-        if (admit(ctx)) {
-          ctx.next();
-        }
-      });
+      router.route().handler(this::admitThenNext);
     }
     router.errorHandler(403, ctx -> JsonErrors.send(ctx.response(), 403, new JsonObject()
       .put("error", "origin not allowed").put("origin", ctx.request().getHeader(HttpHeaders.ORIGIN))
@@ -132,6 +126,12 @@ final class Edge {
       if (!headers.contains(SECURITY_HEADERS[i])) {
         headers.set(SECURITY_HEADERS[i], SECURITY_HEADERS[i + 1]);
       }
+    }
+  }
+
+  private void admitThenNext(RoutingContext ctx) {
+    if (admit(ctx)) {
+      ctx.next();
     }
   }
 

@@ -40,11 +40,6 @@ final class TrafficStats {
     this.clock = clock;
   }
 
-  /** One request finished: its route, the node that served it (null if none did), failed or not, and how long it took. */
-  void record(String route, String backend, boolean failed, long nanos) {
-    recorder(route, backend).record(failed, nanos);
-  }
-
   /** Records the requests of {@code route} served by {@code backend} (null: by none), without looking either up again. */
   Recorder recorder(String route, String backend) {
     return new Recorder(routes.computeIfAbsent(route, r -> new Series()),
@@ -62,6 +57,7 @@ final class TrafficStats {
       this.backend = backend;
     }
 
+    /** One request finished, failed or not, {@code nanos} after it arrived. */
     void record(boolean failed, long nanos) {
       long second = clock.getAsLong();
       route.record(second, failed, nanos);

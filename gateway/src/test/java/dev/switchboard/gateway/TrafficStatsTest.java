@@ -18,7 +18,7 @@ class TrafficStatsTest {
   void ratesErrorsAndPercentilesCoverTheLastWholeSeconds() {
     // 100 requests in one second: 98 fast (0.5 ms), 2 slow (40 ms), 5 of them failed.
     for (int i = 0; i < 100; i++) {
-      stats.record("/api/", "http@a", i < 5, TimeUnit.MICROSECONDS.toNanos(i < 98 ? 500 : 40_000));
+      stats.recorder("/api/", "http@a").record(i < 5, TimeUnit.MICROSECONDS.toNanos(i < 98 ? 500 : 40_000));
     }
     assertEquals(0.0, stats.route("/api/", false).getDouble("rps"), "the current second is not counted yet");
     second.incrementAndGet();
@@ -35,7 +35,7 @@ class TrafficStatsTest {
   void historyIsOneCountPerSecondForAMinuteAndOldSlotsAreRecycled() {
     for (int s = 0; s < 3; s++) {
       for (int i = 0; i <= s; i++) {
-        stats.record("/", null, false, 1_000);
+        stats.recorder("/", null).record(false, 1_000);
       }
       second.incrementAndGet();
     }
@@ -44,7 +44,7 @@ class TrafficStatsTest {
     assertEquals(new JsonArray().add(1L).add(2L).add(3L), new JsonArray(history.getList().subList(57, 60)));
     // A minute later the same slots hold new seconds: nothing of the old ones shows.
     second.addAndGet(TrafficStats.HISTORY_SECONDS + 2);
-    stats.record("/", null, false, 1_000);
+    stats.recorder("/", null).record(false, 1_000);
     second.incrementAndGet();
     history = stats.route("/", true).getJsonArray("history");
     assertEquals(1L, history.stream().mapToLong(n -> ((Number) n).longValue()).sum());
