@@ -237,8 +237,7 @@ final class Aggregator {
           return response.body().compose(ignored -> Future.failedFuture(
             new PartFailure("failed", part.target() + " answered " + response.statusCode())));
         }
-        String length = response.getHeader(HttpHeaders.CONTENT_LENGTH);
-        if (length != null && length.length() < 12 && Long.parseLong(length) > MAX_PART_BODY) {
+        if (HttpForwarder.contentLength(response.headers()) > MAX_PART_BODY) {
           response.request().reset();
           return Future.failedFuture(new PartFailure("failed", part.target() + " answered more than " + MAX_PART_BODY + " bytes"));
         }

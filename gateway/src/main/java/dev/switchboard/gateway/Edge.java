@@ -182,17 +182,8 @@ final class Edge {
    * without a declared length is counted as it streams instead.
    */
   static boolean declaredTooLarge(RoutingContext ctx, long max) {
-    String length = ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH);
-    if (length == null) {
-      return false;
-    }
-    long declared;
-    try {
-      declared = Long.parseLong(length.trim());
-    } catch (NumberFormatException e) {
-      declared = -1;
-    }
-    if (declared >= 0 && declared <= max) {
+    long declared = HttpForwarder.contentLength(ctx.request().headers());
+    if (declared == HttpForwarder.NO_LENGTH || declared >= 0 && declared <= max) {
       return false;
     }
     HttpServerResponse response = ctx.response();

@@ -57,6 +57,9 @@ final class HttpForwarder {
    * backpressure. Bounded by the declared length: HTTP/1.1 framing ends the body there.
    */
   static final long SMALL_ANSWER_BYTES = 64 * 1024;
+  /** What {@link #contentLength} gives for a message without Content-Length, and for one that is not a number. */
+  static final long NO_LENGTH = -1;
+  static final long BAD_LENGTH = -2;
   private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
     HttpMethod.PUT, HttpMethod.DELETE);
   private static final Set<Integer> RETRY_STATUSES = Set.of(502, 503, 504);
@@ -252,15 +255,21 @@ final class HttpForwarder {
 
   /** True when the answer declares a body of at most {@link #SMALL_ANSWER_BYTES}. */
   private static boolean isSmall(HttpClientResponse response) {
-    String length = response.getHeader(HttpHeaders.CONTENT_LENGTH);
+    long declared = contentLength(response.headers());
+    return declared >= 0 && declared <= SMALL_ANSWER_BYTES;
+  }
+
+  /** The body length {@code headers} declare: {@link #NO_LENGTH} without one, {@link #BAD_LENGTH} if it is not a number. */
+  static long contentLength(MultiMap headers) {
+    String length = headers.get(HttpHeaders.CONTENT_LENGTH);
     if (length == null) {
-      return false;
+      return NO_LENGTH;
     }
     try {
       long declared = Long.parseLong(length.trim());
-      return declared >= 0 && declared <= SMALL_ANSWER_BYTES;
+      return declared >= 0 ? declared : BAD_LENGTH;
     } catch (NumberFormatException e) {
-      return false;
+      return BAD_LENGTH;
     }
   }
 
@@ -393,10 +402,7 @@ final class HttpForwarder {
   }
 
   private static boolean hasBody(HttpServerRequest request) {
-    String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
-    if (length != null) {
-      return !length.trim().equals("0");
-    }
-    return request.headers().contains(HttpHeaders.TRANSFER_ENCODING);
+    long declared = contentLength(request.headers());
+    return declared == NO_LENGTH ? request.headers().contains(HttpHeaders.TRANSFER_ENCODING) : declared != 0;
   }
 }
