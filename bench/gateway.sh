@@ -28,10 +28,31 @@ gateway_spread() { # PORT
       } END { for (b in n) printf "%s %.0f\n", b, n[b] }' | sort
 }
 
+# Every setup stays up once started and warmed, and the setups are measured in turns, GATEWAY_ROUNDS
+# rounds of one window each, each round starting one setup later. On a shared machine a single
+# window can be off by a factor of two (other tenants, the hypervisor); turns spread that over every
+# setup alike, and no setup is always measured first (beside a cluster that has just formed) or last.
+# The report gives each setup's median over its rounds, and every round's figure.
+readonly GATEWAY_ROUNDS=${GATEWAY_ROUNDS:-5}
+readonly GATEWAY_SETUPS=(direct gateway nodeproxy bareproxy)
+declare -A kept_pid kept_tree kept_port
+
+# keep_server SETUP PORT: the server start_server has just started stays up, to be measured in turns.
+keep_server() {
+  kept_pid[$1]=$server_pid
+  kept_tree[$1]=$server_tree
+  kept_port[$1]=$2
+  # shellcheck disable=SC2206 # one PID per word
+  side_pids+=($server_tree)
+  server_pid=""
+  server_tree=""
+}
+
 bench_gateway() {
   local port direct_port cluster members i member_ports=() node_ports=() before after
   local service=() proxy=() proxies=$cores direct_instances=$cores
   notes=()
+  [[ "$GATEWAY_ROUNDS" =~ ^[1-9]$ ]] || die "GATEWAY_ROUNDS must be 1 to 9, got '$GATEWAY_ROUNDS'"
   case "$GATEWAY_PIN" in
     0) ;;
     1)
@@ -44,7 +65,7 @@ bench_gateway() {
       load_cpus=("${service[@]}") ;;
     *) die "GATEWAY_PIN must be 0 or 1, got '$GATEWAY_PIN'" ;;
   esac
-  echo "== gateway: $connections connections, ${duration}s measured after a ${GATEWAY_WARMUP}s warm-up, per setup"
+  echo "== gateway: $connections connections, $GATEWAY_ROUNDS rounds of ${duration}s per setup, after a ${GATEWAY_WARMUP}s warm-up each"
   label[direct]="http, straight ($direct_instances verticles, 1 JVM)"
   label[gateway]="gateway ($proxies verticles) → $GATEWAY_NODES clustered http nodes"
   label[nodeproxy]="Node.js proxy (cluster, $proxies workers) → the same $GATEWAY_NODES http nodes"
@@ -55,8 +76,7 @@ bench_gateway() {
     "${service[@]}" java -Dswitchboard.http.host=$HOST -Dswitchboard.http.port="$direct_port" \
     -jar services/http/target/switchboard-http.jar -instances "$direct_instances"
   wrk_run "" "$direct_port" "$GATEWAY_WARMUP"
-  wrk_run direct "$direct_port" "$duration"
-  stop_server
+  keep_server direct "$direct_port"
 
   cluster="bench-gateway-$$"
   for i in $(seq 0 "$GATEWAY_NODES"); do
@@ -92,10 +112,7 @@ bench_gateway() {
     sleep 0.1
   done
   wrk_run "" "$port" "$GATEWAY_WARMUP"
-  before=$(gateway_spread "$port")
-  wrk_run gateway "$port" "$duration"
-  after=$(gateway_spread "$port")
-  stop_server
+  keep_server gateway "$port"
 
   # The references in front of the same nodes: the least a Node.js reverse proxy does, and a bare
   # proxy on Vert.x's HTTP server and client without the gateway's work.
@@ -105,6 +122,24 @@ bench_gateway() {
     "${proxy[@]}" node bench/node/proxy.js PORT "$backends" "$proxies"
   gateway_reference bareproxy vertx-bare-proxy "bare proxy up:" "$GATEWAY_WARMUP" \
     "${proxy[@]}" java -cp gateway/target/switchboard-gateway.jar bench/BareProxy.java PORT "$backends" "$proxies"
+
+  local round first setup
+  before=$(gateway_spread "${kept_port[gateway]}")
+  for round in $(seq 1 "$GATEWAY_ROUNDS"); do
+    echo "  round $round of $GATEWAY_ROUNDS"
+    first=$(((round - 1) % ${#GATEWAY_SETUPS[@]}))
+    for i in $(seq 0 $((${#GATEWAY_SETUPS[@]} - 1))); do
+      setup=${GATEWAY_SETUPS[$(((first + i) % ${#GATEWAY_SETUPS[@]}))]}
+      server_pid=${kept_pid[$setup]}
+      wrk_run "$setup-$round" "${kept_port[$setup]}" "$duration"
+      server_pid=""
+    done
+  done
+  after=$(gateway_spread "${kept_port[gateway]}")
+  find_clean_rounds
+  for setup in "${GATEWAY_SETUPS[@]}"; do
+    summarize_rounds "$setup"
+  done
   stop_side
   load_cpus=()
 
@@ -112,8 +147,58 @@ bench_gateway() {
   report_gateway "$before" "$after"
 }
 
+# The middle value of its arguments (the mean of the two middle ones for an even count), rounded.
+median() {
+  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit; printf "%.0f\n", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+
+# The rounds in which the hypervisor stole at most NOISY_STEAL % of a core in every setup's window:
+# the figures and the ratios come from these only, so that every setup is compared over the same
+# rounds. None: every round, and the targets are not judged.
+gateway_clean_rounds=()
+find_clean_rounds() {
+  local round setup clean
+  gateway_clean_rounds=()
+  for round in $(seq 1 "$GATEWAY_ROUNDS"); do
+    clean=1
+    for setup in "${GATEWAY_SETUPS[@]}"; do
+      [ "${steal_pct[$setup-$round]}" -le "$NOISY_STEAL" ] || clean=0
+    done
+    [ "$clean" = 0 ] || gateway_clean_rounds+=("$round")
+  done
+}
+
+# summarize_rounds SETUP: SETUP's figures are the medians over the clean rounds (all rounds if none
+# is); errors: their sum over all rounds; peak RSS: the largest. rounds[SETUP] keeps every round's
+# requests/s for the report, those of rounds left out marked with †.
+declare -A rounds
+summarize_rounds() {
+  local setup=$1 round key values
+  local -a counted=("${gateway_clean_rounds[@]}")
+  [ ${#counted[@]} -gt 0 ] || mapfile -t counted < <(seq 1 "$GATEWAY_ROUNDS")
+  for key in rate p50 p99 cpu_pct load_pct busy_pct steal_pct; do
+    local -n figure=$key
+    values=()
+    for round in "${counted[@]}"; do
+      values+=("${figure[$setup-$round]}")
+    done
+    figure[$setup]=$(median "${values[@]}")
+    unset -n figure
+  done
+  errs[$setup]=0
+  rss[$setup]=0
+  rounds[$setup]=""
+  for round in $(seq 1 "$GATEWAY_ROUNDS"); do
+    errs[$setup]=$((errs[$setup] + errs[$setup-$round]))
+    [ "${rss[$setup-$round]}" -le "${rss[$setup]}" ] || rss[$setup]=${rss[$setup-$round]}
+    rounds[$setup]+="$(printf '%.0f' "${rate[$setup-$round]}")"
+    [[ " ${counted[*]} " == *" $round "* ]] || rounds[$setup]+="†"
+    rounds[$setup]+=" "
+  done
+}
+
 # gateway_reference RUN NAME READY WARMUP COMMAND...: a proxy started on a free port (the word PORT
-# in COMMAND), warmed up, measured as RUN, stopped.
+# in COMMAND), warmed up, then kept to be measured in turns as RUN.
 gateway_reference() {
   local run=$1 name=$2 ready=$3 warmup=$4 port arg command=()
   shift 4
@@ -124,8 +209,7 @@ gateway_reference() {
   done
   start_server "$name" http "$port" "$ready" "${command[@]}"
   wrk_run "" "$port" "$warmup"
-  wrk_run "$run" "$port" "$duration"
-  stop_server
+  keep_server "$run" "$port"
 }
 
 report_gateway() { # SPREAD_BEFORE SPREAD_AFTER
@@ -144,7 +228,9 @@ report_gateway() { # SPREAD_BEFORE SPREAD_AFTER
   {
     echo "### Gateway: through the gateway vs straight to the service"
     echo
-    echo "\`wrk -t1 -c$connections -d${duration}s --latency\` against \`GET /\` (Hello World), after a ${GATEWAY_WARMUP}s warm-up each."
+    echo "\`wrk -t1 -c$connections -d${duration}s --latency\` against \`GET /\` (Hello World). Every setup is started and warmed up (${GATEWAY_WARMUP}s) first and stays up;"
+    echo "then they are measured in turns, $GATEWAY_ROUNDS rounds, each round starting with the next setup. Figures are each setup's median over the rounds"
+    echo "in which the hypervisor stole at most $NOISY_STEAL % of a core in every setup's window (${#gateway_clean_rounds[@]} of $GATEWAY_ROUNDS here; † marks the rounds left out)."
     echo "Through the gateway, round-robin over $GATEWAY_NODES http nodes (one verticle each) clustered with it on this machine."
     if [ "$GATEWAY_PIN" = 1 ]; then
       echo "Pinned (GATEWAY_PIN=1): wrk, the straight http process and the nodes on core 0 only; each proxy alone on cores 1-$((cores - 1))."
@@ -152,13 +238,13 @@ report_gateway() { # SPREAD_BEFORE SPREAD_AFTER
     echo
     machine
     echo
-    echo "| setup | requests/s | vs straight | p50 ms | p99 ms | errors | measured process CPU % | its peak RSS MiB |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-    for run in direct gateway nodeproxy bareproxy; do
-      echo "| ${label[$run]} | $(printf '%.0f' "${rate[$run]}") | $(ratio "${rate[$run]}" "${rate[direct]}") | $(ms "${p50[$run]}") | $(ms "${p99[$run]}") | ${errs[$run]} | ${cpu_pct[$run]} | ${rss[$run]} |"
+    echo "| setup | requests/s | vs straight | each round's requests/s | p50 ms | p99 ms | errors | measured process CPU % | its peak RSS MiB |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    for run in "${GATEWAY_SETUPS[@]}"; do
+      echo "| ${label[$run]} | $(printf '%.0f' "${rate[$run]}") | $(ratio "${rate[$run]}" "${rate[direct]}") | ${rounds[$run]% } | $(ms "${p50[$run]}") | $(ms "${p99[$run]}") | ${errs[$run]} | ${cpu_pct[$run]} | ${rss[$run]} |"
     done
     echo
-    echo "Spread of the measured window's requests over the nodes (round-robin):"
+    echo "Spread of the gateway's measured requests (all its rounds) over the nodes (round-robin):"
     echo
     echo "| node | requests | share |"
     echo "|---|---:|---:|"
@@ -172,6 +258,11 @@ report_gateway() { # SPREAD_BEFORE SPREAD_AFTER
     [ "${#served[@]}" -eq "$GATEWAY_NODES" ] || worst=n/a
     echo
     r=$(ratio "${rate[gateway]}" "${rate[direct]}")
+    if [ ${#gateway_clean_rounds[@]} -eq 0 ]; then
+      echo "**No round was free of hypervisor steal: the figures are over every round, and the target is not judged (run again).**"
+      echo
+      r=n/a
+    fi
     echo "Throughput through the gateway: **$r** of straight (target ≥ 0.65×: $(verdict "$r" ">=" 0.65)),"
     echo "**$(ratio "${rate[gateway]}" "${rate[nodeproxy]}")** of the Node.js proxy's ($(ratio "${rate[nodeproxy]}" "${rate[direct]}") of straight),"
     echo "**$(ratio "${rate[gateway]}" "${rate[bareproxy]}")** of the bare Vert.x proxy's ($(ratio "${rate[bareproxy]}" "${rate[direct]}") of straight);"
@@ -183,7 +274,13 @@ report_gateway() { # SPREAD_BEFORE SPREAD_AFTER
       echo "CPU taken from the nodes as well as its own work (GATEWAY_PIN=1 gives the proxies cores of their own)."
     fi
     echo
-    cpu_table direct gateway nodeproxy bareproxy
+    local windows=() round
+    for round in $(seq 1 "$GATEWAY_ROUNDS"); do
+      for run in "${GATEWAY_SETUPS[@]}"; do
+        windows+=("$run-$round")
+      done
+    done
+    cpu_table "${windows[@]}"
   } > "$md"
   cat "$md"
 }
