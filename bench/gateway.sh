@@ -28,25 +28,13 @@ gateway_spread() { # PORT
       } END { for (b in n) printf "%s %.0f\n", b, n[b] }' | sort
 }
 
-# Every setup stays up once started and warmed, and the setups are measured in turns, GATEWAY_ROUNDS
-# rounds of one window each, each round starting one setup later. On a shared machine a single
-# window can be off by a factor of two (other tenants, the hypervisor); turns spread that over every
-# setup alike, and no setup is always measured first (beside a cluster that has just formed) or last.
-# The report gives each setup's median over its rounds, and every round's figure.
+# The setups are measured in turns (see "rounds" in scripts/bench), GATEWAY_ROUNDS rounds of one
+# window each: measured one after the other, the gateway came first, beside a cluster that had just
+# formed, and single windows here vary by a factor of two.
 readonly GATEWAY_ROUNDS=${GATEWAY_ROUNDS:-5}
 readonly GATEWAY_SETUPS=(direct gateway nodeproxy bareproxy)
-declare -A kept_pid kept_tree kept_port
-
-# keep_server SETUP PORT: the server start_server has just started stays up, to be measured in turns.
-keep_server() {
-  kept_pid[$1]=$server_pid
-  kept_tree[$1]=$server_tree
-  kept_port[$1]=$2
-  # shellcheck disable=SC2206 # one PID per word
-  side_pids+=($server_tree)
-  server_pid=""
-  server_tree=""
-}
+gateway_clean_rounds=()
+declare -A requests_shown
 
 bench_gateway() {
   local port direct_port cluster members i member_ports=() node_ports=() before after
@@ -136,65 +124,18 @@ bench_gateway() {
     done
   done
   after=$(gateway_spread "${kept_port[gateway]}")
-  find_clean_rounds
+  mapfile -t gateway_clean_rounds < <(clean_rounds "$GATEWAY_ROUNDS" "${GATEWAY_SETUPS[@]}")
   for setup in "${GATEWAY_SETUPS[@]}"; do
-    summarize_rounds "$setup"
+    for round in $(seq 1 "$GATEWAY_ROUNDS"); do
+      requests_shown[$setup-$round]=$(printf '%.0f' "${rate[$setup-$round]}")
+    done
+    summarize_rounds "$setup" "$GATEWAY_ROUNDS" "${gateway_clean_rounds[*]}" requests_shown
   done
   stop_side
   load_cpus=()
 
   echo
   report_gateway "$before" "$after"
-}
-
-# The middle value of its arguments (the mean of the two middle ones for an even count), rounded.
-median() {
-  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit; printf "%.0f\n", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
-}
-
-# The rounds in which the hypervisor stole at most NOISY_STEAL % of a core in every setup's window:
-# the figures and the ratios come from these only, so that every setup is compared over the same
-# rounds. None: every round, and the targets are not judged.
-gateway_clean_rounds=()
-find_clean_rounds() {
-  local round setup clean
-  gateway_clean_rounds=()
-  for round in $(seq 1 "$GATEWAY_ROUNDS"); do
-    clean=1
-    for setup in "${GATEWAY_SETUPS[@]}"; do
-      [ "${steal_pct[$setup-$round]}" -le "$NOISY_STEAL" ] || clean=0
-    done
-    [ "$clean" = 0 ] || gateway_clean_rounds+=("$round")
-  done
-}
-
-# summarize_rounds SETUP: SETUP's figures are the medians over the clean rounds (all rounds if none
-# is); errors: their sum over all rounds; peak RSS: the largest. rounds[SETUP] keeps every round's
-# requests/s for the report, those of rounds left out marked with †.
-declare -A rounds
-summarize_rounds() {
-  local setup=$1 round key values
-  local -a counted=("${gateway_clean_rounds[@]}")
-  [ ${#counted[@]} -gt 0 ] || mapfile -t counted < <(seq 1 "$GATEWAY_ROUNDS")
-  for key in rate p50 p99 cpu_pct load_pct busy_pct steal_pct; do
-    local -n figure=$key
-    values=()
-    for round in "${counted[@]}"; do
-      values+=("${figure[$setup-$round]}")
-    done
-    figure[$setup]=$(median "${values[@]}")
-    unset -n figure
-  done
-  errs[$setup]=0
-  rss[$setup]=0
-  rounds[$setup]=""
-  for round in $(seq 1 "$GATEWAY_ROUNDS"); do
-    errs[$setup]=$((errs[$setup] + errs[$setup-$round]))
-    [ "${rss[$setup-$round]}" -le "${rss[$setup]}" ] || rss[$setup]=${rss[$setup-$round]}
-    rounds[$setup]+="$(printf '%.0f' "${rate[$setup-$round]}")"
-    [[ " ${counted[*]} " == *" $round "* ]] || rounds[$setup]+="†"
-    rounds[$setup]+=" "
-  done
 }
 
 # gateway_reference RUN NAME READY WARMUP COMMAND...: a proxy started on a free port (the word PORT
@@ -241,7 +182,7 @@ report_gateway() { # SPREAD_BEFORE SPREAD_AFTER
     echo "| setup | requests/s | vs straight | each round's requests/s | p50 ms | p99 ms | errors | measured process CPU % | its peak RSS MiB |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     for run in "${GATEWAY_SETUPS[@]}"; do
-      echo "| ${label[$run]} | $(printf '%.0f' "${rate[$run]}") | $(ratio "${rate[$run]}" "${rate[direct]}") | ${rounds[$run]% } | $(ms "${p50[$run]}") | $(ms "${p99[$run]}") | ${errs[$run]} | ${cpu_pct[$run]} | ${rss[$run]} |"
+      echo "| ${label[$run]} | $(printf '%.0f' "${rate[$run]}") | $(ratio "${rate[$run]}" "${rate[direct]}") | ${each_round[$run]} | $(ms "${p50[$run]}") | $(ms "${p99[$run]}") | ${errs[$run]} | ${cpu_pct[$run]} | ${rss[$run]} |"
     done
     echo
     echo "Spread of the gateway's measured requests (all its rounds) over the nodes (round-robin):"
