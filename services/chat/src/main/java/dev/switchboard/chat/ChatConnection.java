@@ -372,7 +372,8 @@ final class ChatConnection {
   /**
    * Posts a message with a client id unless that id was posted before. A claim whose number never
    * came (its node died) expires after {@code claimTtl}; a resend that sees it vanish while waiting
-   * claims the id again, once.
+   * claims the id again, once. A resend whose first copy is still being numbered after the wait
+   * is answered {@code unavailable}, so that the client sends it again later: never silence.
    */
   private Future<Void> postOnce(String name, String sender, String text, String clientId, boolean again) {
     ChatStore store = chat.store();
@@ -384,7 +385,13 @@ final class ChatConnection {
             if (seq != null && seq > 0) {
               send(ChatProtocol.ack(clientId, seq, null, true).encode());
             } else if (seq == null && again) {
-              return postOnce(name, sender, text, clientId, false);
+              // The claim expired while unnumbered. A local map keeps an expired entry until its
+              // timer has run, and still refuses a new claim while it is there: drop it first.
+              return store.dropUnnumbered(name, sender, clientId)
+                .compose(v -> postOnce(name, sender, text, clientId, false));
+            } else {
+              sendError(ChatProtocol.UNAVAILABLE, "the message with clientId " + clientId
+                + " is still being posted; send it again with the same clientId");
             }
             return Future.<Void>succeededFuture();
           });

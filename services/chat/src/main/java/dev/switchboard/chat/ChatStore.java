@@ -214,6 +214,11 @@ final class ChatStore {
     return clientIds.compose(map -> map.put(clientKey(room, nickname, clientId), seq, dedupeTtlMillis));
   }
 
+  /** Removes the claim of a client id if it is still unnumbered (0), expired or not. */
+  Future<Void> dropUnnumbered(String room, String nickname, String clientId) {
+    return clientIds.compose(map -> map.removeIfPresent(clientKey(room, nickname, clientId), 0L)).mapEmpty();
+  }
+
   Future<Void> release(String room, String nickname, String clientId) {
     return clientIds.compose(map -> map.remove(clientKey(room, nickname, clientId))).mapEmpty();
   }

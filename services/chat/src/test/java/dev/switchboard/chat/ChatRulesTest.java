@@ -151,6 +151,21 @@ class ChatRulesTest extends ChatTestBase {
     assertEquals(List.of(1L, 2L), ann.messages(2).stream().map(e -> e.getLong("seq")).toList());
   }
 
+  @Test
+  void aResendWhoseFirstCopyStaysUnnumberedIsToldToTryAgain() {
+    AsyncMap<String, Long> ids = ChatTestClient.await(vertx.sharedData().getAsyncMap(ChatStore.CLIENT_IDS));
+    // A first copy still being numbered for longer than a resend waits (its claim outlives the wait).
+    ChatTestClient.await(ids.put("lobby#ann#c-slow", 0L, 60_000));
+    ChatTestClient ann = connect();
+    ann.join("lobby", "ann");
+    ann.send(ann.message("wait").put("clientId", "c-slow"));
+    JsonObject error = ann.awaitOne(ofType("error"));
+    assertEquals("unavailable", error.getString("code"));
+    assertTrue(error.getString("message").contains("c-slow"), error.encode());
+    assertEquals(0, ann.count(ChatTestClient::isMessage), "not posted");
+    assertEquals(0, ann.count(e -> "ack".equals(e.getString("type"))), "not acknowledged");
+  }
+
   private static JsonObject join(String room, String nickname) {
     return new JsonObject().put("type", "join").put("room", room).put("nickname", nickname);
   }
