@@ -385,10 +385,7 @@ final class ChatConnection {
             if (seq != null && seq > 0) {
               send(ChatProtocol.ack(clientId, seq, null, true).encode());
             } else if (seq == null && again) {
-              // The claim expired while unnumbered. A local map keeps an expired entry until its
-              // timer has run, and still refuses a new claim while it is there: drop it first.
-              return store.dropUnnumbered(name, sender, clientId)
-                .compose(v -> postOnce(name, sender, text, clientId, false));
+              return postOnce(name, sender, text, clientId, false);
             } else {
               sendError(ChatProtocol.UNAVAILABLE, "the message with clientId " + clientId
                 + " is still being posted; send it again with the same clientId");

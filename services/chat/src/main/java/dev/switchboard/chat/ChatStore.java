@@ -202,7 +202,17 @@ final class ChatStore {
    * number that will never come.
    */
   Future<Long> claim(String room, String nickname, String clientId) {
-    return clientIds.compose(map -> map.putIfAbsent(clientKey(room, nickname, clientId), 0L, claimTtlMillis));
+    String key = clientKey(room, nickname, clientId);
+    return clientIds.compose(map -> map.putIfAbsent(key, 0L, claimTtlMillis).compose(previous -> {
+      if (previous == null || previous != 0L) {
+        return Future.succeededFuture(previous);
+      }
+      // Vert.x's local map keeps an expired entry until its removal timer has run, and putIfAbsent
+      // still sees it where get does not: an unnumbered claim get no longer finds has expired.
+      return map.get(key).compose(current -> current != null
+        ? Future.succeededFuture(current)
+        : map.removeIfPresent(key, 0L).compose(removed -> map.putIfAbsent(key, 0L, claimTtlMillis)));
+    }));
   }
 
   /** The sequence number a client id got: null if unknown, 0 while it is being numbered. */
@@ -212,11 +222,6 @@ final class ChatStore {
 
   Future<Void> claimed(String room, String nickname, String clientId, long seq) {
     return clientIds.compose(map -> map.put(clientKey(room, nickname, clientId), seq, dedupeTtlMillis));
-  }
-
-  /** Removes the claim of a client id if it is still unnumbered (0), expired or not. */
-  Future<Void> dropUnnumbered(String room, String nickname, String clientId) {
-    return clientIds.compose(map -> map.removeIfPresent(clientKey(room, nickname, clientId), 0L)).mapEmpty();
   }
 
   Future<Void> release(String room, String nickname, String clientId) {

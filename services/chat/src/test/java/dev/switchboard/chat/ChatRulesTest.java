@@ -129,12 +129,9 @@ class ChatRulesTest extends ChatTestBase {
 
   @Test
   void aClaimWhoseNodeDiedExpiresAndTheResendIsPosted() {
-    AsyncMap<String, Long> ids = ChatTestClient.await(vertx.sharedData().getAsyncMap(ChatStore.CLIENT_IDS));
     // What a node that died between claiming and numbering leaves behind: a claim without a number.
-    ChatTestClient.await(ids.put("lobby#ann#c-stuck", 0L, 1000));
-    ChatTestClient ann = connect();
-    ann.join("lobby", "ann");
-    ann.send(ann.message("finally").put("clientId", "c-stuck"));
+    AsyncMap<String, Long> ids = unnumberedClaim("c-stuck", 1000);
+    ChatTestClient ann = annSends("finally", "c-stuck");
     JsonObject ack = ann.awaitOne(ofType("ack"));
     assertEquals("c-stuck", ack.getString("clientId"));
     assertFalse(ack.getBoolean("duplicate", false), "posted, not taken for a duplicate");
@@ -153,17 +150,29 @@ class ChatRulesTest extends ChatTestBase {
 
   @Test
   void aResendWhoseFirstCopyStaysUnnumberedIsToldToTryAgain() {
-    AsyncMap<String, Long> ids = ChatTestClient.await(vertx.sharedData().getAsyncMap(ChatStore.CLIENT_IDS));
     // A first copy still being numbered for longer than a resend waits (its claim outlives the wait).
-    ChatTestClient.await(ids.put("lobby#ann#c-slow", 0L, 60_000));
-    ChatTestClient ann = connect();
-    ann.join("lobby", "ann");
-    ann.send(ann.message("wait").put("clientId", "c-slow"));
+    unnumberedClaim("c-slow", 60_000);
+    ChatTestClient ann = annSends("wait", "c-slow");
     JsonObject error = ann.awaitOne(ofType("error"));
     assertEquals("unavailable", error.getString("code"));
     assertTrue(error.getString("message").contains("c-slow"), error.encode());
     assertEquals(0, ann.count(ChatTestClient::isMessage), "not posted");
     assertEquals(0, ann.count(e -> "ack".equals(e.getString("type"))), "not acknowledged");
+  }
+
+  /** Ann's client id {@code clientId} in the lobby, claimed for {@code ttlMillis} and never numbered; the claims' map. */
+  private AsyncMap<String, Long> unnumberedClaim(String clientId, long ttlMillis) {
+    AsyncMap<String, Long> ids = ChatTestClient.await(vertx.sharedData().getAsyncMap(ChatStore.CLIENT_IDS));
+    ChatTestClient.await(ids.put("lobby#ann#" + clientId, 0L, ttlMillis));
+    return ids;
+  }
+
+  /** Ann joins the lobby and sends {@code text} with {@code clientId}. */
+  private ChatTestClient annSends(String text, String clientId) {
+    ChatTestClient ann = connect();
+    ann.join("lobby", "ann");
+    ann.send(ann.message(text).put("clientId", clientId));
+    return ann;
   }
 
   private static JsonObject join(String room, String nickname) {
