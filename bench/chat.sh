@@ -255,7 +255,7 @@ report_chat() {
 # with the next server. A paced p99 is set by a few slow rounds of fan-out, so one window per server
 # decided the comparison by whichever of them a noisy neighbour hit.
 chat_rounds() {
-  local kind port round procs mode i clean run
+  local kind port round procs mode clean run
   for kind in "${CHAT_KINDS[@]}"; do
     port=$(free_port)
     chat_start "$kind" "$port"
@@ -266,8 +266,7 @@ chat_rounds() {
   for round in $(seq 1 "$CHAT_ROUNDS"); do
     echo "  round $round of $CHAT_ROUNDS"
     for procs in "${CHAT_LOADS[@]}"; do
-      for i in 0 1 2; do
-        kind=${CHAT_KINDS[$(((round - 1 + i) % 3))]}
+      for kind in $(in_turn "$round" "${CHAT_KINDS[@]}"); do
         server_pid=${kept_pid[$kind]}
         chat_run "$kind-paced-p$procs-$round" "$kind" "${kept_port[$kind]}" paced "$duration" "$procs"
         chat_run "$kind-burst-p$procs-$round" "$kind" "${kept_port[$kind]}" burst "$CHAT_BURST" "$procs"

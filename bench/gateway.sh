@@ -111,13 +111,11 @@ bench_gateway() {
   gateway_reference bareproxy vertx-bare-proxy "bare proxy up:" "$GATEWAY_WARMUP" \
     "${proxy[@]}" java -cp gateway/target/switchboard-gateway.jar bench/BareProxy.java PORT "$backends" "$proxies"
 
-  local round first setup
+  local round setup
   before=$(gateway_spread "${kept_port[gateway]}")
   for round in $(seq 1 "$GATEWAY_ROUNDS"); do
     echo "  round $round of $GATEWAY_ROUNDS"
-    first=$(((round - 1) % ${#GATEWAY_SETUPS[@]}))
-    for i in $(seq 0 $((${#GATEWAY_SETUPS[@]} - 1))); do
-      setup=${GATEWAY_SETUPS[$(((first + i) % ${#GATEWAY_SETUPS[@]}))]}
+    for setup in $(in_turn "$round" "${GATEWAY_SETUPS[@]}"); do
       server_pid=${kept_pid[$setup]}
       wrk_run "$setup-$round" "${kept_port[$setup]}" "$duration"
       server_pid=""
