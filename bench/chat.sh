@@ -16,6 +16,12 @@ readonly CHAT_RATE=20
 readonly CHAT_BURST=1000
 readonly CHAT_WARMUP_BURST=1000
 readonly CHAT_WARMUP_SECONDS=8
+# Paced warm-up runs per server, each with its own thousand fresh connections, alternating the
+# counts of load processes. A JVM compiles the paths a connection takes once (upgrade, join,
+# close) only after a few thousand connections: after one warm-up run the compiler was still busy
+# through the next two paced windows, whose p99 sat 1.2-1.5x above the later ones. Node gets the
+# same warm-up.
+readonly CHAT_WARMUP_RUNS=4
 readonly CHAT_IDLE=10000
 readonly CHAT_IDLE_SETTLE=3        # seconds after the last connection before memory is read
 readonly CHAT_IDLE_WARMUP=2000     # connections opened and closed first (code paths compiled, pools sized); not counted
@@ -32,12 +38,15 @@ readonly CHAT_LOADS
 # what is used) and a small young generation. A chat server holds many long-lived connections and
 # makes little short-lived garbage per second; with the default young generation (a quarter of a
 # growing heap) every page eden ever touched stays resident, which is heap sizing, not cost per
-# connection. The same flags for every load, so the paced and burst runs pay for them too.
+# connection. The parallel collector rather than G1: with G1 the resident memory grew by 4.0-4.6
+# KiB per idle connection (each holds 2.7 KiB of live heap), with the parallel collector by 2.1-2.8
+# (services/chat/README.md, "Memory"). The same flags for every load, so the paced and burst runs
+# pay for them too.
 # CHAT_JVM_FLAGS and CHAT_INSTANCES replace these, for experiments.
-read -r -a CHAT_JVM <<<"${CHAT_JVM_FLAGS:--Xms256m -Xmx256m -Xmn16m}"
+read -r -a CHAT_JVM <<<"${CHAT_JVM_FLAGS:--Xms256m -Xmx256m -Xmn16m -XX:+UseParallelGC}"
 readonly CHAT_JVM
 readonly CHAT_SERVER_INSTANCES=${CHAT_INSTANCES:-$cores}
-readonly CHAT_ROUNDS=${CHAT_ROUNDS:-3}
+readonly CHAT_ROUNDS=${CHAT_ROUNDS:-5}
 readonly CHAT_KINDS=(switchboard ws socketio)
 declare -A chat_shown chat_clean
 
@@ -131,10 +140,13 @@ chat_idle_load() {
 }
 
 # Java heap in use after a full GC (jcmd GC.run, then GC.heap_info), in KiB; empty without jcmd.
+# Summed over the heap's lines with a total (G1 has one; the parallel and serial collectors one
+# per generation); metaspace's line has none.
 chat_heap_used_kib() {
   command -v jcmd >/dev/null 2>&1 || return 0
   jcmd "$1" GC.run >/dev/null 2>&1 || return 0
-  jcmd "$1" GC.heap_info 2>/dev/null | awk '/ used [0-9]+K/ { for (i = 1; i <= NF; i++) if ($i == "used") { v = $(i + 1); sub(/K,?$/, "", v); print v; exit } }'
+  jcmd "$1" GC.heap_info 2>/dev/null | awk '/ total [0-9]+K, used [0-9]+K/ { for (i = 1; i <= NF; i++) if ($i == "used") { v = $(i + 1); sub(/K,?$/, "", v); sum += v; found = 1 } }
+    END { if (found) print sum }'
 }
 
 # chat_idle KIND: a fresh server, CHAT_IDLE connections, resident memory before and after.
@@ -176,7 +188,7 @@ report_chat() {
     if [ "$CHAT_ONLY" != idle ]; then
       echo "$CHAT_CLIENTS clients in one room, one of them the sender, split over ${CHAT_LOADS[*]} Node load processes in turn (\`bench/node/chat-load.js\`, the \`ws\` client library for every server)."
       echo "paced: $CHAT_RATE messages/s for ${duration}s; burst: $CHAT_BURST messages sent at once, the clock runs until every client has every message."
-      echo "Latency is from the sender's write to each client's receipt (CLOCK_MONOTONIC, one clock for all processes). Each server is warmed up first with a $CHAT_WARMUP_BURST-message burst and a ${CHAT_WARMUP_SECONDS}s paced load (not counted)."
+      echo "Latency is from the sender's write to each client's receipt (CLOCK_MONOTONIC, one clock for all processes). Each server is warmed up first with a $CHAT_WARMUP_BURST-message burst and $CHAT_WARMUP_RUNS paced loads of ${CHAT_WARMUP_SECONDS}s, each with fresh connections (not counted)."
       echo "The three servers stay up and are measured in turns, $CHAT_ROUNDS rounds (each round starting with the next server); figures are each server's median over the rounds"
       echo "in which the hypervisor stole at most $NOISY_STEAL % of a core in any server's window of that load (all rounds if none; † marks the rounds left out)."
       echo
@@ -260,7 +272,9 @@ chat_rounds() {
     port=$(free_port)
     chat_start "$kind" "$port"
     chat_run "" "$kind" "$port" burst "$CHAT_WARMUP_BURST"
-    chat_run "" "$kind" "$port" paced "$CHAT_WARMUP_SECONDS"
+    for round in $(seq 1 "$CHAT_WARMUP_RUNS"); do
+      chat_run "" "$kind" "$port" paced "$CHAT_WARMUP_SECONDS" "${CHAT_LOADS[$(((round - 1) % ${#CHAT_LOADS[@]}))]}"
+    done
     keep_server "$kind" "$port"
   done
   for round in $(seq 1 "$CHAT_ROUNDS"); do
