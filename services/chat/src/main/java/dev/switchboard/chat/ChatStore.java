@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The chat's cluster-wide state, kept in Vert.x shared data: local maps when Vert.x runs alone,
@@ -29,7 +30,8 @@ import java.util.TreeSet;
  *   <li>{@code chat.roomIndex}: room to the time it was last active (join, leave, message), for
  *       the room list, node departures and the expiry of idle rooms;</li>
  *   <li>{@code chat.clientIds}: {@code <room>#<nickname>#<clientId>} to the sequence number given,
- *       for {@code dedupeTtl}; 0 while it is being given, for {@code claimTtl} at most.</li>
+ *       for {@code dedupeTtl}; while it is being given, a negative number unique to that claim,
+ *       for {@code claimTtl} at most.</li>
  * </ul>
  */
 final class ChatStore {
@@ -197,25 +199,27 @@ final class ChatStore {
 
   /**
    * Claims a client id; the result is null when it is new, else the sequence number given to it
-   * (0: still being given). The claim itself lives {@code claimTtl} only: if the claiming node
-   * dies before the number is recorded, a resend after that is posted instead of waiting for a
-   * number that will never come.
+   * (0 or below: still being given). The claim itself lives {@code claimTtl} only: if the claiming
+   * node dies before the number is recorded, a resend after that is posted instead of waiting for
+   * a number that will never come.
    */
   Future<Long> claim(String room, String nickname, String clientId) {
     String key = clientKey(room, nickname, clientId);
-    return clientIds.compose(map -> map.putIfAbsent(key, 0L, claimTtlMillis).compose(previous -> {
-      if (previous == null || previous != 0L) {
+    // Unique per claim, so that removing a stale claim below can never remove a fresh one.
+    long claim = -ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
+    return clientIds.compose(map -> map.putIfAbsent(key, claim, claimTtlMillis).compose(previous -> {
+      if (previous == null || previous > 0) {
         return Future.succeededFuture(previous);
       }
       // Vert.x's local map keeps an expired entry until its removal timer has run, and putIfAbsent
       // still sees it where get does not: an unnumbered claim get no longer finds has expired.
       return map.get(key).compose(current -> current != null
         ? Future.succeededFuture(current)
-        : map.removeIfPresent(key, 0L).compose(removed -> map.putIfAbsent(key, 0L, claimTtlMillis)));
+        : map.removeIfPresent(key, previous).compose(removed -> map.putIfAbsent(key, claim, claimTtlMillis)));
     }));
   }
 
-  /** The sequence number a client id got: null if unknown, 0 while it is being numbered. */
+  /** The sequence number a client id got: null if unknown, 0 or below while it is being numbered. */
   Future<Long> numberOf(String room, String nickname, String clientId) {
     return clientIds.compose(map -> map.get(clientKey(room, nickname, clientId)));
   }

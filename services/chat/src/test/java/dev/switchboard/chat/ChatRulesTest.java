@@ -163,7 +163,7 @@ class ChatRulesTest extends ChatTestBase {
   /** Ann's client id {@code clientId} in the lobby, claimed for {@code ttlMillis} and never numbered; the claims' map. */
   private AsyncMap<String, Long> unnumberedClaim(String clientId, long ttlMillis) {
     AsyncMap<String, Long> ids = ChatTestClient.await(vertx.sharedData().getAsyncMap(ChatStore.CLIENT_IDS));
-    ChatTestClient.await(ids.put("lobby#ann#" + clientId, 0L, ttlMillis));
+    ChatTestClient.await(ids.put("lobby#ann#" + clientId, -1L, ttlMillis)); // a claim: negative until numbered
     return ids;
   }
 
