@@ -32,8 +32,8 @@ class ChatClusterTest {
   private final List<Integer> ports = new ArrayList<>();
 
   @BeforeEach
-  void startCluster() {
-    cluster = await(TestCluster.start(3));
+  void startCluster() throws Exception {
+    cluster = TestCluster.start(3).await(TestCluster.START_SECONDS, TimeUnit.SECONDS);
     for (Vertx node : cluster.nodes()) {
       ports.add(await(TestKit.deploy(node, ChatVerticle.DEFINITION, SETTINGS, 2)).port("http"));
     }

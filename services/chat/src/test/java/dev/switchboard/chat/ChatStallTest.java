@@ -38,8 +38,8 @@ class ChatStallTest {
   private int port;
 
   @BeforeEach
-  void start() {
-    cluster = await(TestCluster.start(1));
+  void start() throws Exception {
+    cluster = TestCluster.start(1).await(TestCluster.START_SECONDS, TimeUnit.SECONDS);
     port = await(TestKit.deploy(cluster.node(0), ChatVerticle.DEFINITION, new JsonObject()
       .put("commandTimeout", COMMAND_TIMEOUT_MS + "ms").put("rateLimit", 1000).put("rateBurst", 1000), 1)).port("http");
     client = cluster.node(0).createWebSocketClient();

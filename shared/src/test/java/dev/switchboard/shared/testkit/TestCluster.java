@@ -24,6 +24,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class TestCluster {
 
+  /**
+   * How long a test waits for {@link #start}: members join one after the other, and on a starved
+   * 2-core CI machine three of them have taken more than 30 s (one alone 12 s).
+   */
+  public static final long START_SECONDS = 60;
+
   /** Ports tried per member when the one picked is taken before Hazelcast binds it. */
   private static final int BIND_ATTEMPTS = 3;
 
