@@ -46,7 +46,7 @@ class GatewayAggregationTest {
 
   @BeforeAll
   static void start() throws Exception {
-    cluster = await(TestCluster.start(2));
+    cluster = TestCluster.started(2);
     Vertx node = cluster.node(1);
     node.eventBus().consumer("t.echo", m -> m.reply(m.body()));
     node.eventBus().consumer("t.slow", m -> node.setTimer(SLOW_MS, t -> m.reply(new JsonObject())));

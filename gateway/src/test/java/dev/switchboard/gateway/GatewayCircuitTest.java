@@ -38,7 +38,7 @@ class GatewayCircuitTest {
 
   @Test
   void aFailingNodesCircuitOpensThenClosesWhenItRecovers() throws Exception {
-    cluster = await(TestCluster.start(3));
+    cluster = TestCluster.started(3);
     AtomicBoolean failing = new AtomicBoolean(true);
     AtomicInteger flakyHits = new AtomicInteger();
     AtomicInteger steadyHits = new AtomicInteger();

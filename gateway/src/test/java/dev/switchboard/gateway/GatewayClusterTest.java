@@ -49,7 +49,7 @@ class GatewayClusterTest {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    cluster = await(TestCluster.start(HTTP_NODES + 1));
+    cluster = TestCluster.started(HTTP_NODES + 1);
     for (int i = 1; i <= HTTP_NODES; i++) {
       Vertx node = cluster.node(i);
       TestKit.Deployed http = await(TestKit.deploy(node, HttpVerticle.DEFINITION, new JsonObject(), 1));

@@ -49,7 +49,7 @@ class GatewayEdgeTest {
 
   @BeforeAll
   static void start() throws Exception {
-    cluster = await(TestCluster.start(2));
+    cluster = TestCluster.started(2);
     Vertx node = cluster.node(1);
     int port = await(node.createHttpServer().requestHandler(request -> {
       served.incrementAndGet();

@@ -50,7 +50,7 @@ class GatewayFailoverTest {
 
   @Test
   void getsDoNotFailWhenANodeLeavesMidLoadAndItIsForgottenQuickly() throws Exception {
-    cluster = await(TestCluster.start(3));
+    cluster = TestCluster.started(3);
     for (int i = 1; i <= 2; i++) {
       TestKit.Deployed http = await(TestKit.deploy(cluster.node(i), HttpVerticle.DEFINITION, new JsonObject(), 1));
       await(ServiceRegistry.announce(cluster.node(i), http.runtime()));

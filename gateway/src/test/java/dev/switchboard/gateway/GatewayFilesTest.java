@@ -56,7 +56,7 @@ class GatewayFilesTest {
     content = new byte[FILE_SIZE];
     new Random(11).nextBytes(content);
     Files.write(root.resolve("video.bin"), content);
-    cluster = await(TestCluster.start(2));
+    cluster = TestCluster.started(2);
     TestKit.Deployed files = await(TestKit.deploy(cluster.node(1), FilesVerticle.DEFINITION,
       new JsonObject().put("root", root.toString()).put("token", TOKEN), 1));
     await(ServiceRegistry.announce(cluster.node(1), files.runtime()));

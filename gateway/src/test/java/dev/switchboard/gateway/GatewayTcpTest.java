@@ -54,7 +54,7 @@ class GatewayTcpTest {
 
   @BeforeAll
   static void start() throws Exception {
-    cluster = await(TestCluster.start(ECHO_NODES + 1));
+    cluster = TestCluster.started(ECHO_NODES + 1);
     for (int i = 1; i <= ECHO_NODES; i++) {
       TestKit.Deployed echo = await(TestKit.deploy(cluster.node(i), EchoVerticle.DEFINITION, new JsonObject(), 1));
       await(ServiceRegistry.announce(cluster.node(i), echo.runtime()));

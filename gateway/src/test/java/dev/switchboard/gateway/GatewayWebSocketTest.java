@@ -43,7 +43,7 @@ class GatewayWebSocketTest {
 
   @BeforeAll
   static void start() throws Exception {
-    cluster = await(TestCluster.start(2));
+    cluster = TestCluster.started(2);
     Vertx node = cluster.node(1);
     // A WebSocket service: echoes each frame; "close" makes it close with 4001.
     HttpServer server = node.createHttpServer().webSocketHandler(ws -> {

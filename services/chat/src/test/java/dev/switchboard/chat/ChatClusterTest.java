@@ -33,7 +33,7 @@ class ChatClusterTest {
 
   @BeforeEach
   void startCluster() throws Exception {
-    cluster = TestCluster.start(3).await(TestCluster.START_SECONDS, TimeUnit.SECONDS);
+    cluster = TestCluster.started(3);
     for (Vertx node : cluster.nodes()) {
       ports.add(await(TestKit.deploy(node, ChatVerticle.DEFINITION, SETTINGS, 2)).port("http"));
     }

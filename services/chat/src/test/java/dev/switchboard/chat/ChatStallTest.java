@@ -39,7 +39,7 @@ class ChatStallTest {
 
   @BeforeEach
   void start() throws Exception {
-    cluster = TestCluster.start(1).await(TestCluster.START_SECONDS, TimeUnit.SECONDS);
+    cluster = TestCluster.started(1);
     port = await(TestKit.deploy(cluster.node(0), ChatVerticle.DEFINITION, new JsonObject()
       .put("commandTimeout", COMMAND_TIMEOUT_MS + "ms").put("rateLimit", 1000).put("rateBurst", 1000), 1)).port("http");
     client = cluster.node(0).createWebSocketClient();

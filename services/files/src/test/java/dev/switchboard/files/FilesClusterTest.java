@@ -16,7 +16,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -38,7 +37,7 @@ class FilesClusterTest {
   @Test
   void answersFilesListAndAnnouncesChangesToAnotherNode() throws Exception {
     Files.writeString(root.resolve("a.txt"), "a");
-    cluster = TestCluster.start(2).await(TestCluster.START_SECONDS, TimeUnit.SECONDS);
+    cluster = TestCluster.started(2);
     int port = FilesTestBase.await(TestKit.deploy(cluster.node(0), FilesVerticle.DEFINITION,
       new JsonObject().put("root", root.toString()).put("token", FilesTestBase.TOKEN), 1)).port("http");
 

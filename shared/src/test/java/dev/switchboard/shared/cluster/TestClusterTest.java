@@ -26,7 +26,7 @@ class TestClusterTest {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    cluster = TestCluster.start(2).await(TestCluster.START_SECONDS, TimeUnit.SECONDS);
+    cluster = TestCluster.started(2);
   }
 
   @AfterAll

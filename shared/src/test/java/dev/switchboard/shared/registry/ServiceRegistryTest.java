@@ -42,7 +42,7 @@ class ServiceRegistryTest {
 
   @Test
   void recordsCrossTheClusterWithTheNodesAddressAndLeaveWithTheirNode() throws Exception {
-    cluster = await(TestCluster.start(3));
+    cluster = TestCluster.started(3);
     ServiceDirectory directory = await(ServiceDirectory.start(cluster.node(2)));
 
     ServiceRecord http = await(ServiceRegistry.announce(cluster.node(0), runtime("http",
@@ -71,7 +71,7 @@ class ServiceRegistryTest {
 
   @Test
   void aDirectoryStartedLaterReadsWhatIsAlreadyThere() throws Exception {
-    cluster = await(TestCluster.start(2));
+    cluster = TestCluster.started(2);
     await(ServiceRegistry.announce(cluster.node(0), runtime("files", Map.of("http", "http://127.0.0.2:3200"))));
     ServiceDirectory directory = await(ServiceDirectory.start(cluster.node(1)));
     ServiceRecord files = directory.instances("files").get(0);

@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * An N-member Vert.x cluster in one JVM: Hazelcast members on 127.0.0.1 with free ports and a
@@ -25,7 +27,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class TestCluster {
 
   /**
-   * How long a test waits for {@link #start}: members join one after the other, and on a starved
+   * How long {@link #started} waits for {@link #start}: members join one after the other, and on a starved
    * 2-core CI machine three of them have taken more than 30 s (one alone 12 s).
    */
   public static final long START_SECONDS = 60;
@@ -55,6 +57,11 @@ public final class TestCluster {
       chain = chain.compose(v -> cluster.addNode(port, BIND_ATTEMPTS));
     }
     return chain.map(cluster);
+  }
+
+  /** {@link #start}, waited for at most {@link #START_SECONDS}: for a test's set-up. */
+  public static TestCluster started(int size) throws TimeoutException {
+    return start(size).await(START_SECONDS, TimeUnit.SECONDS);
   }
 
   /** Options for a member of this cluster (for a node started by other means, e.g. a process). */
