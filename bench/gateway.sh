@@ -32,12 +32,17 @@ gateway_spread() { # PORT
 # window each: measured one after the other, the gateway came first, beside a cluster that had just
 # formed, and single windows here vary by a factor of two.
 readonly GATEWAY_ROUNDS=${GATEWAY_ROUNDS:-5}
-readonly GATEWAY_SETUPS=(direct gateway nodeproxy bareproxy)
+# GATEWAY_BASELINE=PATH: another build of the gateway's jar (an earlier commit's) measured in the
+# same turns, so that a change to the gateway is judged against what it replaces, in one run.
+readonly GATEWAY_BASELINE=${GATEWAY_BASELINE:-}
+GATEWAY_SETUPS=(direct gateway nodeproxy bareproxy)
+[ -z "$GATEWAY_BASELINE" ] || GATEWAY_SETUPS+=(baseline)
+readonly GATEWAY_SETUPS
 gateway_clean_rounds=()
 declare -A requests_shown
 
 bench_gateway() {
-  local port direct_port cluster members i member_ports=() node_ports=() before after
+  local direct_port cluster members i member_ports=() node_ports=() before after gateway_admin
   local service=() proxy=() proxies=$cores direct_instances=$cores
   notes=()
   [[ "$GATEWAY_ROUNDS" =~ ^[1-9]$ ]] || die "GATEWAY_ROUNDS must be 1 to 9, got '$GATEWAY_ROUNDS'"
@@ -58,6 +63,8 @@ bench_gateway() {
   label[gateway]="gateway ($proxies verticles) → $GATEWAY_NODES clustered http nodes"
   label[nodeproxy]="Node.js proxy (cluster, $proxies workers) → the same $GATEWAY_NODES http nodes"
   label[bareproxy]="bare Vert.x proxy (bench/BareProxy.java, $proxies verticles) → the same $GATEWAY_NODES http nodes"
+  label[baseline]="baseline gateway ($GATEWAY_BASELINE, $proxies verticles) → the same $GATEWAY_NODES http nodes"
+  [ -z "$GATEWAY_BASELINE" ] || [ -f "$GATEWAY_BASELINE" ] || die "GATEWAY_BASELINE: no such jar: $GATEWAY_BASELINE"
 
   direct_port=$(free_port)
   start_server switchboard-http-direct http "$direct_port" "http up:" \
@@ -88,19 +95,12 @@ bench_gateway() {
     grep -q " http up: " "$logs/gateway-http-$i.log" || die "http node $i did not start (log: bench/results/logs/gateway-http-$i.log)"
   done
 
-  port=$(free_port)
-  start_server switchboard-gateway http "$port" "gateway up:" \
-    "${proxy[@]}" java -Dswitchboard.gateway.host=$HOST -Dswitchboard.gateway.port="$port" -Dswitchboard.gateway.routes="/ http" -Dswitchboard.gateway.tcpRoutes= \
-    -Dswitchboard.cluster.name="$cluster" -Dswitchboard.cluster.port="${member_ports[0]}" \
-    -Dswitchboard.cluster.portCount=1 -Dswitchboard.cluster.members="$members" \
-    -jar gateway/target/switchboard-gateway.jar -cluster -instances "$proxies"
-  # Every node must be in the gateway's view before the load starts.
-  for _ in $(seq 1 $((START_TIMEOUT * 10))); do
-    [ "$(grep -c 'node up: http@' "$logs/switchboard-gateway.log")" -ge "$GATEWAY_NODES" ] && break
-    sleep 0.1
-  done
-  wrk_run "" "$port" "$GATEWAY_WARMUP"
-  keep_server gateway "$port"
+  gateway_admin=$(free_port)
+  start_gateway gateway switchboard-gateway gateway/target/switchboard-gateway.jar "${member_ports[0]}" "$gateway_admin"
+  if [ -n "$GATEWAY_BASELINE" ]; then
+    member_ports+=("$(free_port)")
+    start_gateway baseline switchboard-gateway-baseline "$GATEWAY_BASELINE" "${member_ports[-1]}" "$(free_port)"
+  fi
 
   # The references in front of the same nodes: the least a Node.js reverse proxy does, and a bare
   # proxy on Vert.x's HTTP server and client without the gateway's work.
@@ -112,7 +112,7 @@ bench_gateway() {
     "${proxy[@]}" java -cp gateway/target/switchboard-gateway.jar bench/BareProxy.java PORT "$backends" "$proxies"
 
   local round setup
-  before=$(gateway_spread "${kept_port[gateway]}")
+  before=$(gateway_spread "$gateway_admin")
   for round in $(seq 1 "$GATEWAY_ROUNDS"); do
     echo "  round $round of $GATEWAY_ROUNDS"
     for setup in $(in_turn "$round" "${GATEWAY_SETUPS[@]}"); do
@@ -121,7 +121,7 @@ bench_gateway() {
       server_pid=""
     done
   done
-  after=$(gateway_spread "${kept_port[gateway]}")
+  after=$(gateway_spread "$gateway_admin")
   mapfile -t gateway_clean_rounds < <(clean_rounds "$GATEWAY_ROUNDS" "${GATEWAY_SETUPS[@]}")
   for setup in "${GATEWAY_SETUPS[@]}"; do
     for round in $(seq 1 "$GATEWAY_ROUNDS"); do
@@ -134,6 +134,26 @@ bench_gateway() {
 
   echo
   report_gateway "$before" "$after"
+}
+
+# start_gateway RUN NAME JAR MEMBER_PORT ADMIN_PORT: a gateway from JAR joined to the nodes' cluster,
+# every node in its view, warmed up, then kept to be measured in turns as RUN.
+start_gateway() {
+  local run=$1 name=$2 jar=$3 member=$4 admin=$5 port
+  port=$(free_port)
+  start_server "$name" http "$port" "gateway up:" \
+    "${proxy[@]}" java -Dswitchboard.gateway.host=$HOST -Dswitchboard.gateway.port="$port" -Dswitchboard.gateway.adminPort="$admin" \
+    -Dswitchboard.gateway.routes="/ http" -Dswitchboard.gateway.tcpRoutes= \
+    -Dswitchboard.cluster.name="$cluster" -Dswitchboard.cluster.port="$member" \
+    -Dswitchboard.cluster.portCount=1 -Dswitchboard.cluster.members="$members" \
+    -jar "$jar" -cluster -instances "$proxies"
+  # Every node must be in the gateway's view before the load starts.
+  for _ in $(seq 1 $((START_TIMEOUT * 10))); do
+    [ "$(grep -c 'node up: http@' "$logs/$name.log")" -ge "$GATEWAY_NODES" ] && break
+    sleep 0.1
+  done
+  wrk_run "" "$port" "$GATEWAY_WARMUP"
+  keep_server "$run" "$port"
 }
 
 # gateway_reference RUN NAME READY WARMUP COMMAND...: a proxy started on a free port (the word PORT
@@ -205,6 +225,9 @@ report_gateway() { # SPREAD_BEFORE SPREAD_AFTER
     echo "Throughput through the gateway: **$r** of straight (target ≥ 0.65×: $(verdict "$r" ">=" 0.65)),"
     echo "**$(ratio "${rate[gateway]}" "${rate[nodeproxy]}")** of the Node.js proxy's ($(ratio "${rate[nodeproxy]}" "${rate[direct]}") of straight),"
     echo "**$(ratio "${rate[gateway]}" "${rate[bareproxy]}")** of the bare Vert.x proxy's ($(ratio "${rate[bareproxy]}" "${rate[direct]}") of straight);"
+    if [ -n "$GATEWAY_BASELINE" ]; then
+      echo "**$(ratio "${rate[gateway]}" "${rate[baseline]}")** of the baseline gateway's ($(ratio "${rate[baseline]}" "${rate[direct]}") of straight);"
+    fi
     echo "largest deviation from an even third: **${worst} %** (target ≤ 10 %: $(verdict "$worst" "<=" 10))."
     if [ "$GATEWAY_PIN" = 1 ]; then
       echo "The service has core 0 (shared with wrk) both straight and behind a proxy; the proxies have the rest."

@@ -1,14 +1,14 @@
 // The gateway's dashboard in headless Chromium: the page goes live, draws the cluster's members and
 // both http nodes as serving, shows traffic on the route after some requests; then (when the test
 // has stopped one node, on our "stop-node" line) the page drops that node by itself.
-// Usage: node dashboard.mjs GATEWAY_URL CHROMIUM_PATH USER_DATA_DIR
+// Usage: node dashboard.mjs GATEWAY_URL ADMIN_URL CHROMIUM_PATH USER_DATA_DIR (the dashboard is on the admin port)
 // Exit 0 when every step passed; otherwise a message on stderr and exit 1.
 import { chromium } from 'playwright-core';
 import { createInterface } from 'node:readline';
 
-const [base, executablePath, userDataDir] = process.argv.slice(2);
-if (!base || !executablePath || !userDataDir) {
-  console.error('usage: node dashboard.mjs GATEWAY_URL CHROMIUM_PATH USER_DATA_DIR');
+const [base, admin, executablePath, userDataDir] = process.argv.slice(2);
+if (!base || !admin || !executablePath || !userDataDir) {
+  console.error('usage: node dashboard.mjs GATEWAY_URL ADMIN_URL CHROMIUM_PATH USER_DATA_DIR');
   process.exit(2);
 }
 const STEP_MS = 15_000;
@@ -50,7 +50,7 @@ try {
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  await page.goto(base + '/dashboard', { waitUntil: 'load' });
+  await page.goto(admin + '/dashboard', { waitUntil: 'load' });
   expect(new URL(page.url()).pathname === '/dashboard/', 'the dashboard redirects to /dashboard/: ' + page.url());
   await page.waitForSelector('#status[data-state="live"]', { timeout: STEP_MS });
   await until(page, () => document.querySelectorAll('.node[data-service="http"][data-state="up"]').length === 2,

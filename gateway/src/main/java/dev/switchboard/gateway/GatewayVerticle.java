@@ -1,5 +1,23 @@
 package dev.switchboard.gateway;
 
+import dev.switchboard.gateway.bridge.BrowserBridge;
+import dev.switchboard.gateway.compose.BffComposer;
+import dev.switchboard.gateway.compose.BusEndpoints;
+import dev.switchboard.gateway.config.BffEndpoint;
+import dev.switchboard.gateway.config.BusRoute;
+import dev.switchboard.gateway.config.GatewayOptions;
+import dev.switchboard.gateway.config.TcpRoute;
+import dev.switchboard.gateway.edge.Edge;
+import dev.switchboard.gateway.forward.HttpForwarder;
+import dev.switchboard.gateway.forward.ProxyRoutes;
+import dev.switchboard.gateway.forward.TcpForwarder;
+import dev.switchboard.gateway.forward.WebSocketForwarder;
+import dev.switchboard.gateway.ops.Admin;
+import dev.switchboard.gateway.upstream.Backends;
+import dev.switchboard.gateway.upstream.RouteMeters;
+import dev.switchboard.gateway.upstream.Target;
+import dev.switchboard.gateway.upstream.TrafficStats;
+import dev.switchboard.gateway.upstream.Upstream;
 import dev.switchboard.shared.Launcher;
 import dev.switchboard.shared.ServiceDefinition;
 import dev.switchboard.shared.ServiceRuntime;
@@ -13,7 +31,6 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.net.NetClient;
@@ -21,12 +38,11 @@ import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
 import io.vertx.micrometer.MetricsDomain;
 
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -34,8 +50,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * The gateway: one instance per core, all on one port (as Node's cluster module shares one), each
- * forwarding its requests to the service nodes the cluster's registry lists.
+ * The gateway: one instance per core, all on one port (as Node's cluster module shares one). A
+ * request passes the stages in order — the {@link Edge} (ids, limits, CORS), then its route: a
+ * proxied prefix ({@link ProxyRoutes}: HTTP or WebSocket forwarding), a bus route or BFF endpoint
+ * (composition), or the browsers' bus bridge — and every call to a service node goes the one way
+ * the {@link Upstream} gives. TCP routes have ports of their own; the operations endpoints and the
+ * dashboard live on the admin port.
  */
 public final class GatewayVerticle extends VerticleBase {
 
@@ -46,38 +66,27 @@ public final class GatewayVerticle extends VerticleBase {
     // it counts and times its requests per route and backend itself.
     Set.of(MetricsDomain.HTTP_SERVER, MetricsDomain.HTTP_CLIENT));
 
-  /** Where browsers reach the event bus over SockJS. */
-  static final String EVENT_BUS_PATH = "/eventbus";
   private static final int CONNECT_TIMEOUT_MS = 2_000;
   /** Frames and messages the gateway relays; the services behind it set their own, smaller limits. */
   private static final int MAX_WEBSOCKET_FRAME = 1024 * 1024;
   private static final int MAX_WEBSOCKET_MESSAGE = 4 * 1024 * 1024;
 
-  private final GatewayOptions options;
-  private final ServiceRuntime runtime;
-  private final Backends backends;
-  private final Edge edge;
-  private final RouteMeters meters;
-  /** Per TCP route, shared by the instances: the route's maxConnections hold per process. */
-  private final Map<TcpRoute, ConnectionLimit> tcpLimits;
-  private final List<Route> routes;
+  /** What the instances of one process share: the upstream with its nodes and meters, the edge's budgets, the routes' targets. */
+  private record Shared(GatewayOptions options, ServiceRuntime runtime, Upstream upstream, Edge edge,
+                        List<ProxyRoutes.Proxied> routes, Map<TcpRoute, Target> tcpTargets,
+                        Map<TcpRoute, ConnectionLimit> tcpLimits, Map<String, Target> bffTargets) {
+  }
+
+  private final Shared shared;
   private final int instance;
   private final List<NetServer> tcpServers = new ArrayList<>();
   /** Made on the first request, tagged with the event loop that serves this instance's connections. */
   private Counter requests;
   private HttpServer server;
+  private HttpServer admin;
 
-  GatewayVerticle(GatewayOptions options, ServiceRuntime runtime, Backends backends, Edge edge, RouteMeters meters,
-                  Map<TcpRoute, ConnectionLimit> tcpLimits, int instance) {
-    this.options = options;
-    this.runtime = runtime;
-    this.backends = backends;
-    this.edge = edge;
-    this.meters = meters;
-    this.tcpLimits = tcpLimits;
-    this.routes = options.routes().stream()
-      .sorted(Comparator.comparingInt((Route r) -> r.prefix().length()).reversed())
-      .toList();
+  private GatewayVerticle(Shared shared, int instance) {
+    this.shared = shared;
     this.instance = instance;
   }
 
@@ -87,39 +96,54 @@ public final class GatewayVerticle extends VerticleBase {
 
   /** The instances of one process, sharing its view of the backends. */
   public static Supplier<GatewayVerticle> instances(GatewayOptions options, ServiceRuntime runtime) {
-    Backends backends = new Backends(options);
-    Edge edge = new Edge(options.edge(), runtime.meters());
-    RouteMeters meters = new RouteMeters(runtime.meters(), new TrafficStats());
-    Map<TcpRoute, ConnectionLimit> tcpLimits = new HashMap<>();
+    Upstream upstream = new Upstream(new Backends(options), new RouteMeters(runtime.meters(), new TrafficStats()));
+    List<ProxyRoutes.Proxied> routes = options.routes().stream()
+      .map(r -> new ProxyRoutes.Proxied(r, upstream.target(r.prefix(), r.service(), Backends.HTTP, r.policy(), r.hashOn(), r.retries())))
+      .toList();
+    Map<TcpRoute, Target> tcpTargets = new LinkedHashMap<>();
+    Map<TcpRoute, ConnectionLimit> tcpLimits = new LinkedHashMap<>();
     for (TcpRoute route : options.tcpRoutes()) {
+      tcpTargets.put(route, upstream.target(route.endpoint(), route.service(), Backends.TCP, route.policy(), null, route.retries()));
       tcpLimits.put(route, new ConnectionLimit(runtime.meters(), "gateway.tcp." + route.service(), route.maxConnections()));
     }
-    return () -> new GatewayVerticle(options, runtime, backends, edge, meters, tcpLimits, runtime.nextInstance());
+    Shared shared = new Shared(options, runtime, upstream, new Edge(options.edge(), runtime.meters()), routes,
+      tcpTargets, tcpLimits, BffComposer.targets(upstream, options.bff()));
+    return () -> new GatewayVerticle(shared, runtime.nextInstance());
   }
 
   @Override
   public Future<?> start() {
+    GatewayOptions options = shared.options();
+    ServiceRuntime runtime = shared.runtime();
     HttpClient client = vertx.createHttpClient(new HttpClientOptions()
         .setConnectTimeout(CONNECT_TIMEOUT_MS)
         .setKeepAlive(true)
         .setTcpNoDelay(true),
       new PoolOptions().setHttp1MaxSize(options.maxConnections()));
-    HttpForwarder forwarder = new HttpForwarder(client, backends, meters);
-
+    HttpForwarder http = new HttpForwarder(vertx, client, shared.upstream(), options.edge().bodyTimeout());
     WebSocketForwarder sockets = new WebSocketForwarder(
       vertx.createWebSocketClient(new WebSocketClientOptions()
         .setConnectTimeout(CONNECT_TIMEOUT_MS)
         .setMaxFrameSize(MAX_WEBSOCKET_FRAME)
         .setMaxMessageSize(MAX_WEBSOCKET_MESSAGE)),
-      backends);
+      shared.upstream());
+    ProxyRoutes proxy = new ProxyRoutes(shared.routes(), shared.edge(), http, sockets);
 
     Router router = Router.router(vertx);
-    Operations.mount(router, vertx, runtime);
-    edge.mount(router);
-    new Dashboard(vertx, options, backends, meters.stats()).mount(router);
-    router.route(EVENT_BUS_PATH + "/*").subRouter(EventBusBridge.router(vertx, options));
-    Set<String> ownPaths = new Aggregator(vertx, client, backends).mount(router, options.busRoutes(), options.bff());
-    router.route().handler(ctx -> route(ctx, forwarder, sockets, ownPaths));
+    Operations.mountProbes(router, vertx, runtime);
+    shared.edge().mount(router);
+    router.route(BrowserBridge.PATH + "/*").subRouter(BrowserBridge.router(vertx, options));
+    new BusEndpoints(vertx).mount(router, options.busRoutes());
+    new BffComposer(vertx, client, shared.upstream(), shared.bffTargets()).mount(router, options.bff());
+    router.route().handler(proxy::handle);
+    Set<String> ownPaths = ownPaths(options);
+    router.route().handler(ctx -> {
+      if (ownPaths.contains(ctx.request().path())) {
+        ctx.fail(405); // a bus route or BFF endpoint, asked with another method: 405 with Allow
+      } else {
+        ctx.next();
+      }
+    });
     JsonErrors.install(router);
 
     server = vertx.createHttpServer(new HttpServerOptions()
@@ -128,6 +152,10 @@ public final class GatewayVerticle extends VerticleBase {
         .setHttp2ClearTextEnabled(false)
         .setMaxWebSocketFrameSize(MAX_WEBSOCKET_FRAME)
         .setMaxWebSocketMessageSize(MAX_WEBSOCKET_MESSAGE)
+        // No extension is negotiated, so a compressed frame (RSV1) is a protocol error: inflating
+        // for clients would cost memory no limit on frames bounds.
+        .setPerMessageWebSocketCompressionSupported(false)
+        .setPerFrameWebSocketCompressionSupported(false)
         .setHost(options.host())
         .setPort(runtime.bindPort("http", options.port()))
         .setTcpNoDelay(true)
@@ -146,11 +174,17 @@ public final class GatewayVerticle extends VerticleBase {
         requests.increment();
         router.handle(request);
       });
+    admin = vertx.createHttpServer(new HttpServerOptions()
+        .setHost(options.host())
+        .setPort(runtime.bindPort("admin", options.adminPort())))
+      .invalidRequestHandler(JsonErrors::invalidRequest)
+      .requestHandler(Admin.router(vertx, runtime, options, shared.upstream()));
     NetClient tcpClient = vertx.createNetClient(new NetClientOptions()
       .setConnectTimeout(CONNECT_TIMEOUT_MS)
       .setTcpNoDelay(true));
     for (TcpRoute route : options.tcpRoutes()) {
-      TcpForwarder relay = new TcpForwarder(route, tcpClient, backends, tcpLimits.get(route), runtime.meters());
+      TcpForwarder relay = new TcpForwarder(route, shared.tcpTargets().get(route), tcpClient, shared.upstream(),
+        shared.tcpLimits().get(route), runtime.meters());
       tcpServers.add(vertx.createNetServer(new NetServerOptions()
           .setHost(options.host())
           .setPort(runtime.bindPort(route.endpoint(), route.port()))
@@ -164,13 +198,16 @@ public final class GatewayVerticle extends VerticleBase {
     // back on the context of the instance that started them: listening from there put every
     // instance's connections on that one event loop (one core, in 4 of 5 starts). Listen from this
     // instance's own context (the TCP servers too).
-    return backends.acquire(vertx)
+    return shared.upstream().backends().acquire(vertx)
       .compose(v -> Future.<Void>future(listened -> context.runOnContext(nothing -> listen().onComplete(listened))));
   }
 
   private Future<Void> listen() {
+    GatewayOptions options = shared.options();
+    ServiceRuntime runtime = shared.runtime();
     List<Future<?>> all = new ArrayList<>();
     all.add(server.listen().onSuccess(s -> runtime.listening("http", "http://" + options.host() + ":" + s.actualPort())));
+    all.add(admin.listen().onSuccess(s -> runtime.listening("admin", "http://" + options.host() + ":" + s.actualPort())));
     for (int i = 0; i < tcpServers.size(); i++) {
       TcpRoute route = options.tcpRoutes().get(i);
       all.add(tcpServers.get(i).listen().onSuccess(s -> runtime.listening(route.endpoint(), options.host() + ":" + s.actualPort())));
@@ -180,29 +217,19 @@ public final class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    long grace = shared.runtime().shutdownGrace().toMillis();
     List<Future<?>> all = new ArrayList<>();
-    all.add(server.shutdown(runtime.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS));
-    tcpServers.forEach(tcp -> all.add(tcp.shutdown(runtime.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)));
-    return Future.join(all).eventually(backends::release);
+    all.add(server.shutdown(grace, TimeUnit.MILLISECONDS));
+    all.add(admin.shutdown(grace, TimeUnit.MILLISECONDS));
+    tcpServers.forEach(tcp -> all.add(tcp.shutdown(grace, TimeUnit.MILLISECONDS)));
+    return Future.join(all).eventually(shared.upstream().backends()::release);
   }
 
-  private void route(RoutingContext ctx, HttpForwarder forwarder, WebSocketForwarder sockets, Set<String> ownPaths) {
-    HttpServerRequest request = ctx.request();
-    String path = request.path();
-    for (Route route : routes) {
-      if (route.matches(path)) {
-        if (request.canUpgradeToWebSocket()) {
-          sockets.forward(request, route, Edge.requestId(ctx));
-        } else if (!Edge.declaredTooLarge(ctx, edge.maxBody(route))) {
-          forwarder.forward(request, route, Edge.requestId(ctx), edge.maxBody(route));
-        }
-        return;
-      }
-    }
-    if (ownPaths.contains(path)) {
-      ctx.fail(405); // a bus route or BFF endpoint, asked with another method: 405 with Allow
-      return;
-    }
-    ctx.next();
+  /** The paths the gateway answers itself, for a 405 when asked with another method. */
+  private static Set<String> ownPaths(GatewayOptions options) {
+    Set<String> paths = new HashSet<>();
+    options.busRoutes().stream().map(BusRoute::path).forEach(paths::add);
+    options.bff().stream().map(BffEndpoint::path).forEach(paths::add);
+    return Set.copyOf(paths);
   }
 }

@@ -1,5 +1,6 @@
 package dev.switchboard.gateway;
 
+import dev.switchboard.gateway.compose.BusEndpoints;
 import dev.switchboard.shared.ServiceRuntime;
 import dev.switchboard.shared.registry.ServiceRegistry;
 import dev.switchboard.shared.testkit.TestCluster;
@@ -96,7 +97,7 @@ class GatewayAggregationTest {
 
     assertError(send(HttpMethod.POST, "/bus/echo", Buffer.buffer("{nope")), 400, "request body is not JSON");
     assertError(send(HttpMethod.POST, "/bus/echo", Buffer.buffer("42")), 400, "request body must be a JSON object or array");
-    assertError(send(HttpMethod.POST, "/bus/echo", Buffer.buffer(new byte[Aggregator.MAX_BUS_BODY + 1])), 413, "request body too large");
+    assertError(send(HttpMethod.POST, "/bus/echo", Buffer.buffer(new byte[BusEndpoints.MAX_BUS_BODY + 1])), 413, "request body too large");
     assertError(send(HttpMethod.GET, "/bus/slow", null), 504, "t.slow did not answer within 200 ms");
     assertError(send(HttpMethod.GET, "/bus/fail", null), 409, "already taken");
     Answer none = send(HttpMethod.GET, "/bus/none", null);

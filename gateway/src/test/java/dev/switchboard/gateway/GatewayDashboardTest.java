@@ -1,5 +1,7 @@
 package dev.switchboard.gateway;
 
+import dev.switchboard.gateway.config.Policy;
+import dev.switchboard.gateway.upstream.TrafficStats;
 import dev.switchboard.http.HttpVerticle;
 import dev.switchboard.shared.registry.ServiceRegistry;
 import dev.switchboard.shared.testkit.TestCluster;
@@ -45,6 +47,7 @@ class GatewayDashboardTest {
   private Vertx clientVertx;
   private HttpClient client;
   private int port;
+  private int adminPort;
 
   @BeforeEach
   void start() throws Exception {
@@ -53,8 +56,10 @@ class GatewayDashboardTest {
       TestKit.Deployed http = await(TestKit.deploy(cluster.node(i), HttpVerticle.DEFINITION, new JsonObject(), 1));
       await(ServiceRegistry.announce(cluster.node(i), http.runtime()));
     }
-    port = await(TestGateway.deploy(cluster.node(0),
-      new JsonObject().put("routes", new JsonArray().add("/ http")).put("healthInterval", "500ms"), 2)).port("http");
+    TestKit.Deployed gateway = await(TestGateway.deploy(cluster.node(0),
+      new JsonObject().put("routes", new JsonArray().add("/ http")).put("healthInterval", "500ms"), 2));
+    port = gateway.port("http");
+    adminPort = gateway.port("admin");
     clientVertx = TestKit.vertx();
     client = clientVertx.createHttpClient();
   }
@@ -73,7 +78,7 @@ class GatewayDashboardTest {
     JsonObject state = null;
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (System.nanoTime() < deadline) {
-      state = get("/dashboard/state").json();
+      state = admin("/dashboard/state").json();
       if (sum(state.getJsonArray("routes").getJsonObject(0).getJsonArray("history")) == REQUESTS) {
         break;
       }
@@ -101,18 +106,18 @@ class GatewayDashboardTest {
 
   @Test
   void thePageAndItsAssetsAreServedWithAStrictPolicy() throws Exception {
-    Answer redirect = get("/dashboard");
+    Answer redirect = admin("/dashboard");
     assertEquals(302, redirect.status());
     assertEquals("/dashboard/", redirect.headers().get("Location"));
-    Answer page = get("/dashboard/");
+    Answer page = admin("/dashboard/");
     assertEquals(200, page.status());
     assertTrue(page.headers().get("Content-Type").startsWith("text/html"), page.headers().get("Content-Type"));
     assertTrue(page.headers().get("Content-Security-Policy").contains("default-src 'none'"));
     assertTrue(page.body().toString().contains("<script src=\"dashboard.js\"></script>"));
     for (String asset : List.of("/dashboard/dashboard.js", "/dashboard/dashboard.css")) {
-      assertEquals(200, get(asset).status(), asset);
+      assertEquals(200, admin(asset).status(), asset);
     }
-    assertEquals(404, get("/dashboard/missing.js").status());
+    assertEquals(404, admin("/dashboard/missing.js").status());
   }
 
   @Test
@@ -120,7 +125,8 @@ class GatewayDashboardTest {
     String chromium = Browsers.chromium(BROWSER_DIR);
     Process node;
     try {
-      node = new ProcessBuilder("node", "dashboard.mjs", "http://127.0.0.1:" + port, chromium, profile.toString())
+      node = new ProcessBuilder("node", "dashboard.mjs", "http://127.0.0.1:" + port, "http://127.0.0.1:" + adminPort, chromium,
+          profile.toString())
         .directory(BROWSER_DIR.toFile())
         .redirectErrorStream(true)
         .start();
@@ -161,6 +167,10 @@ class GatewayDashboardTest {
 
   private Answer get(String uri) throws Exception {
     return Answer.send(clientVertx, client, port, HttpMethod.GET, uri, Map.of(), null);
+  }
+
+  private Answer admin(String uri) throws Exception {
+    return Answer.send(clientVertx, client, adminPort, HttpMethod.GET, uri, Map.of(), null);
   }
 
   private static long sum(JsonArray numbers) {

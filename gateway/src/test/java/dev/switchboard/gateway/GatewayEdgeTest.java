@@ -1,5 +1,6 @@
 package dev.switchboard.gateway;
 
+import dev.switchboard.gateway.config.Policy;
 import dev.switchboard.shared.ServiceRuntime;
 import dev.switchboard.shared.registry.ServiceRegistry;
 import dev.switchboard.shared.testkit.TestCluster;
@@ -46,6 +47,7 @@ class GatewayEdgeTest {
   /** The gateway with rate limits; the other has none, so that the other tests do not share budgets. */
   private static int limited;
   private static int plain;
+  private static int plainAdmin;
 
   @BeforeAll
   static void start() throws Exception {
@@ -75,9 +77,11 @@ class GatewayEdgeTest {
     limited = await(TestGateway.deploy(cluster.node(0), new JsonObject()
       .put("routes", routes).put("rateLimit", 2).put("rateBurst", BURST)
       .put("apiKeys", new JsonArray().add(KEY)).put("apiKeyRate", 50), 2)).port("http");
-    plain = await(TestGateway.deploy(cluster.node(0), new JsonObject()
+    TestKit.Deployed plainGateway = await(TestGateway.deploy(cluster.node(0), new JsonObject()
       .put("routes", routes).put("maxBodySize", "64k").put("maxHeaderSize", "4k")
-      .put("corsOrigins", "https://app.example.com"), 1)).port("http");
+      .put("corsOrigins", "https://app.example.com"), 1));
+    plain = plainGateway.port("http");
+    plainAdmin = plainGateway.port("admin");
     clientVertx = TestKit.vertx();
   }
 
@@ -164,6 +168,19 @@ class GatewayEdgeTest {
     assertEquals("127.0.0.1:" + plain, seen.getString("x-forwarded-host"), "the Host the client asked for");
     assertNull(seen.getString("keep-alive"), "hop-by-hop: " + seen.encode());
     assertNull(seen.getString("x-hop"), "named by the client's Connection header: " + seen.encode());
+  }
+
+  @Test
+  void theDashboardItsStateAndMetricsAreOnTheAdminPortOnly() throws Exception {
+    HttpClient client = client("127.0.0.1");
+    for (String internal : List.of("/dashboard/", "/dashboard/state", "/metrics")) {
+      assertEquals(404, send(client, plain, HttpMethod.GET, internal, Map.of(), null).status(), "public port: " + internal);
+      assertEquals(200, send(client, plainAdmin, HttpMethod.GET, internal, Map.of(), null).status(), "admin port: " + internal);
+    }
+    for (String probe : List.of("/health", "/ready")) {
+      assertEquals(200, send(client, plain, HttpMethod.GET, probe, Map.of(), null).status(), "load balancers probe the public port: " + probe);
+      assertEquals(200, send(client, plainAdmin, HttpMethod.GET, probe, Map.of(), null).status(), probe);
+    }
   }
 
   @Test

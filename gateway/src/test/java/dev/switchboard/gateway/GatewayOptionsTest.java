@@ -1,5 +1,9 @@
 package dev.switchboard.gateway;
 
+import dev.switchboard.gateway.config.GatewayOptions;
+import dev.switchboard.gateway.config.Policy;
+import dev.switchboard.gateway.config.Route;
+import dev.switchboard.gateway.config.TcpRoute;
 import dev.switchboard.shared.InvalidSettingException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

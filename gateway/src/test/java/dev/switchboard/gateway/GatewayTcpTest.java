@@ -200,7 +200,7 @@ class GatewayTcpTest {
 
   private static Map<String, Double> perBackend() {
     Map<String, Double> counts = new TreeMap<>();
-    for (Counter c : meters.find("switchboard.gateway.tcp.connections").tag("route", "tcp-echo").counters()) {
+    for (Counter c : meters.find("switchboard.gateway.requests").tag("route", "tcp-echo").tag("status", "2xx").counters()) {
       counts.merge(c.getId().getTag("backend"), c.count(), Double::sum);
     }
     return counts;

@@ -43,7 +43,7 @@ class GatewayProcessTest {
     String members = String.join(",", memberPorts.stream().map(p -> "127.0.0.1:" + p).toList());
     try (ServiceProcess http1 = ServiceProcess.of("http").clustered(cluster, memberPorts.get(0), members).set("port", "0").args("-instances", "2").start();
          ServiceProcess http2 = ServiceProcess.of("http").clustered(cluster, memberPorts.get(1), members).set("port", "0").args("-instances", "2").start();
-         ServiceProcess gateway = ServiceProcess.of("gateway").clustered(cluster, memberPorts.get(2), members).set("port", "0").set("tcpRoutes", "0 echo").args("-instances", "2")
+         ServiceProcess gateway = ServiceProcess.of("gateway").clustered(cluster, memberPorts.get(2), members).set("port", "0").set("adminPort", "0").set("tcpRoutes", "0 echo").args("-instances", "2")
            .set("routes", "/ http retries=2")
            .set("healthInterval", "1s")
            .start()) {

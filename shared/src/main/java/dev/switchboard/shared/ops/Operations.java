@@ -42,6 +42,15 @@ public final class Operations {
 
   /** Adds the operations endpoints to {@code router}. */
   public static void mount(Router router, Vertx vertx, ServiceRuntime runtime) {
+    mountProbes(router, vertx, runtime);
+    router.route(HttpMethod.GET, METRICS).handler(Operations::metrics);
+  }
+
+  /**
+   * Adds {@code /health} and {@code /ready} only: for a public port whose metrics are served
+   * elsewhere (the gateway's admin port), while load balancers still probe the port they send to.
+   */
+  public static void mountProbes(Router router, Vertx vertx, ServiceRuntime runtime) {
     HealthCheckHandler health = HealthCheckHandler.create(vertx)
       .register("eventloop", promise -> promise.complete(Status.OK()));
     HealthCheckHandler ready = HealthCheckHandler.create(vertx)
@@ -52,7 +61,6 @@ public final class Operations {
     }
     router.route(HttpMethod.GET, HEALTH).handler(health);
     router.route(HttpMethod.GET, READY).handler(ready);
-    router.route(HttpMethod.GET, METRICS).handler(Operations::metrics);
   }
 
   /**

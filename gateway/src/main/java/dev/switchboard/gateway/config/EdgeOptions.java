@@ -1,0 +1,146 @@
+package dev.switchboard.gateway.config;
+
+import dev.switchboard.shared.InvalidSettingException;
+import dev.switchboard.shared.Require;
+import dev.switchboard.shared.Settings;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * What the gateway checks at its edge before a request goes anywhere; part of the {@code gateway}
+ * section, with flat keys.
+ *
+ * @param rateLimit       requests per second per client address (token bucket); 0 turns it off
+ * @param rateBurst       requests a client may send at once before the rate applies
+ * @param apiKeyHeader    the header that carries an API key
+ * @param apiKeys         known API keys; a request with one gets that key's budget instead of its
+ *                        address's, a request with an unknown one gets 401; empty: the header is ignored
+ * @param apiKeyRate      requests per second per API key (its burst is the same number)
+ * @param maxBodySize     largest request body, in bytes, for routes that do not set their own; 413 beyond
+ * @param maxHeaderSize   largest request head (all header lines), in bytes; 431 beyond
+ * @param bodyTimeout     a request body that sends no byte for this long, while the gateway waits for
+ *                        one, is cut: 408 to the client, the request to the node reset
+ * @param corsOrigins     origins allowed to call the gateway from a browser ({@code *}: any); empty: no CORS
+ * @param corsMaxAge      how long a browser may cache a preflight answer
+ * @param securityHeaders whether responses get {@code X-Content-Type-Options}, {@code X-Frame-Options},
+ *                        {@code Referrer-Policy} (when the service behind did not set them)
+ */
+public record EdgeOptions(
+  int rateLimit,
+  int rateBurst,
+  String apiKeyHeader,
+  List<String> apiKeys,
+  int apiKeyRate,
+  long maxBodySize,
+  int maxHeaderSize,
+  Duration bodyTimeout,
+  List<String> corsOrigins,
+  Duration corsMaxAge,
+  boolean securityHeaders) {
+
+  public static final int DEFAULT_RATE_LIMIT = 0;
+  public static final int DEFAULT_RATE_BURST = 100;
+  public static final String DEFAULT_API_KEY_HEADER = "X-Api-Key";
+  public static final int DEFAULT_API_KEY_RATE = 1_000;
+  public static final long DEFAULT_MAX_BODY_SIZE = 10L << 20;
+  public static final int DEFAULT_MAX_HEADER_SIZE = 8 * 1024;
+  public static final Duration DEFAULT_BODY_TIMEOUT = Duration.ofSeconds(30);
+  public static final Duration DEFAULT_CORS_MAX_AGE = Duration.ofMinutes(10);
+  public static final int MIN_API_KEY_LENGTH = 16;
+  public static final int MAX_API_KEY_LENGTH = 256;
+  private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}");
+  private static final Pattern ORIGIN = Pattern.compile("\\*|https?://[A-Za-z0-9.-]+(:\\d{1,5})?");
+
+  public static final Map<String, String> DESCRIPTIONS = Map.ofEntries(
+    Map.entry("rateLimit", "requests per second per client address (0: off)"),
+    Map.entry("rateBurst", "requests a client may send at once"),
+    Map.entry("apiKeyHeader", "header carrying an API key"),
+    Map.entry("apiKeys", "known API keys (comma-separated); each gets apiKeyRate"),
+    Map.entry("apiKeyRate", "requests per second per API key"),
+    Map.entry("maxBodySize", "largest request body for routes without maxBody= (e.g. 10m)"),
+    Map.entry("maxHeaderSize", "largest request head in bytes"),
+    Map.entry("bodyTimeout", "cut a request body that stalls this long (408)"),
+    Map.entry("corsOrigins", "origins allowed from browsers (comma-separated, * for any)"),
+    Map.entry("corsMaxAge", "how long browsers cache a preflight"),
+    Map.entry("securityHeaders", "add nosniff, frame and referrer headers"));
+
+  public EdgeOptions {
+    Require.range("rateLimit", rateLimit, 0, 1_000_000);
+    Require.range("rateBurst", rateBurst, 1, 1_000_000);
+    if (apiKeyHeader == null || !HEADER_NAME.matcher(apiKeyHeader).matches()) {
+      throw new InvalidSettingException("apiKeyHeader", apiKeyHeader, "must be a header name");
+    }
+    apiKeys = List.copyOf(apiKeys);
+    Set<String> distinct = new HashSet<>();
+    for (String key : apiKeys) {
+      if (key.length() < MIN_API_KEY_LENGTH || key.length() > MAX_API_KEY_LENGTH || key.chars().anyMatch(c -> c <= ' ' || c > '~')) {
+        throw new InvalidSettingException("apiKeys", "(hidden)", "each key must be " + MIN_API_KEY_LENGTH + " to "
+          + MAX_API_KEY_LENGTH + " printable characters without spaces");
+      }
+      if (!distinct.add(key)) {
+        throw new InvalidSettingException("apiKeys", "(hidden)", "lists the same key twice");
+      }
+    }
+    Require.range("apiKeyRate", apiKeyRate, 1, 1_000_000);
+    Require.range("maxBodySize", maxBodySize, 1, Long.MAX_VALUE);
+    Require.range("maxHeaderSize", maxHeaderSize, 1024, 1024 * 1024);
+    Require.positive("bodyTimeout", bodyTimeout);
+    corsOrigins = List.copyOf(corsOrigins);
+    for (String origin : corsOrigins) {
+      if (!ORIGIN.matcher(origin).matches()) {
+        throw new InvalidSettingException("corsOrigins", origin, "must be * or scheme://host[:port], such as https://app.example.com");
+      }
+    }
+    Require.notNegative("corsMaxAge", corsMaxAge);
+  }
+
+  /** Every option at its default: no rate limit, no CORS, security headers on. */
+  public EdgeOptions() {
+    this(DEFAULT_RATE_LIMIT, DEFAULT_RATE_BURST, DEFAULT_API_KEY_HEADER, List.of(), DEFAULT_API_KEY_RATE,
+      DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_HEADER_SIZE, DEFAULT_BODY_TIMEOUT, List.of(), DEFAULT_CORS_MAX_AGE, true);
+  }
+
+  static EdgeOptions read(Settings s) {
+    return new EdgeOptions(
+      s.integer("rateLimit", DEFAULT_RATE_LIMIT),
+      s.integer("rateBurst", DEFAULT_RATE_BURST),
+      s.string("apiKeyHeader", DEFAULT_API_KEY_HEADER),
+      s.list("apiKeys", List.of()),
+      s.integer("apiKeyRate", DEFAULT_API_KEY_RATE),
+      s.size("maxBodySize", DEFAULT_MAX_BODY_SIZE),
+      (int) Math.min(Integer.MAX_VALUE, s.size("maxHeaderSize", DEFAULT_MAX_HEADER_SIZE)),
+      s.duration("bodyTimeout", DEFAULT_BODY_TIMEOUT),
+      s.list("corsOrigins", List.of()),
+      s.duration("corsMaxAge", DEFAULT_CORS_MAX_AGE),
+      s.bool("securityHeaders", true));
+  }
+
+  /** Writes these settings into {@code json}, API keys hidden: this is what the logs and {@code --help} show. */
+  void write(JsonObject json) {
+    json.put("rateLimit", rateLimit)
+      .put("rateBurst", rateBurst)
+      .put("apiKeyHeader", apiKeyHeader)
+      .put("apiKeys", new JsonArray(apiKeys.stream().map(k -> "(hidden)").toList()))
+      .put("apiKeyRate", apiKeyRate)
+      .put("maxBodySize", Settings.formatSize(maxBodySize))
+      .put("maxHeaderSize", Settings.formatSize(maxHeaderSize))
+      .put("bodyTimeout", Settings.format(bodyTimeout))
+      .put("corsOrigins", new JsonArray(corsOrigins))
+      .put("corsMaxAge", Settings.format(corsMaxAge))
+      .put("securityHeaders", securityHeaders);
+  }
+
+  @Override
+  public String toString() {
+    JsonObject json = new JsonObject();
+    write(json);
+    return json.encode();
+  }
+}

@@ -1,0 +1,99 @@
+package dev.switchboard.gateway.forward;
+
+import dev.switchboard.gateway.edge.Requests;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.SocketAddress;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The headers a relayed message keeps: end-to-end ones only (RFC 9110 §7.6.1: never the hop-by-hop
+ * ones, nor those the {@code Connection} header names), and on the way to a node the request id and
+ * {@code X-Forwarded-For}, {@code -Proto}, {@code -Host}.
+ */
+final class Headers {
+
+  /** Headers of one connection, not of the message, never forwarded; any case. */
+  private static final String[] HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection",
+    "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host",
+    "http2-settings"};
+  /** What a WebSocket handshake carries of its own: the gateway's handshake with the node makes them anew. */
+  private static final String[] HANDSHAKE = {"sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions",
+    "sec-websocket-protocol", "content-length"};
+  static final CharSequence FORWARDED_FOR = HttpHeaders.createOptimized("X-Forwarded-For");
+  private static final CharSequence FORWARDED_PROTO = HttpHeaders.createOptimized("X-Forwarded-Proto");
+  private static final CharSequence FORWARDED_HOST = HttpHeaders.createOptimized("X-Forwarded-Host");
+  private static final CharSequence HTTP = HttpHeaders.createOptimized("http");
+  private static final CharSequence HTTPS = HttpHeaders.createOptimized("https");
+
+  private Headers() {
+  }
+
+  /** The client's end-to-end headers, the request id and X-Forwarded-*, written into {@code to} (the request to the node). */
+  static void toNode(HttpServerRequest in, String requestId, MultiMap to) {
+    copy(in.headers(), to, false);
+    forwarded(in, requestId, to);
+  }
+
+  /** As {@link #toNode}, for a WebSocket handshake: its own handshake headers left out too. */
+  static void handshakeToNode(HttpServerRequest in, String requestId, MultiMap to) {
+    copy(in.headers(), to, true);
+    forwarded(in, requestId, to);
+  }
+
+  /** The node's end-to-end headers, written into {@code to} (the response to the client). */
+  static void toClient(MultiMap from, MultiMap to) {
+    copy(from, to, false);
+  }
+
+  private static void forwarded(HttpServerRequest in, String requestId, MultiMap to) {
+    to.set(Requests.REQUEST_ID, requestId);
+    // From the connection and the Host header as received: the request's own remoteAddress() and
+    // authority() go through vertx-web's forwarded-header view, which builds an absolute URI first.
+    HttpConnection connection = in.connection();
+    SocketAddress peer = connection.remoteAddress();
+    if (peer != null && peer.hostAddress() != null) {
+      List<String> prior = in.headers().getAll(FORWARDED_FOR);
+      to.set(FORWARDED_FOR, prior.isEmpty() ? peer.hostAddress() : String.join(", ", prior) + ", " + peer.hostAddress());
+    }
+    to.set(FORWARDED_PROTO, connection.isSsl() ? HTTPS : HTTP);
+    String host = in.getHeader(HttpHeaders.HOST);
+    if (host != null) {
+      to.set(FORWARDED_HOST, host);
+    }
+  }
+
+  private static void copy(MultiMap from, MultiMap to, boolean handshake) {
+    Set<String> named = Set.of();
+    if (from.contains(HttpHeaders.CONNECTION)) {
+      named = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+      for (String connection : from.getAll(HttpHeaders.CONNECTION)) {
+        for (String token : connection.split(",")) {
+          named.add(token.trim());
+        }
+      }
+    }
+    for (Map.Entry<String, String> header : from) {
+      String name = header.getKey();
+      if (!is(HOP_BY_HOP, name) && !named.contains(name) && !(handshake && is(HANDSHAKE, name))) {
+        to.add(name, header.getValue());
+      }
+    }
+  }
+
+  /** Run for every header both ways: a length compare turns almost every name away at once. */
+  private static boolean is(String[] names, String name) {
+    for (String candidate : names) {
+      if (candidate.length() == name.length() && candidate.equalsIgnoreCase(name)) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
