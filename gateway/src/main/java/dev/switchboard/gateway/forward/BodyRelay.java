@@ -68,8 +68,7 @@ final class BodyRelay {
         in.resume();
       }
     });
-    in.exceptionHandler(e -> fail(new ClientFault(in.response().closed() ? CLIENT_CLOSED : 400,
-      in.response().closed() ? "client closed the connection" : "malformed request body", e)));
+    in.exceptionHandler(this::failed);
     // The node's side failed (its connection broke): the answer fails with it; stop feeding it.
     out.exceptionHandler(e -> stop());
     in.handler(this::chunk);
@@ -83,6 +82,12 @@ final class BodyRelay {
     });
     armTimer(timeoutNanos);
     in.resume();
+  }
+
+  /** The client's side failed: it left, or its body could not be decoded. */
+  void failed(Throwable cause) {
+    boolean gone = in.response().closed();
+    fail(new ClientFault(gone ? CLIENT_CLOSED : 400, gone ? "client closed the connection" : "malformed request body", cause));
   }
 
   /** Stops passing the body on: the node answered without it. */

@@ -93,6 +93,8 @@ public final class HttpForwarder {
       // A request without a body is not paused: a paused request never ends, and its keep-alive
       // connection would hold the client's next request back.
       request.pause();
+      // A client that fails meanwhile (gone, malformed chunks) must not have its body sent later.
+      request.exceptionHandler(e -> x.clientFailure = e);
     }
     upstream.call(target, x).onComplete(called -> {
       if (called.succeeded()) {
@@ -116,6 +118,8 @@ public final class HttpForwarder {
     HttpClientRequest current;
     /** Set once the body is on its way to the node. */
     BodyRelay relay;
+    /** How the client's side failed before its body was relayed, if it did. */
+    Throwable clientFailure;
 
     Proxied(HttpServerRequest request, Route route, String requestId, long maxBody) {
       this.request = request;
@@ -155,6 +159,10 @@ public final class HttpForwarder {
       Promise<HttpClientResponse> answer = Promise.promise();
       out.response().onComplete(answer::tryComplete, answer::tryFail);
       relay = new BodyRelay(vertx, request, out, maxBody, bodyTimeout, answer::tryFail);
+      if (clientFailure != null) {
+        relay.failed(clientFailure);
+        return answer.future();
+      }
       if (!expectsContinue(request)) {
         relay.start();
         return answer.future();
@@ -192,7 +200,7 @@ public final class HttpForwarder {
 
     @Override
     public boolean abandoned() {
-      return request.response().closed();
+      return clientFailure != null || request.response().closed();
     }
 
     @Override

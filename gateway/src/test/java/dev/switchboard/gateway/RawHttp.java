@@ -1,0 +1,126 @@
+package dev.switchboard.gateway;
+
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * HTTP/1.1 on a plain socket, for what a client library will not do: stop mid-body, send malformed
+ * chunks, wait for {@code 100 Continue}, die with a reset. Blocking; used from the test thread only.
+ */
+final class RawHttp implements AutoCloseable {
+
+  /** A response head and, when asked for, its body. */
+  record Response(int status, String head, byte[] body) {
+
+    String header(String name) {
+      for (String line : head.split("\r\n")) {
+        int colon = line.indexOf(':');
+        if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase(name)) {
+          return line.substring(colon + 1).trim();
+        }
+      }
+      return null;
+    }
+
+    String text() {
+      return new String(body, StandardCharsets.UTF_8);
+    }
+  }
+
+  private final Socket socket;
+  private final InputStream in;
+  private final OutputStream out;
+
+  private RawHttp(Socket socket) throws IOException {
+    this.socket = socket;
+    this.in = socket.getInputStream();
+    this.out = socket.getOutputStream();
+  }
+
+  static RawHttp connect(int port) throws IOException {
+    Socket socket = new Socket();
+    socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
+    socket.setSoTimeout(10_000);
+    socket.setTcpNoDelay(true);
+    return new RawHttp(socket);
+  }
+
+  RawHttp write(String text) throws IOException {
+    return write(text.getBytes(StandardCharsets.ISO_8859_1));
+  }
+
+  RawHttp write(byte[] bytes) throws IOException {
+    out.write(bytes);
+    out.flush();
+    return this;
+  }
+
+  RawHttp write(byte[] bytes, int offset, int length) throws IOException {
+    out.write(bytes, offset, length);
+    out.flush();
+    return this;
+  }
+
+  /** The next response head (an interim 1xx included); its body is read when it declares a length. */
+  Response read() throws IOException {
+    String head = readHead();
+    int status = Integer.parseInt(head.substring(9, 12));
+    Response response = new Response(status, head, new byte[0]);
+    String length = response.header("Content-Length");
+    if (length != null && status >= 200) {
+      return new Response(status, head, in.readNBytes(Integer.parseInt(length)));
+    }
+    return response;
+  }
+
+  /** True when the server closes the connection (EOF or reset) within the socket timeout. */
+  boolean closedByServer() throws IOException {
+    try {
+      while (true) {
+        if (in.read() < 0) {
+          return true;
+        }
+      }
+    } catch (SocketTimeoutException e) {
+      return false;
+    } catch (IOException e) {
+      return true; // reset
+    }
+  }
+
+  void timeout(int millis) throws IOException {
+    socket.setSoTimeout(millis);
+  }
+
+  /** Dies as a crashed client does: a TCP reset, nothing flushed. */
+  void abort() throws IOException {
+    socket.setSoLinger(true, 0);
+    socket.close();
+  }
+
+  private String readHead() throws IOException {
+    ByteArrayOutputStream head = new ByteArrayOutputStream();
+    int matched = 0;
+    while (matched < 4) {
+      int b = in.read();
+      if (b < 0) {
+        throw new EOFException("connection closed in a response head: " + head.toString(StandardCharsets.ISO_8859_1));
+      }
+      head.write(b);
+      matched = (b == '\r' && (matched == 0 || matched == 2)) || (b == '\n' && (matched == 1 || matched == 3)) ? matched + 1 : 0;
+    }
+    return head.toString(StandardCharsets.ISO_8859_1);
+  }
+
+  @Override
+  public void close() throws IOException {
+    socket.close();
+  }
+}
