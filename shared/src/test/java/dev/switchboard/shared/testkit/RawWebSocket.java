@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -548,14 +547,5 @@ public final class RawWebSocket implements AutoCloseable {
   @Override
   public void close() throws IOException {
     socket.close();
-  }
-
-  /** Extra handshake headers as one map, in order. */
-  public static Map<String, String> headers(String... namesAndValues) {
-    Map<String, String> headers = new LinkedHashMap<>();
-    for (int i = 0; i + 1 < namesAndValues.length; i += 2) {
-      headers.put(namesAndValues[i], namesAndValues[i + 1]);
-    }
-    return headers;
   }
 }
