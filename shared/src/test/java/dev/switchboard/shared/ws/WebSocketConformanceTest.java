@@ -10,6 +10,9 @@ import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketFrameType;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
@@ -18,15 +21,24 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
+import java.io.DataInputStream;
+import java.io.EOFException;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -145,6 +157,76 @@ class WebSocketConformanceTest {
     WebSocketCorpus.Case flood = WebSocketCorpus.cases().stream().filter(c -> c.name().equals("flood/pings-never-read")).findFirst().orElseThrow();
     flood.check().run(Target.of("127.0.0.1", floodPort, PATH, unlimitedPings));
     assertEquals(List.of(WebSocketGuard.Refusal.NOT_READING), List.copyOf(refusals));
+  }
+
+  @Test
+  void onAClientWebSocketTheGuardAnswersPingsAndRefusesAServerSendingBadUtf8() throws Exception {
+    try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      ConcurrentLinkedQueue<WebSocketGuard.Refusal> refusals = new ConcurrentLinkedQueue<>();
+      WebSocketClient client = vertx.createWebSocketClient(LIMITS.applyTo(new WebSocketClientOptions()));
+      CompletableFuture<WebSocket> connected = client.connect(listener.getLocalPort(), "127.0.0.1", PATH)
+        .onSuccess(ws -> {
+          WebSocketGuard.install(ws, LIMITS, refusals::add);
+          ws.writeTextMessage("guarded");
+        })
+        .toCompletionStage().toCompletableFuture();
+      try (Socket server = listener.accept()) {
+        server.setSoTimeout(10_000);
+        DataInputStream in = new DataInputStream(server.getInputStream());
+        OutputStream out = server.getOutputStream();
+        String key = null;
+        for (String line = readLine(in); !line.isEmpty(); line = readLine(in)) {
+          if (line.toLowerCase().startsWith("sec-websocket-key:")) {
+            key = line.substring(line.indexOf(':') + 1).trim();
+          }
+        }
+        out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
+          + RawWebSocket.acceptFor(key) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        assertEquals("guarded", new String(readClientFrame(in, RawWebSocket.TEXT), StandardCharsets.UTF_8));
+        out.write(RawWebSocket.encode(true, 0, RawWebSocket.PING, new byte[] {7, 7}, false));
+        out.flush();
+        assertArrayEquals(new byte[] {7, 7}, readClientFrame(in, RawWebSocket.PONG));
+        out.write(RawWebSocket.encode(true, 0, RawWebSocket.TEXT, new byte[] {(byte) 0xC3, 0x28}, false));
+        out.flush();
+        byte[] close = readClientFrame(in, RawWebSocket.CLOSE);
+        assertEquals(1007, ((close[0] & 0xff) << 8) | (close[1] & 0xff));
+        assertEquals(-1, in.read(), "the client dropped the connection after its close frame");
+      }
+      connected.get(10, TimeUnit.SECONDS);
+      // Heard before the channel closed, so before the end of stream read above.
+      assertEquals(List.of(WebSocketGuard.Refusal.INVALID_UTF8), List.copyOf(refusals));
+    }
+  }
+
+  private static String readLine(DataInputStream in) throws IOException {
+    StringBuilder line = new StringBuilder();
+    for (int b = in.read(); b != '\n'; b = in.read()) {
+      if (b < 0) {
+        throw new EOFException();
+      }
+      if (b != '\r') {
+        line.append((char) b);
+      }
+    }
+    return line.toString();
+  }
+
+  /** The payload of the next frame from the client (masked, as a client must), which must have {@code opcode}. */
+  private static byte[] readClientFrame(DataInputStream in, int opcode) throws IOException {
+    int b0 = in.readUnsignedByte();
+    int b1 = in.readUnsignedByte();
+    assertEquals(opcode, b0 & 0x0f, "opcode");
+    assertTrue((b1 & 0x80) != 0, "a client's frame is masked");
+    int length = b1 & 0x7f;
+    byte[] mask = new byte[4];
+    in.readFully(mask);
+    byte[] payload = new byte[length];
+    in.readFully(payload);
+    for (int i = 0; i < length; i++) {
+      payload[i] ^= mask[i & 3];
+    }
+    return payload;
   }
 
   @Test
