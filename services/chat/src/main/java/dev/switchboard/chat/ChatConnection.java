@@ -5,6 +5,10 @@ import dev.switchboard.chat.ChatProtocol.Join;
 import dev.switchboard.chat.ChatProtocol.Leave;
 import dev.switchboard.chat.ChatProtocol.Message;
 import dev.switchboard.chat.ChatProtocol.ProtocolError;
+import dev.switchboard.shared.ws.CloseCodes;
+import dev.switchboard.shared.ws.WebSocketGuard;
+import dev.switchboard.shared.ws.WebSocketGuard.Refusal;
+import dev.switchboard.shared.ws.WebSocketLimits;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
@@ -17,26 +21,19 @@ import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 
 /**
- * One WebSocket client: assembles its messages (size and UTF-8 checked), parses and rate-limits
- * its commands and runs them one after the other, and writes events to it, cutting it off when
- * it stops reading. Everything it holds is released when the socket closes, however it closes.
+ * One WebSocket client: assembles its messages, parses and rate-limits its commands and runs them
+ * one after the other, and writes events to it. Its {@link WebSocketGuard} has checked every frame
+ * before it arrives here (size, UTF-8, RFC 6455) and cuts the client off when it stops reading;
+ * the connection hears why as the guard's listener. Everything it holds is released when the
+ * socket closes, however it closes.
  */
-final class ChatConnection {
+final class ChatConnection implements WebSocketGuard.Listener {
 
   private static final Logger log = LoggerFactory.getLogger(ChatConnection.class);
-
-  // RFC 6455 close codes
-  static final short GOING_AWAY = 1001;
-  static final short INVALID_PAYLOAD = 1007;
-  static final short POLICY_VIOLATION = 1008;
-  static final short MESSAGE_TOO_BIG = 1009;
 
   /** A resend that arrives while its first copy is being numbered waits this long, this many times, for the number. */
   static final long DUPLICATE_POLL_MILLIS = 50;
@@ -78,7 +75,7 @@ final class ChatConnection {
   private final ChatVerticle chat;
   private final ChatOptions options;
   private final ServerWebSocket ws;
-  private final ProtocolGuard guard;
+  private WebSocketGuard guard;
 
   private Buffer assembling;
   private boolean assemblingBinary;
@@ -107,12 +104,11 @@ final class ChatConnection {
   private boolean released;
   private String leaveReason = "disconnected";
 
-  ChatConnection(ChatVerticle chat, long serial, ChatOptions options, ServerWebSocket ws, ProtocolGuard guard) {
+  ChatConnection(ChatVerticle chat, long serial, ChatOptions options, ServerWebSocket ws) {
     this.serial = serial;
     this.chat = chat;
     this.options = options;
     this.ws = ws;
-    this.guard = guard;
     this.lastInbound = System.nanoTime();
     this.tokens = options.rateBurst();
     this.refilledAt = lastInbound;
@@ -126,7 +122,9 @@ final class ChatConnection {
     return key;
   }
 
-  void start() {
+  /** Puts the guard in front of the connection and starts reading; on the connection's event loop, right after the upgrade. */
+  void start(WebSocketLimits limits) {
+    guard = WebSocketGuard.install(ws, limits, this);
     ws.setWriteQueueMaxSize(options.writeQueueMax());
     ws.frameHandler(this::onFrame);
     ws.exceptionHandler(e -> log.debug("connection {} from {} failed: {}", serial, ws.remoteAddress(), e.getMessage()));
@@ -155,11 +153,6 @@ final class ChatConnection {
         return;
       }
     }
-    if (assembling.length() > options.maxMessageSize()) {
-      assembling = null;
-      close(MESSAGE_TOO_BIG, "message larger than " + options.maxMessageSize() + " bytes", "message too big");
-      return;
-    }
     if (!frame.isFinal()) {
       return;
     }
@@ -171,17 +164,7 @@ final class ChatConnection {
       }
       return;
     }
-    String text;
-    try {
-      text = StandardCharsets.UTF_8.newDecoder()
-        .onMalformedInput(CodingErrorAction.REPORT)
-        .onUnmappableCharacter(CodingErrorAction.REPORT)
-        .decode(ByteBuffer.wrap(message.getBytes()))
-        .toString();
-    } catch (CharacterCodingException e) {
-      close(INVALID_PAYLOAD, "text message is not valid UTF-8", "invalid UTF-8");
-      return;
-    }
+    String text = message.toString(StandardCharsets.UTF_8); // the guard has checked it is UTF-8, and its size
     if (!allowed()) {
       return;
     }
@@ -206,7 +189,7 @@ final class ChatConnection {
       return true;
     }
     if (++strikes >= options.rateStrikes()) {
-      close(POLICY_VIOLATION, "rate limit exceeded", "rate limit");
+      close(CloseCodes.POLICY_VIOLATION, "rate limit exceeded", "rate limit");
     } else {
       sendError(ChatProtocol.RATE_LIMITED, "more than " + options.rateLimit() + " frames per second; frame dropped ("
         + strikes + " of " + options.rateStrikes() + " before the connection is closed)");
@@ -471,7 +454,7 @@ final class ChatConnection {
 
   /**
    * Hands the gathered frames to the socket. Past the write-queue bound even after that, the
-   * client is not reading: it is cut off.
+   * client is not reading: the guard cuts it off (see {@link #refused}).
    */
   void flush() {
     ByteBuf out = gathered;
@@ -479,12 +462,8 @@ final class ChatConnection {
     if (out == null) {
       return;
     }
-    if (!guard.write(out)) {
-      return;
-    }
-    guard.flush();
-    if (!guard.isWritable()) {
-      cutOff();
+    if (guard.write(out)) {
+      guard.flush();
     }
   }
 
@@ -493,17 +472,39 @@ final class ChatConnection {
   }
 
   /**
-   * A client that does not read: its queue is past the bound, so waiting for a close handshake
-   * would only queue more. The close frame is attempted and the TCP connection dropped at once.
+   * A client that cannot keep up: waiting for a close handshake would only queue more. The guard
+   * attempts the close frame and drops the TCP connection at once.
    */
   private void cutOff() {
-    if (closing) {
-      return;
+    if (!closing) {
+      guard.cutOff();
     }
-    log.debug("connection {} from {}: write queue passed {} bytes, cut off", serial, ws.remoteAddress(), options.writeQueueMax());
-    chat.cutOff();
-    close(POLICY_VIOLATION, "too slow: not reading", "too slow");
-    guard.abort();
+  }
+
+  /** The guard is closing the connection: the room hears why, a client too slow is counted. */
+  @Override
+  public void refused(Refusal refusal) {
+    if (closing) {
+      return; // a close of our own was under way; its reason stands
+    }
+    closing = true;
+    leaveReason = switch (refusal) {
+      case NOT_READING -> "too slow";
+      case TOO_MANY_PINGS -> "rate limit";
+      case MESSAGE_TOO_BIG -> "message too big";
+      case INVALID_UTF8 -> "invalid UTF-8";
+      case PROTOCOL_ERROR -> "disconnected";
+    };
+    if (refusal == Refusal.NOT_READING) {
+      log.debug("connection {} from {}: write queue passed {} bytes, cut off", serial, ws.remoteAddress(), options.writeQueueMax());
+      chat.cutOff();
+    }
+  }
+
+  /** A ping from the client, answered by the guard, shows it is alive. */
+  @Override
+  public void pinged() {
+    lastInbound = System.nanoTime();
   }
 
   /** Called by the heartbeat: pings, or closes a connection silent for longer than the idle timeout. */
@@ -512,7 +513,7 @@ final class ChatConnection {
       return;
     }
     if (now - lastInbound > options.idleTimeout().toNanos()) {
-      close(GOING_AWAY, "idle timeout", "idle");
+      close(CloseCodes.GOING_AWAY, "idle timeout", "idle");
     } else {
       ws.writePing(Buffer.buffer());
     }
@@ -523,6 +524,9 @@ final class ChatConnection {
       return;
     }
     flush();
+    if (closing) {
+      return; // the flush found the client not reading: cut off
+    }
     closing = true;
     leaveReason = leave;
     ws.close(code, reason);

@@ -3,6 +3,7 @@ package dev.switchboard.chat;
 import dev.switchboard.shared.Require;
 import dev.switchboard.shared.ServiceOptions;
 import dev.switchboard.shared.Settings;
+import dev.switchboard.shared.ws.WebSocketLimits;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Duration;
@@ -23,6 +24,8 @@ import java.util.Map;
  * @param idleTimeout       a connection from which nothing (not even a pong) arrived for this long is closed with 1001
  * @param maxConnections    WebSocket connections per process; beyond, the upgrade is answered 503
  * @param writeQueueMax     bytes queued for a client that does not read before it is cut off
+ * @param pingRate          pings per second a client may send on average (each answered with a pong)
+ * @param pingBurst         pings a client may send at once above the average; one more is closed with 1008
  * @param gapTimeout        how long a node waits for a missing sequence number before it fills it from
  *                          history or skips it
  * @param dedupeTtl         how long a client id is remembered to drop a resent message
@@ -47,6 +50,8 @@ public record ChatOptions(
   Duration idleTimeout,
   int maxConnections,
   int writeQueueMax,
+  int pingRate,
+  int pingBurst,
   Duration gapTimeout,
   Duration dedupeTtl,
   Duration claimTtl,
@@ -65,6 +70,8 @@ public record ChatOptions(
   public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
   public static final int DEFAULT_MAX_CONNECTIONS = 20_000;
   public static final int DEFAULT_WRITE_QUEUE_MAX = 256 * 1024;
+  public static final int DEFAULT_PING_RATE = WebSocketLimits.DEFAULT_PING_RATE;
+  public static final int DEFAULT_PING_BURST = WebSocketLimits.DEFAULT_PING_BURST;
   public static final Duration DEFAULT_GAP_TIMEOUT = Duration.ofSeconds(1);
   public static final Duration DEFAULT_DEDUPE_TTL = Duration.ofMinutes(10);
   public static final Duration DEFAULT_CLAIM_TTL = Duration.ofSeconds(10);
@@ -88,6 +95,8 @@ public record ChatOptions(
     Map.entry("idleTimeout", "close (1001) a connection silent this long"),
     Map.entry("maxConnections", "WebSocket connections per process (beyond: 503)"),
     Map.entry("writeQueueMax", "bytes queued for a non-reading client before it is cut off"),
+    Map.entry("pingRate", "pings per second a client may send, on average (each answered with a pong)"),
+    Map.entry("pingBurst", "pings allowed at once above the average (one more: close 1008)"),
     Map.entry("gapTimeout", "wait for a missing sequence number before filling or skipping it"),
     Map.entry("dedupeTtl", "how long a message's clientId is remembered"),
     Map.entry("claimTtl", "how long a clientId being numbered holds off its resends"),
@@ -107,6 +116,8 @@ public record ChatOptions(
     Require.positive("idleTimeout", idleTimeout);
     Require.range("maxConnections", maxConnections, 1, Integer.MAX_VALUE);
     Require.range("writeQueueMax", writeQueueMax, 1024, WRITE_QUEUE_MAX_LIMIT);
+    Require.range("pingRate", pingRate, 1, WebSocketLimits.MAX_PINGS);
+    Require.range("pingBurst", pingBurst, 1, WebSocketLimits.MAX_PINGS);
     Require.positive("gapTimeout", gapTimeout);
     Require.positive("dedupeTtl", dedupeTtl);
     Require.positive("claimTtl", claimTtl);
@@ -118,7 +129,7 @@ public record ChatOptions(
   public ChatOptions() {
     this(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_HISTORY_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_TEXT_LENGTH,
       DEFAULT_RATE_LIMIT, DEFAULT_RATE_BURST, DEFAULT_RATE_STRIKES, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_IDLE_TIMEOUT,
-      DEFAULT_MAX_CONNECTIONS, DEFAULT_WRITE_QUEUE_MAX, DEFAULT_GAP_TIMEOUT, DEFAULT_DEDUPE_TTL, DEFAULT_CLAIM_TTL,
+      DEFAULT_MAX_CONNECTIONS, DEFAULT_WRITE_QUEUE_MAX, DEFAULT_PING_RATE, DEFAULT_PING_BURST, DEFAULT_GAP_TIMEOUT, DEFAULT_DEDUPE_TTL, DEFAULT_CLAIM_TTL,
       DEFAULT_ROOM_TTL, DEFAULT_COMMAND_TIMEOUT);
   }
 
@@ -137,11 +148,18 @@ public record ChatOptions(
       s.duration("idleTimeout", DEFAULT_IDLE_TIMEOUT),
       s.integer("maxConnections", DEFAULT_MAX_CONNECTIONS),
       s.integer("writeQueueMax", DEFAULT_WRITE_QUEUE_MAX),
+      s.integer("pingRate", DEFAULT_PING_RATE),
+      s.integer("pingBurst", DEFAULT_PING_BURST),
       s.duration("gapTimeout", DEFAULT_GAP_TIMEOUT),
       s.duration("dedupeTtl", DEFAULT_DEDUPE_TTL),
       s.duration("claimTtl", DEFAULT_CLAIM_TTL),
       s.duration("roomTtl", DEFAULT_ROOM_TTL),
       s.duration("commandTimeout", DEFAULT_COMMAND_TIMEOUT)));
+  }
+
+  /** What the WebSocket guard of each connection enforces: one limit for frames and messages, as the decoder gets it. */
+  public WebSocketLimits webSocketLimits() {
+    return new WebSocketLimits(maxMessageSize, maxMessageSize, writeQueueMax, pingRate, pingBurst);
   }
 
   @Override
@@ -159,6 +177,8 @@ public record ChatOptions(
       .put("idleTimeout", Settings.format(idleTimeout))
       .put("maxConnections", maxConnections)
       .put("writeQueueMax", writeQueueMax)
+      .put("pingRate", pingRate)
+      .put("pingBurst", pingBurst)
       .put("gapTimeout", Settings.format(gapTimeout))
       .put("dedupeTtl", Settings.format(dedupeTtl))
       .put("claimTtl", Settings.format(claimTtl))

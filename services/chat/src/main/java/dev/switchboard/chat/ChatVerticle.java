@@ -10,8 +10,10 @@ import dev.switchboard.shared.ServiceRuntime;
 import dev.switchboard.shared.bus.Addresses;
 import dev.switchboard.shared.ops.Operations;
 import dev.switchboard.shared.web.JsonErrors;
+import dev.switchboard.shared.ws.CloseCodes;
+import dev.switchboard.shared.ws.WebSocketHandshake;
+import dev.switchboard.shared.ws.WebSocketLimits;
 import io.micrometer.core.instrument.Counter;
-import io.netty.channel.ChannelHandlerContext;
 import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -19,13 +21,10 @@ import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.internal.VertxInternal;
-import io.vertx.core.internal.http.WebSocketInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -70,6 +69,8 @@ public final class ChatVerticle extends VerticleBase {
   static final long SWEEP_EVERY_MAX_MILLIS = 5 * 60 * 1000;
 
   private final ChatOptions options;
+  /** What every connection's guard enforces, made once from the options. */
+  private final WebSocketLimits limits;
   private final ServiceRuntime runtime;
   private final Shared shared;
   private final Map<String, Room> rooms = new HashMap<>();
@@ -109,6 +110,7 @@ public final class ChatVerticle extends VerticleBase {
 
   ChatVerticle(ChatOptions options, ServiceRuntime runtime, Shared shared) {
     this.options = options;
+    this.limits = options.webSocketLimits();
     this.runtime = runtime;
     this.shared = shared;
   }
@@ -150,16 +152,13 @@ public final class ChatVerticle extends VerticleBase {
     router.get("/*").handler(StaticHandler.create(PAGE_ROOT).setIndexPage("index.html").setCachingEnabled(true));
     JsonErrors.install(router);
 
-    HttpServerOptions serverOptions = new HttpServerOptions()
+    // The decoder refuses a frame over maxMessageSize from its header; without compression no
+    // extension is ever negotiated, so a frame with a reserved bit set is a protocol error (1002),
+    // nothing is inflated before a limit is checked, and no deflater is kept per connection.
+    HttpServerOptions serverOptions = limits.applyTo(new HttpServerOptions()
       .setHost(options.host())
       .setPort(runtime.bindPort("http", options.port()))
-      .setTcpNoDelay(true)
-      .setMaxWebSocketFrameSize(options.maxMessageSize())
-      .setMaxWebSocketMessageSize(options.maxMessageSize())
-      // Without compression no extension is ever negotiated, so a frame with a reserved bit set is
-      // a protocol error (1002); it also saves a deflater per connection.
-      .setPerMessageWebSocketCompressionSupported(false)
-      .setPerFrameWebSocketCompressionSupported(false);
+      .setTcpNoDelay(true));
     server = vertx.createHttpServer(serverOptions)
       .invalidRequestHandler(JsonErrors::invalidRequest)
       .requestHandler(request -> {
@@ -197,21 +196,14 @@ public final class ChatVerticle extends VerticleBase {
     if (membership != null) {
       hazelcast.getCluster().removeMembershipListener(membership);
     }
-    new ArrayList<>(connections).forEach(c -> c.close(ChatConnection.GOING_AWAY, "server shutting down", "server stopped"));
+    new ArrayList<>(connections).forEach(c -> c.close(CloseCodes.GOING_AWAY, "server shutting down", "server stopped"));
     return Future.join(roomsConsumer.unregister(), server.shutdown(runtime.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS));
   }
 
   // ---- connections
 
   private void upgrade(HttpServerRequest request) {
-    if (request.method() != HttpMethod.GET) {
-      request.response().putHeader(HttpHeaders.ALLOW, "GET");
-      JsonErrors.send(request.response(), 405, new JsonObject().put("error", "method not allowed").put("allow", "GET"));
-      return;
-    }
-    if (!"websocket".equalsIgnoreCase(request.getHeader(HttpHeaders.UPGRADE))) {
-      request.response().putHeader(HttpHeaders.UPGRADE, "websocket");
-      JsonErrors.send(request.response(), 426, new JsonObject().put("error", "WebSocket upgrade required").put("path", PATH));
+    if (WebSocketHandshake.refuse(request)) {
       return;
     }
     if (runtime.isDraining()) {
@@ -227,12 +219,9 @@ public final class ChatVerticle extends VerticleBase {
     request.toWebSocket()
       .onSuccess(ws -> {
         UpgradeLeftovers.trim(ws);
-        ChannelHandlerContext channel = ((WebSocketInternal) ws).channelHandlerContext();
-        ProtocolGuard guard = new ProtocolGuard();
-        channel.pipeline().addBefore(channel.name(), ProtocolGuard.NAME, guard);
-        ChatConnection connection = new ChatConnection(this, shared.serials.incrementAndGet(), options, ws, guard);
+        ChatConnection connection = new ChatConnection(this, shared.serials.incrementAndGet(), options, ws);
         connections.add(connection);
-        connection.start();
+        connection.start(limits);
       })
       .onFailure(e -> {
         shared.open.decrementAndGet();

@@ -1,118 +1,66 @@
 package dev.switchboard.chat;
 
+import dev.switchboard.shared.testkit.RawWebSocket;
+import dev.switchboard.shared.testkit.WebSocketCorpus;
+import dev.switchboard.shared.testkit.WebSocketCorpus.Burst;
+import dev.switchboard.shared.testkit.WebSocketCorpus.Target;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.TestFactory;
 
 import java.nio.charset.StandardCharsets;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** RFC 6455 violations end with the close code the RFC asks for, sent by the server. */
+/**
+ * The chat against the shared RFC 6455 corpus (every case must pass), with the limits it is
+ * deployed with, and the chat's own way to send a client data it does not read: a room where
+ * another member talks.
+ */
 class ChatConformanceTest extends ChatTestBase {
 
-  @BeforeEach
-  void deployChat() {
+  private static final String ROOM = "corpus";
+  /** Room messages in one burst to the non-reading member, and their text. */
+  private static final int BURST_MESSAGES = 50;
+  private static final String TEXT = "x".repeat(8000);
+
+  /** The defaults, but fast enough a talker, and a small queue, for the slow-reader case. */
+  private static final JsonObject SETTINGS = new JsonObject()
+    .put("writeQueueMax", 16 * 1024).put("maxTextLength", TEXT.length())
+    .put("rateLimit", 100_000).put("rateBurst", 100_000);
+
+  @TestFactory
+  Stream<DynamicTest> chatPassesTheRfc6455Corpus() {
+    deploy(SETTINGS);
+    ChatOptions options = ChatOptions.fromJson(SETTINGS.copy().put("host", "127.0.0.1").put("port", 0));
+    return WebSocketCorpus.tests(Target.of("127.0.0.1", port, ChatVerticle.PATH, options.webSocketLimits()).withPush(this::talkTo));
+  }
+
+  /** Joins the reader to a room where another member posts messages, a burst at a time, each burst seen by a third member. */
+  private Burst talkTo(RawWebSocket reader) throws Exception {
+    ChatTestClient talker = connect();
+    ChatTestClient watcher = connect();
+    talker.join(ROOM, "talker");
+    watcher.join(ROOM, "watcher");
+    reader.text(new JsonObject().put("type", "join").put("room", ROOM).put("nickname", "reader").encode());
+    watcher.awaitOne(e -> "joined".equals(e.getString("type")) && "reader".equals(e.getString("nickname")));
+    int[] posted = {0};
+    return () -> {
+      for (int i = 0; i < BURST_MESSAGES; i++) {
+        talker.send(talker.message(TEXT));
+      }
+      posted[0] += BURST_MESSAGES;
+      watcher.messages(posted[0]);
+    };
+  }
+
+  @Test
+  void messageFragmentedAroundAPingIsOneCommand() throws Exception {
     deploy(new JsonObject());
-  }
-
-  private int closeAfter(boolean fin, int rsv, int opcode, byte[] payload) throws Exception {
-    try (RawWebSocket raw = RawWebSocket.connect(port)) {
-      raw.frame(fin, rsv, opcode, payload);
-      return raw.awaitClose();
-    }
-  }
-
-  @ParameterizedTest
-  @ValueSource(ints = {1, 2, 4})
-  void reservedBitWithoutExtensionIs1002(int rsv) throws Exception {
-    assertEquals(1002, closeAfter(true, rsv, RawWebSocket.TEXT, "{}".getBytes(StandardCharsets.UTF_8)));
-  }
-
-  @Test
-  void invalidUtf8InTextIs1007() throws Exception {
-    assertEquals(1007, closeAfter(true, 0, RawWebSocket.TEXT, new byte[] {'"', (byte) 0xC3, (byte) 0x28, '"'}));
-  }
-
-  @Test
-  void invalidUtf8SplitOverFragmentsIs1007() throws Exception {
-    try (RawWebSocket raw = RawWebSocket.connect(port)) {
-      raw.frame(false, 0, RawWebSocket.TEXT, new byte[] {'"', (byte) 0xE2});
-      raw.frame(true, 0, RawWebSocket.CONTINUATION, new byte[] {(byte) 0x28, (byte) 0xA1, '"'});
-      assertEquals(1007, raw.awaitClose());
-    }
-  }
-
-  @ParameterizedTest
-  @ValueSource(ints = {0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000})
-  void invalidCloseCodeIs1002(int code) throws Exception {
-    assertEquals(1002, closeAfter(true, 0, RawWebSocket.CLOSE, RawWebSocket.closePayload(code)));
-  }
-
-  @Test
-  void closeWithOneByteBodyIs1002() throws Exception {
-    assertEquals(1002, closeAfter(true, 0, RawWebSocket.CLOSE, new byte[] {3}));
-  }
-
-  @ParameterizedTest
-  @ValueSource(ints = {1000, 1001, 3000, 4999})
-  void validCloseCodeIsEchoed(int code) throws Exception {
-    assertEquals(code, closeAfter(true, 0, RawWebSocket.CLOSE, RawWebSocket.closePayload(code)));
-  }
-
-  @ParameterizedTest
-  @ValueSource(ints = {RawWebSocket.PING, RawWebSocket.PONG, RawWebSocket.CLOSE})
-  void fragmentedControlFrameIs1002(int opcode) throws Exception {
-    assertEquals(1002, closeAfter(false, 0, opcode, new byte[0]));
-  }
-
-  @Test
-  void controlFrameLongerThan125Is1002() throws Exception {
-    assertEquals(1002, closeAfter(true, 0, RawWebSocket.PING, new byte[126]));
-  }
-
-  @ParameterizedTest
-  @ValueSource(ints = {0x3, 0x7, 0xB, 0xF})
-  void reservedOpcodeIs1002(int opcode) throws Exception {
-    assertEquals(1002, closeAfter(true, 0, opcode, new byte[0]));
-  }
-
-  @Test
-  void continuationWithoutAStartIs1002() throws Exception {
-    assertEquals(1002, closeAfter(true, 0, RawWebSocket.CONTINUATION, "x".getBytes(StandardCharsets.UTF_8)));
-  }
-
-  @Test
-  void newMessageInsideAFragmentedOneIs1002() throws Exception {
-    try (RawWebSocket raw = RawWebSocket.connect(port)) {
-      raw.frame(false, 0, RawWebSocket.TEXT, "{".getBytes(StandardCharsets.UTF_8));
-      raw.frame(true, 0, RawWebSocket.TEXT, "{}".getBytes(StandardCharsets.UTF_8));
-      assertEquals(1002, raw.awaitClose());
-    }
-  }
-
-  @Test
-  void unmaskedFrameIs1002() throws Exception {
-    try (RawWebSocket raw = RawWebSocket.connect(port)) {
-      raw.unmasked(RawWebSocket.TEXT, "{}".getBytes(StandardCharsets.UTF_8));
-      assertEquals(1002, raw.awaitClose());
-    }
-  }
-
-  @Test
-  void pingIsAnsweredWithPongOfTheSamePayload() throws Exception {
-    try (RawWebSocket raw = RawWebSocket.connect(port)) {
-      raw.frame(true, 0, RawWebSocket.PING, new byte[] {1, 2, 3});
-      assertArrayEquals(new byte[] {1, 2, 3}, raw.awaitOpcode(RawWebSocket.PONG).payload());
-    }
-  }
-
-  @Test
-  void pingBetweenFragmentsIsAllowed() throws Exception {
-    try (RawWebSocket raw = RawWebSocket.connect(port)) {
+    try (RawWebSocket raw = raw()) {
       raw.frame(false, 0, RawWebSocket.TEXT, "{\"type\":".getBytes(StandardCharsets.UTF_8));
       raw.frame(true, 0, RawWebSocket.PING, new byte[] {9});
       raw.frame(true, 0, RawWebSocket.CONTINUATION, "\"dance\"}".getBytes(StandardCharsets.UTF_8));

@@ -1,5 +1,6 @@
 package dev.switchboard.chat;
 
+import dev.switchboard.shared.testkit.RawWebSocket;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
@@ -23,7 +24,7 @@ class ChatProtectionTest extends ChatTestBase {
   @Test
   void frameLargerThanMaxMessageSizeIsClosedWith1009() throws Exception {
     deploy(new JsonObject().put("maxMessageSize", 1024));
-    try (RawWebSocket raw = RawWebSocket.connect(port)) {
+    try (RawWebSocket raw = raw()) {
       raw.frame(true, 0, RawWebSocket.TEXT, new byte[2000]);
       assertEquals(1009, raw.awaitClose());
     }
@@ -32,7 +33,7 @@ class ChatProtectionTest extends ChatTestBase {
   @Test
   void fragmentedMessageLargerThanMaxMessageSizeIsClosedWith1009() throws Exception {
     deploy(new JsonObject().put("maxMessageSize", 1024));
-    try (RawWebSocket raw = RawWebSocket.connect(port)) {
+    try (RawWebSocket raw = raw()) {
       raw.frame(false, 0, RawWebSocket.TEXT, new byte[600]);
       raw.frame(true, 0, RawWebSocket.CONTINUATION, new byte[600]);
       assertEquals(1009, raw.awaitClose());
@@ -42,7 +43,7 @@ class ChatProtectionTest extends ChatTestBase {
   @Test
   void fragmentedMessageWithinTheLimitIsOneCommand() throws Exception {
     deploy(new JsonObject());
-    try (RawWebSocket raw = RawWebSocket.connect(port)) {
+    try (RawWebSocket raw = raw()) {
       byte[] join = "{\"type\":\"join\",\"room\":\"lobby\",\"nickname\":\"Zoë\"}".getBytes(StandardCharsets.UTF_8);
       int split = new String(join, StandardCharsets.UTF_8).indexOf("ë") + 1; // inside the two bytes of ë
       raw.frame(false, 0, RawWebSocket.TEXT, java.util.Arrays.copyOfRange(join, 0, split));
@@ -51,6 +52,41 @@ class ChatProtectionTest extends ChatTestBase {
       assertEquals("joined", joined.getString("type"));
       assertEquals("Zoë", joined.getString("nickname"));
     }
+  }
+
+  @Test
+  void guardRefusalsCloseWithTheirCodeAndTheRoomHearsWhy() throws Exception {
+    deploy(new JsonObject().put("maxMessageSize", 1024).put("pingRate", 1).put("pingBurst", 3));
+    ChatTestClient bob = connect();
+    bob.join("lobby", "bob");
+    record Refused(String nickname, int code, String reason, byte[] frames) {
+    }
+    byte[] tooManyPings = new byte[0];
+    for (int i = 0; i < 4; i++) {
+      tooManyPings = concat(tooManyPings, RawWebSocket.encode(true, 0, RawWebSocket.PING, new byte[] {(byte) i}, true));
+    }
+    List<Refused> cases = List.of(
+      new Refused("utf", 1007, "invalid UTF-8", RawWebSocket.encode(true, 0, RawWebSocket.TEXT, new byte[] {'"', (byte) 0xC3, 0x28, '"'}, true)),
+      new Refused("big", 1009, "message too big", concat(RawWebSocket.encode(false, 0, RawWebSocket.TEXT, new byte[600], true),
+        RawWebSocket.encode(true, 0, RawWebSocket.CONTINUATION, new byte[600], true))),
+      new Refused("pinger", 1008, "rate limit", tooManyPings),
+      new Refused("closer", 1002, "disconnected", RawWebSocket.encode(true, 0, RawWebSocket.CLOSE, RawWebSocket.closePayload(5000), true)));
+    for (Refused refused : cases) {
+      try (RawWebSocket raw = raw()) {
+        raw.text(new JsonObject().put("type", "join").put("room", "lobby").put("nickname", refused.nickname()).encode());
+        assertEquals("joined", new JsonObject(raw.awaitOpcode(RawWebSocket.TEXT).text()).getString("type"));
+        raw.raw(refused.frames());
+        assertEquals(refused.code(), raw.awaitClose(), refused.nickname());
+      }
+      JsonObject left = bob.awaitOne(e -> "left".equals(e.getString("type")) && refused.nickname().equals(e.getString("nickname")));
+      assertEquals(refused.reason(), left.getString("reason"), refused.nickname());
+    }
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] both = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, both, a.length, b.length);
+    return both;
   }
 
   @Test
@@ -71,7 +107,7 @@ class ChatProtectionTest extends ChatTestBase {
   void silentClientIsClosedWith1001WhileAnAnsweringOneStays() throws Exception {
     deploy(new JsonObject().put("heartbeatInterval", "100ms").put("idleTimeout", "400ms"));
     ChatTestClient answering = connect();
-    try (RawWebSocket silent = RawWebSocket.connect(port)) {
+    try (RawWebSocket silent = raw()) {
       assertEquals(RawWebSocket.PING, silent.awaitOpcode(RawWebSocket.PING).opcode());
       assertEquals(1001, silent.awaitClose());
     }
@@ -122,7 +158,7 @@ class ChatProtectionTest extends ChatTestBase {
     ChatTestClient bob = connect();
     ann.join("lobby", "ann");
     bob.join("lobby", "bob");
-    try (RawWebSocket slow = RawWebSocket.connect(port, 4096)) {
+    try (RawWebSocket slow = nonReader(4096)) {
       slow.text("{\"type\":\"join\",\"room\":\"lobby\",\"nickname\":\"slow\"}");
       bob.awaitOne(e -> "joined".equals(e.getString("type")) && "slow".equals(e.getString("nickname")));
       String text = "x".repeat(8000);

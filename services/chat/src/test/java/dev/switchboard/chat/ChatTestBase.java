@@ -1,5 +1,6 @@
 package dev.switchboard.chat;
 
+import dev.switchboard.shared.testkit.RawWebSocket;
 import dev.switchboard.shared.testkit.TestKit;
 import dev.switchboard.shared.testkit.TestKit.Deployed;
 import io.vertx.core.Vertx;
@@ -9,6 +10,7 @@ import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 
+import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 
 /** A Vert.x per test with the chat deployed on 127.0.0.1 and a free port, and WebSocket clients to it. */
@@ -38,5 +40,15 @@ abstract class ChatTestBase {
 
   protected ChatTestClient connect() {
     return ChatTestClient.connect(client, port);
+  }
+
+  /** A raw socket with a completed handshake, for frames a client library will not send. */
+  protected RawWebSocket raw() throws IOException {
+    return RawWebSocket.connect("127.0.0.1", port, ChatVerticle.PATH);
+  }
+
+  /** A raw socket with a small receive buffer, for a client that will not read. */
+  protected RawWebSocket nonReader(int receiveBuffer) throws IOException {
+    return RawWebSocket.connect("127.0.0.1", port, RawWebSocket.Request.upgrade("127.0.0.1", port, ChatVerticle.PATH), receiveBuffer);
   }
 }

@@ -1,0 +1,410 @@
+package dev.switchboard.shared.ws;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.util.ReferenceCountUtil;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.internal.http.WebSocketInternal;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Holds one WebSocket connection to RFC 6455 and to its {@link WebSocketLimits}, whichever side of
+ * it Vert.x is on. A Netty handler placed between the frame decoder and Vert.x's handler (see
+ * {@link #install}); every violation is answered with the close code the RFC asks for, then the
+ * TCP connection is dropped:
+ * <ul>
+ *   <li>decoder errors with the decoder's status (1002; 1009 for a frame over the limit; 1007 for
+ *       a close reason that is not UTF-8), which Vert.x 5.0.8 would drop without a close frame;</li>
+ *   <li>a close code that may not be sent (below 1000, 1004-1006, 1015-2999, 5000 and up, some of
+ *       which Netty lets through): 1002; a reserved bit left set: 1002;</li>
+ *   <li>a text message that is not UTF-8, checked fragment by fragment as it arrives: 1007;</li>
+ *   <li>a message longer than {@code maxMessage}, its fragments together: 1009;</li>
+ *   <li>pings beyond {@code pingRate}/{@code pingBurst}: 1008. The guard answers pings itself
+ *       (a pong with the same payload, flushed at the end of the read) and does not pass them on,
+ *       so Vert.x never queues a pong of its own behind a peer that does not read;</li>
+ *   <li>more than {@code writeQueueMax} bytes still waiting for the peer after a flush, whoever
+ *       wrote them (the guard's pongs, Vert.x, the application): the peer is cut off, 1008 attempted.</li>
+ * </ul>
+ * When it refuses a peer the guard writes the close frame (unless one was sent already), closes the
+ * channel at once (a peer that does not read would never complete a closing handshake) and tells
+ * its {@link Listener} first. It assumes no extension is negotiated: compression off, as
+ * {@link WebSocketLimits#applyTo} sets it.
+ *
+ * <p>Its per-connection state is a few ints; nothing is allocated until a frame needs it. All of
+ * it runs on the connection's event loop.
+ */
+public final class WebSocketGuard extends ChannelDuplexHandler {
+
+  private static final Logger log = LoggerFactory.getLogger(WebSocketGuard.class);
+
+  /** Its name in the channel pipeline. */
+  public static final String NAME = "switchboard-websocket-guard";
+  /** Longest reason a close frame can carry: 125 bytes of payload less the 2-byte code. */
+  static final int MAX_REASON_BYTES = 123;
+
+  /** Why a guard closed a connection; {@link #code()} is the close code it sent. */
+  public enum Refusal {
+    /** A frame or close code RFC 6455 forbids, or a reserved bit without an extension. */
+    PROTOCOL_ERROR(CloseCodes.PROTOCOL_ERROR, "protocol error"),
+    /** A text message (or a close reason) that is not UTF-8. */
+    INVALID_UTF8(CloseCodes.INVALID_PAYLOAD, "invalid UTF-8"),
+    /** Pings faster than {@code pingRate}, beyond {@code pingBurst}. */
+    TOO_MANY_PINGS(CloseCodes.POLICY_VIOLATION, "too many pings"),
+    /** More than {@code writeQueueMax} bytes wait for the peer: it does not read. */
+    NOT_READING(CloseCodes.POLICY_VIOLATION, "not reading"),
+    /** A frame longer than {@code maxFrame} or a message longer than {@code maxMessage}. */
+    MESSAGE_TOO_BIG(CloseCodes.MESSAGE_TOO_BIG, "message too big");
+
+    private final short code;
+    private final String reason;
+
+    Refusal(short code, String reason) {
+      this.code = code;
+      this.reason = reason;
+    }
+
+    public short code() {
+      return code;
+    }
+
+    public String reason() {
+      return reason;
+    }
+
+    static Refusal of(WebSocketCloseStatus status) {
+      if (status != null && status.code() == CloseCodes.MESSAGE_TOO_BIG) {
+        return MESSAGE_TOO_BIG;
+      }
+      if (status != null && status.code() == CloseCodes.INVALID_PAYLOAD) {
+        return INVALID_UTF8;
+      }
+      return PROTOCOL_ERROR;
+    }
+  }
+
+  /** What the guard tells the owner of the connection; called on the connection's event loop. */
+  public interface Listener {
+
+    /** A listener that wants to hear nothing. */
+    Listener NONE = refusal -> { };
+
+    /**
+     * The guard is closing the connection for {@code refusal}: the close frame is being written and
+     * the channel closed right after this returns (Vert.x's close handler follows).
+     */
+    void refused(Refusal refusal);
+
+    /** A ping arrived and was answered; Vert.x never sees pings, so this is how a peer's liveness shows. */
+    default void pinged() {
+    }
+  }
+
+  // flags
+  private static final int IN_MESSAGE = 1;
+  private static final int IN_TEXT = 1 << 1;
+  private static final int CLOSE_SENT = 1 << 2;
+  private static final int REFUSED = 1 << 3;
+  private static final int PONGS_UNFLUSHED = 1 << 4;
+
+  private final WebSocketLimits limits;
+  private final Listener listener;
+  private ChannelHandlerContext context;
+  private int flags;
+  /** {@link Utf8} state of the text message being received. */
+  private int utf8;
+  /** Bytes of the message being received so far. */
+  private int messageBytes;
+  private float pingTokens;
+  /** When the ping bucket was last refilled ({@link System#nanoTime()}); 0 before the first ping. */
+  private long pingClock;
+
+  /** A guard to add to a pipeline by hand; {@link #install} does it for a Vert.x WebSocket. */
+  public WebSocketGuard(WebSocketLimits limits, Listener listener) {
+    this.limits = limits;
+    this.listener = listener == null ? Listener.NONE : listener;
+  }
+
+  /**
+   * Puts a guard in front of Vert.x's handler of {@code ws}, a {@code ServerWebSocket} or a client
+   * {@code WebSocket} straight from Vert.x (not one wrapped by a router). Call it in the callback
+   * that hands the WebSocket over, on its event loop, before anything is read from it: frames
+   * decoded earlier pass unchecked.
+   */
+  public static WebSocketGuard install(WebSocket ws, WebSocketLimits limits, Listener listener) {
+    if (!(ws instanceof WebSocketInternal internal)) {
+      throw new IllegalArgumentException("not a Vert.x WebSocket with a channel: " + ws.getClass().getName());
+    }
+    ChannelHandlerContext vertx = internal.channelHandlerContext();
+    WebSocketGuard guard = new WebSocketGuard(limits, listener);
+    vertx.pipeline().addBefore(vertx.name(), NAME, guard);
+    return guard;
+  }
+
+  public WebSocketLimits limits() {
+    return limits;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    context = ctx;
+  }
+
+  // ---- for writers that bypass Vert.x (pre-framed bytes)
+
+  /**
+   * Writes {@code frame} (a Netty WebSocket frame, or bytes already framed) towards the peer
+   * without flushing; released, and false, when the channel is gone.
+   */
+  public boolean write(Object frame) {
+    if (context == null || !context.channel().isActive()) {
+      ReferenceCountUtil.release(frame);
+      return false;
+    }
+    context.write(frame, context.voidPromise());
+    return true;
+  }
+
+  /** Flushes, then cuts the peer off if more than {@code writeQueueMax} bytes still wait for it. */
+  public void flush() {
+    if (context != null) {
+      context.flush();
+      checkQueue();
+    }
+  }
+
+  /** The channel's allocator, for a connection's outbound bytes. */
+  public ByteBufAllocator alloc() {
+    return context != null ? context.alloc() : ByteBufAllocator.DEFAULT;
+  }
+
+  /** False while more than the channel's high-water mark waits to be sent. */
+  public boolean isWritable() {
+    return context != null && context.channel().isWritable();
+  }
+
+  /**
+   * Closes the TCP connection now, dropping whatever is queued. Closing through the channel
+   * would pass Vert.x's handler, which first waits for the queue to drain: never, for a peer that
+   * does not read.
+   */
+  public void abort() {
+    if (context != null) {
+      context.close();
+    }
+  }
+
+  /** Treats the peer as not reading: close 1008 attempted and the connection dropped, as at the write-queue bound. */
+  public void cutOff() {
+    refuse(Refusal.NOT_READING, "not reading");
+  }
+
+  // ---- inbound
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (!(msg instanceof WebSocketFrame frame)) {
+      ctx.fireChannelRead(msg);
+      return;
+    }
+    if ((flags & REFUSED) != 0) {
+      frame.release();
+      return;
+    }
+    if (frame.rsv() != 0) {
+      frame.release();
+      refuse(Refusal.PROTOCOL_ERROR, "reserved bits set without an extension");
+      return;
+    }
+    if (frame instanceof PingWebSocketFrame) {
+      ping(ctx, frame);
+    } else if (frame instanceof CloseWebSocketFrame) {
+      close(ctx, frame);
+    } else if (frame instanceof PongWebSocketFrame) {
+      ctx.fireChannelRead(frame);
+    } else {
+      data(ctx, frame);
+    }
+  }
+
+  private void data(ChannelHandlerContext ctx, WebSocketFrame frame) {
+    ByteBuf content = frame.content();
+    int length = content.readableBytes();
+    if (length > limits.maxFrame()) {
+      frame.release();
+      refuse(Refusal.MESSAGE_TOO_BIG, "frame longer than " + limits.maxFrame() + " bytes");
+      return;
+    }
+    if (!(frame instanceof ContinuationWebSocketFrame)) {
+      // The decoder refuses a new message inside a fragmented one and a continuation without one.
+      messageBytes = 0;
+      utf8 = Utf8.ACCEPT;
+      flags = frame instanceof TextWebSocketFrame ? flags | IN_MESSAGE | IN_TEXT : (flags | IN_MESSAGE) & ~IN_TEXT;
+    } else if ((flags & IN_MESSAGE) == 0) {
+      ctx.fireChannelRead(frame); // a message begun before the guard was installed: not its to judge
+      return;
+    }
+    if (length > limits.maxMessage() - messageBytes) {
+      frame.release();
+      refuse(Refusal.MESSAGE_TOO_BIG, "message longer than " + limits.maxMessage() + " bytes");
+      return;
+    }
+    messageBytes += length;
+    if ((flags & IN_TEXT) != 0) {
+      utf8 = Utf8.validate(utf8, content);
+      if (utf8 == Utf8.REJECT || frame.isFinalFragment() && utf8 != Utf8.ACCEPT) {
+        frame.release();
+        refuse(Refusal.INVALID_UTF8, "text message is not UTF-8");
+        return;
+      }
+    }
+    if (frame.isFinalFragment()) {
+      flags &= ~(IN_MESSAGE | IN_TEXT);
+      messageBytes = 0;
+    }
+    ctx.fireChannelRead(frame);
+  }
+
+  private void close(ChannelHandlerContext ctx, WebSocketFrame frame) {
+    ByteBuf body = frame.content();
+    int length = body.readableBytes();
+    String wrong = null;
+    Refusal refusal = Refusal.PROTOCOL_ERROR;
+    if (length == 1) {
+      wrong = "close frame with a 1-byte body";
+    } else if (length >= 2) {
+      int code = body.getUnsignedShort(body.readerIndex());
+      if (!CloseCodes.isValid(code)) {
+        wrong = "invalid close code " + code;
+      } else if (length > 2 && Utf8.validate(Utf8.ACCEPT, body, body.readerIndex() + 2, length - 2) != Utf8.ACCEPT) {
+        wrong = "close reason is not UTF-8";
+        refusal = Refusal.INVALID_UTF8;
+      }
+    }
+    if (wrong != null) {
+      frame.release();
+      refuse(refusal, wrong);
+      return;
+    }
+    ctx.fireChannelRead(frame);
+  }
+
+  private void ping(ChannelHandlerContext ctx, WebSocketFrame ping) {
+    if ((flags & CLOSE_SENT) != 0) {
+      ping.release(); // closing: nothing more is sent
+      return;
+    }
+    if (!takePingToken()) {
+      ping.release();
+      refuse(Refusal.TOO_MANY_PINGS, "more than " + limits.pingBurst() + " pings at once, " + limits.pingRate() + " a second");
+      return;
+    }
+    ctx.write(new PongWebSocketFrame(ping.content()), ctx.voidPromise()); // the ping's payload, now the pong's
+    flags |= PONGS_UNFLUSHED;
+    listener.pinged();
+  }
+
+  /** Token bucket: {@code pingBurst} tokens, refilled at {@code pingRate} a second. */
+  private boolean takePingToken() {
+    long now = System.nanoTime() | 1; // never 0, which means "no ping yet"
+    float burst = limits.pingBurst();
+    pingTokens = pingClock == 0 ? burst : Math.min(burst, pingTokens + (now - pingClock) * 1e-9f * limits.pingRate());
+    pingClock = now;
+    if (pingTokens < 1) {
+      return false;
+    }
+    pingTokens -= 1;
+    return true;
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    if ((flags & PONGS_UNFLUSHED) != 0) {
+      flags &= ~PONGS_UNFLUSHED;
+      ctx.flush();
+      checkQueue();
+    }
+    ctx.fireChannelReadComplete();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof CorruptedWebSocketFrameException corrupted) {
+      // Vert.x configures the decoder not to close on a violation, and drops the connection on the
+      // exception: the peer hears the status first.
+      refuse(Refusal.of(corrupted.closeStatus()), corrupted.getMessage());
+    }
+    ctx.fireExceptionCaught(cause);
+  }
+
+  // ---- outbound
+
+  @Override
+  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+    if (msg instanceof CloseWebSocketFrame) {
+      flags |= CLOSE_SENT;
+    }
+    ctx.write(msg, promise);
+  }
+
+  @Override
+  public void flush(ChannelHandlerContext ctx) {
+    ctx.flush();
+    checkQueue();
+  }
+
+  private void checkQueue() {
+    if ((flags & REFUSED) != 0) {
+      return;
+    }
+    ChannelOutboundBuffer queued = context.channel().unsafe().outboundBuffer();
+    if (queued != null && queued.totalPendingWriteBytes() > limits.writeQueueMax()) {
+      refuse(Refusal.NOT_READING, queued.totalPendingWriteBytes() + " bytes queued, more than " + limits.writeQueueMax());
+    }
+  }
+
+  /**
+   * Closes the connection for {@code refusal}: the listener hears it, the close frame is written
+   * and flushed (unless one was sent before), and the channel is closed at once. A close frame the
+   * socket cannot take now is dropped with the connection: the peer is not reading anyway.
+   */
+  private void refuse(Refusal refusal, String detail) {
+    if ((flags & REFUSED) != 0 || context == null) {
+      return;
+    }
+    flags |= REFUSED;
+    log.debug("WebSocket from {} refused ({} {}): {}", context.channel().remoteAddress(), refusal.code(), refusal.reason(), detail);
+    try {
+      listener.refused(refusal);
+    } catch (RuntimeException e) {
+      log.warn("WebSocket guard listener failed", e);
+    }
+    if (context.channel().isActive() && (flags & CLOSE_SENT) == 0) {
+      flags |= CLOSE_SENT;
+      context.writeAndFlush(new CloseWebSocketFrame(refusal.code(), reason(detail, refusal)));
+    }
+    context.close();
+  }
+
+  /** The detail when it fits in a close frame, else the refusal's own short reason. */
+  private static String reason(String detail, Refusal refusal) {
+    if (detail == null || detail.getBytes(StandardCharsets.UTF_8).length > MAX_REASON_BYTES) {
+      return refusal.reason();
+    }
+    return detail;
+  }
+}
