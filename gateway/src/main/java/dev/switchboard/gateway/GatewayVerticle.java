@@ -24,6 +24,7 @@ import dev.switchboard.shared.ServiceRuntime;
 import dev.switchboard.shared.net.ConnectionLimit;
 import dev.switchboard.shared.ops.Operations;
 import dev.switchboard.shared.web.JsonErrors;
+import dev.switchboard.shared.ws.WebSocketLimits;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -67,9 +68,14 @@ public final class GatewayVerticle extends VerticleBase {
     Set.of(MetricsDomain.HTTP_SERVER, MetricsDomain.HTTP_CLIENT));
 
   private static final int CONNECT_TIMEOUT_MS = 2_000;
-  /** Frames and messages the gateway relays; the services behind it set their own, smaller limits. */
-  private static final int MAX_WEBSOCKET_FRAME = 1024 * 1024;
-  private static final int MAX_WEBSOCKET_MESSAGE = 4 * 1024 * 1024;
+  /**
+   * What each WebSocket connection of a relay may cost: frames up to 1 MiB and messages up to 4 MiB
+   * (the services behind set their own, smaller limits), at most 2 MiB waiting for a peer (the relay
+   * pauses a side at Vert.x's 64 KiB high-water mark, so only a peer that stops reading while pongs
+   * and closes queue gets there), pings at the shared defaults.
+   */
+  private static final WebSocketLimits WEBSOCKET_LIMITS = WebSocketLimits.DEFAULT
+    .withMaxFrame(1024 * 1024).withMaxMessage(4 * 1024 * 1024).withWriteQueueMax(2 * 1024 * 1024);
 
   /** What the instances of one process share: the upstream with its nodes and meters, the edge's budgets, the routes' targets. */
   private record Shared(GatewayOptions options, ServiceRuntime runtime, Upstream upstream, Edge edge,
@@ -121,12 +127,9 @@ public final class GatewayVerticle extends VerticleBase {
         .setTcpNoDelay(true),
       new PoolOptions().setHttp1MaxSize(options.maxConnections()));
     HttpForwarder http = new HttpForwarder(vertx, client, shared.upstream(), options.edge().bodyTimeout());
-    WebSocketForwarder sockets = new WebSocketForwarder(
-      vertx.createWebSocketClient(new WebSocketClientOptions()
-        .setConnectTimeout(CONNECT_TIMEOUT_MS)
-        .setMaxFrameSize(MAX_WEBSOCKET_FRAME)
-        .setMaxMessageSize(MAX_WEBSOCKET_MESSAGE)),
-      shared.upstream());
+    WebSocketForwarder sockets = new WebSocketForwarder(vertx,
+      vertx.createWebSocketClient(WEBSOCKET_LIMITS.applyTo(new WebSocketClientOptions().setConnectTimeout(CONNECT_TIMEOUT_MS))),
+      shared.upstream(), WEBSOCKET_LIMITS, options.idleTimeout());
     ProxyRoutes proxy = new ProxyRoutes(shared.routes(), shared.edge(), http, sockets);
 
     Router router = Router.router(vertx);
@@ -146,16 +149,12 @@ public final class GatewayVerticle extends VerticleBase {
     });
     JsonErrors.install(router);
 
-    server = vertx.createHttpServer(new HttpServerOptions()
+    // The WebSocket limits turn compression off: no extension is negotiated, so a compressed frame
+    // (RSV1) is a protocol error, and no inflater expands a frame before any limit is checked.
+    server = vertx.createHttpServer(WEBSOCKET_LIMITS.applyTo(new HttpServerOptions())
         // HTTP/1.1 only for now: Vert.x 5.0.8 feeds the body of an "Upgrade: h2c" request into
         // HTTP/2 without backpressure (which Java's HttpClient sends by default).
         .setHttp2ClearTextEnabled(false)
-        .setMaxWebSocketFrameSize(MAX_WEBSOCKET_FRAME)
-        .setMaxWebSocketMessageSize(MAX_WEBSOCKET_MESSAGE)
-        // No extension is negotiated, so a compressed frame (RSV1) is a protocol error: inflating
-        // for clients would cost memory no limit on frames bounds.
-        .setPerMessageWebSocketCompressionSupported(false)
-        .setPerFrameWebSocketCompressionSupported(false)
         .setHost(options.host())
         .setPort(runtime.bindPort("http", options.port()))
         .setTcpNoDelay(true)

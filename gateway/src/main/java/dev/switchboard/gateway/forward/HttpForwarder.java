@@ -238,6 +238,11 @@ public final class HttpForwarder {
     }
     out.setStatusCode(response.statusCode()).setStatusMessage(response.statusMessage());
     Headers.toClient(response.headers(), out.headers());
+    if (response.statusCode() == 426 && response.headers().contains(HttpHeaders.UPGRADE)) {
+      // Hop-by-hop, but a 426 must name the protocol to upgrade to (RFC 9110 §15.5.22), and the
+      // gateway can upgrade to what its node names.
+      out.putHeader(HttpHeaders.UPGRADE, response.headers().get(HttpHeaders.UPGRADE));
+    }
     out.putHeader(Requests.REQUEST_ID, x.requestId);
     if (!out.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
       out.setChunked(true);

@@ -4,6 +4,7 @@ import dev.switchboard.gateway.config.Route;
 import dev.switchboard.gateway.edge.Edge;
 import dev.switchboard.gateway.edge.Requests;
 import dev.switchboard.gateway.upstream.Target;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 
@@ -42,7 +43,7 @@ public final class ProxyRoutes {
     for (Proxied proxied : routes) {
       Route route = proxied.route();
       if (route.matches(path)) {
-        if (request.canUpgradeToWebSocket()) {
+        if (isUpgrade(request)) {
           sockets.forward(request, route.timeout(), proxied.target(), Requests.id(ctx));
         } else if (!Edge.declaredTooLarge(ctx, edge.maxBody(route))) {
           http.forward(request, route, proxied.target(), Requests.id(ctx), edge.maxBody(route));
@@ -51,5 +52,15 @@ public final class ProxyRoutes {
       }
     }
     ctx.next();
+  }
+
+  /**
+   * Whether the request asks for a WebSocket, well-formed or not: the WebSocket forwarder answers a
+   * malformed one itself, as a service would (forwarded as plain HTTP, its Upgrade header, being
+   * hop-by-hop, would be dropped on the way).
+   */
+  private static boolean isUpgrade(HttpServerRequest request) {
+    String upgrade = request.getHeader(HttpHeaders.UPGRADE);
+    return upgrade != null && "websocket".equalsIgnoreCase(upgrade.trim());
   }
 }

@@ -4,7 +4,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
@@ -15,8 +17,11 @@ import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.internal.http.WebSocketInternal;
+import io.vertx.core.net.impl.ConnectionBase;
+import io.vertx.core.net.impl.VertxHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -155,8 +160,36 @@ public final class WebSocketGuard extends ChannelDuplexHandler {
     return guard;
   }
 
+  /**
+   * As {@link #install(WebSocket, WebSocketLimits, Listener)}, for a {@code ServerWebSocket} a
+   * router wrapped (vertx-web's wrapper has no channel of its own): reached through {@code upgraded},
+   * the HTTP connection whose channel the WebSocket took over ({@code request.connection()}).
+   * Call it in the callback of {@code toWebSocket()}.
+   */
+  public static WebSocketGuard install(HttpConnection upgraded, WebSocketLimits limits, Listener listener) {
+    if (!(upgraded instanceof ConnectionBase connection)) {
+      throw new IllegalArgumentException("not a Vert.x connection with a channel: " + upgraded.getClass().getName());
+    }
+    ChannelPipeline pipeline = connection.channelHandlerContext().pipeline();
+    ChannelHandlerContext vertx = pipeline.context(VertxHandler.class);
+    if (vertx == null) {
+      throw new IllegalStateException("the connection's channel has no Vert.x handler: closed already?");
+    }
+    WebSocketGuard guard = new WebSocketGuard(limits, listener);
+    pipeline.addBefore(vertx.name(), NAME, guard);
+    return guard;
+  }
+
   public WebSocketLimits limits() {
     return limits;
+  }
+
+  /**
+   * Runs {@code action} on the event loop when the connection's channel closes, whatever closed
+   * it: at once, even while Vert.x holds the close back behind frames of a paused WebSocket.
+   */
+  public void whenClosed(Runnable action) {
+    context.channel().closeFuture().addListener(done -> action.run());
   }
 
   @Override
@@ -210,6 +243,10 @@ public final class WebSocketGuard extends ChannelDuplexHandler {
 
   /** Treats the peer as not reading: close 1008 attempted and the connection dropped, as at the write-queue bound. */
   public void cutOff() {
+    if (context != null && !context.executor().inEventLoop()) {
+      context.executor().execute(this::cutOff);
+      return;
+    }
     refuse(Refusal.NOT_READING, "not reading");
   }
 
@@ -396,6 +433,12 @@ public final class WebSocketGuard extends ChannelDuplexHandler {
     if (context.channel().isActive() && (flags & CLOSE_SENT) == 0) {
       flags |= CLOSE_SENT;
       context.writeAndFlush(new CloseWebSocketFrame(refusal.code(), reason(detail, refusal)));
+    }
+    if (refusal == Refusal.NOT_READING) {
+      // A reset, not a FIN: a FIN would wait in the kernel behind all the peer never read (megabytes
+      // held, and a relay in front of the peer, not reading either, would never see the end), a
+      // reset drops them and reaches the peer at once.
+      context.channel().config().setOption(ChannelOption.SO_LINGER, 0);
     }
     context.close();
   }
