@@ -3,10 +3,13 @@ package dev.switchboard.gateway;
 import dev.switchboard.shared.ServiceRuntime;
 import dev.switchboard.shared.registry.ServiceRegistry;
 import dev.switchboard.shared.testkit.TestCluster;
+import dev.switchboard.shared.testkit.RawWebSocket;
 import dev.switchboard.shared.testkit.TestKit;
+import dev.switchboard.shared.testkit.WebSocketCorpus;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
@@ -25,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 
 import static dev.switchboard.gateway.GatewayClusterTest.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * WebSockets through the gateway to a service node found in the registry: frames of every kind
@@ -46,10 +50,13 @@ class GatewayWebSocketTest {
     cluster = TestCluster.started(2);
     Vertx node = cluster.node(1);
     // A WebSocket service: echoes each frame; "close" makes it close with 4001.
-    HttpServer server = node.createHttpServer().webSocketHandler(ws -> {
+    // /ready answered as a service's: the gateway's health checks keep the node in rotation.
+    HttpServer server = node.createHttpServer().requestHandler(request -> request.response().end()).webSocketHandler(ws -> {
       serviceSawHeaders.add(ws.headers().get("X-Request-Id"));
       ws.frameHandler(frame -> {
-        if (frame.isText() && frame.isFinal() && frame.textData().equals("close")) {
+        if (frame.isText() && frame.isFinal() && frame.textData().equals("flood")) {
+          flood(ws);
+        } else if (frame.isText() && frame.isFinal() && frame.textData().equals("close")) {
           ws.close(SERVICE_CLOSE, "asked to");
         } else if (frame.isText() || frame.isBinary() || frame.isContinuation()) {
           ws.writeFrame(frame);
@@ -114,6 +121,41 @@ class GatewayWebSocketTest {
     ws.closeHandler(v -> closed.complete(ws.closeStatusCode()));
     ws.writeTextMessage("close");
     assertEquals(SERVICE_CLOSE, closed.get(10, TimeUnit.SECONDS));
+  }
+
+  /**
+   * A service with no bound of its own keeps its side of the relay paused behind a client that
+   * does not read: the gateway cuts that client off once it has taken nothing for the idle timeout.
+   */
+  @Test
+  void aClientThatStopsReadingIsCutOffAfterTheIdleTimeoutWhateverTheService() throws Exception {
+    JsonObject settings = new JsonObject().put("routes", new JsonArray().add("/ws sockets")).put("idleTimeout", "2s");
+    int port = await(TestGateway.deploy(cluster.node(0), settings, 1)).port("http");
+    try (RawWebSocket reader = RawWebSocket.connect("127.0.0.1", port,
+      RawWebSocket.Request.upgrade("127.0.0.1", port, "/ws"), WebSocketCorpus.NON_READER_RECEIVE_BUFFER)) {
+      reader.text("flood");
+      long started = System.nanoTime();
+      long deadline = started + TimeUnit.SECONDS.toNanos(20);
+      boolean dropped = false;
+      while (!dropped && System.nanoTime() < deadline) {
+        await(clientVertx.timer(200));
+        dropped = reader.isDropped();
+      }
+      long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
+      assertTrue(dropped, "still connected after " + seconds + " s");
+      assertTrue(seconds >= 1, "cut off after " + seconds + " s: before the idle timeout");
+    }
+  }
+
+  /** Writes frames of 8 KiB to {@code ws} for as long as it is open, honouring its write queue. */
+  private static void flood(ServerWebSocket ws) {
+    Buffer chunk = Buffer.buffer(new byte[8 * 1024]);
+    while (!ws.isClosed() && !ws.writeQueueFull()) {
+      ws.writeBinaryMessage(chunk);
+    }
+    if (!ws.isClosed()) {
+      ws.drainHandler(v -> flood(ws));
+    }
   }
 
   @Test

@@ -434,7 +434,7 @@ public final class WebSocketGuard extends ChannelDuplexHandler {
       flags |= CLOSE_SENT;
       context.writeAndFlush(new CloseWebSocketFrame(refusal.code(), reason(detail, refusal)));
     }
-    if (refusal == Refusal.NOT_READING) {
+    if (refusal == Refusal.NOT_READING && context.channel().isActive()) {
       // A reset, not a FIN: a FIN would wait in the kernel behind all the peer never read (megabytes
       // held, and a relay in front of the peer, not reading either, would never see the end), a
       // reset drops them and reaches the peer at once.
