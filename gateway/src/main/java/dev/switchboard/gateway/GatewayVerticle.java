@@ -7,6 +7,7 @@ import dev.switchboard.gateway.config.BffEndpoint;
 import dev.switchboard.gateway.config.BusRoute;
 import dev.switchboard.gateway.config.GatewayOptions;
 import dev.switchboard.gateway.config.TcpRoute;
+import dev.switchboard.gateway.edge.ClientConnections;
 import dev.switchboard.gateway.edge.Edge;
 import dev.switchboard.gateway.forward.HttpForwarder;
 import dev.switchboard.gateway.forward.ProxyRoutes;
@@ -24,6 +25,8 @@ import dev.switchboard.shared.ServiceRuntime;
 import dev.switchboard.shared.net.ConnectionLimit;
 import dev.switchboard.shared.ops.Operations;
 import dev.switchboard.shared.web.JsonErrors;
+import dev.switchboard.shared.web.StrictHttp;
+import dev.switchboard.shared.web.TrustedProxies;
 import dev.switchboard.shared.ws.WebSocketLimits;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
@@ -41,6 +44,7 @@ import io.vertx.core.net.NetServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.micrometer.MetricsDomain;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -78,7 +82,7 @@ public final class GatewayVerticle extends VerticleBase {
     .withMaxFrame(1024 * 1024).withMaxMessage(4 * 1024 * 1024).withWriteQueueMax(2 * 1024 * 1024);
 
   /** What the instances of one process share: the upstream with its nodes and meters, the edge's budgets, the routes' targets. */
-  private record Shared(GatewayOptions options, ServiceRuntime runtime, Upstream upstream, Edge edge,
+  private record Shared(GatewayOptions options, ServiceRuntime runtime, Upstream upstream, Edge edge, ClientConnections clients,
                         List<ProxyRoutes.Proxied> routes, Map<TcpRoute, Target> tcpTargets,
                         Map<TcpRoute, ConnectionLimit> tcpLimits, Map<String, Target> bffTargets) {
   }
@@ -112,7 +116,9 @@ public final class GatewayVerticle extends VerticleBase {
       tcpTargets.put(route, upstream.target(route.endpoint(), route.service(), Backends.TCP, route.policy(), null, route.retries()));
       tcpLimits.put(route, new ConnectionLimit(runtime.meters(), "gateway.tcp." + route.service(), route.maxConnections()));
     }
-    Shared shared = new Shared(options, runtime, upstream, new Edge(options.edge(), runtime.meters()), routes,
+    Edge edge = new Edge(options.edge(), new TrustedProxies(runtime.ingress().proxies()), runtime.meters());
+    ClientConnections clients = new ClientConnections(options.edge().maxConnectionsPerClient(), runtime.ingress().proxies(), runtime.meters());
+    Shared shared = new Shared(options, runtime, upstream, edge, clients, routes,
       tcpTargets, tcpLimits, BffComposer.targets(upstream, options.bff()));
     return () -> new GatewayVerticle(shared, runtime.nextInstance());
   }
@@ -151,16 +157,22 @@ public final class GatewayVerticle extends VerticleBase {
 
     // The WebSocket limits turn compression off: no extension is negotiated, so a compressed frame
     // (RSV1) is a protocol error, and no inflater expands a frame before any limit is checked.
-    server = vertx.createHttpServer(WEBSOCKET_LIMITS.applyTo(new HttpServerOptions())
-        // HTTP/1.1 only for now: Vert.x 5.0.8 feeds the body of an "Upgrade: h2c" request into
-        // HTTP/2 without backpressure (which Java's HttpClient sends by default).
-        .setHttp2ClearTextEnabled(false)
-        .setHost(options.host())
-        .setPort(runtime.bindPort("http", options.port()))
-        .setTcpNoDelay(true)
-        .setMaxHeaderSize(options.edge().maxHeaderSize())
-        .setIdleTimeout((int) options.idleTimeout().toMillis())
-        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS))
+    HttpServerOptions serverOptions = WEBSOCKET_LIMITS.applyTo(new HttpServerOptions())
+      // HTTP/1.1 only for now: Vert.x 5.0.8 feeds the body of an "Upgrade: h2c" request into
+      // HTTP/2 without backpressure (which Java's HttpClient sends by default).
+      .setHttp2ClearTextEnabled(false)
+      .setHost(options.host())
+      .setPort(runtime.bindPort("http", options.port()))
+      .setTcpNoDelay(true)
+      .setMaxHeaderSize(options.edge().maxHeaderSize())
+      .setIdleTimeout((int) options.idleTimeout().toMillis())
+      .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
+    Duration headTimeout = runtime.ingress().headTimeout();
+    server = vertx.createHttpServer(serverOptions)
+      .connectionHandler(connection -> {
+        StrictHttp.apply(connection, serverOptions, headTimeout);
+        shared.clients().accept(connection);
+      })
       .invalidRequestHandler(JsonErrors::invalidRequest)
       .requestHandler(request -> {
         if (requests == null) {
@@ -173,9 +185,10 @@ public final class GatewayVerticle extends VerticleBase {
         requests.increment();
         router.handle(request);
       });
-    admin = vertx.createHttpServer(new HttpServerOptions()
+    admin = StrictHttp.server(vertx, new HttpServerOptions()
+        .setHttp2ClearTextEnabled(false)
         .setHost(options.host())
-        .setPort(runtime.bindPort("admin", options.adminPort())))
+        .setPort(runtime.bindPort("admin", options.adminPort())), headTimeout)
       .invalidRequestHandler(JsonErrors::invalidRequest)
       .requestHandler(Admin.router(vertx, runtime, options, shared.upstream()));
     NetClient tcpClient = vertx.createNetClient(new NetClientOptions()

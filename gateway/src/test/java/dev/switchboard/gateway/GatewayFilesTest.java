@@ -1,7 +1,10 @@
 package dev.switchboard.gateway;
 
+import dev.switchboard.files.FilesOptions;
 import dev.switchboard.files.FilesVerticle;
+import dev.switchboard.shared.IngressOptions;
 import dev.switchboard.shared.registry.ServiceRegistry;
+import dev.switchboard.shared.testkit.RawHttp;
 import dev.switchboard.shared.testkit.TestCluster;
 import dev.switchboard.shared.testkit.TestKit;
 import io.vertx.core.Future;
@@ -20,7 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Random;
@@ -57,8 +62,10 @@ class GatewayFilesTest {
     new Random(11).nextBytes(content);
     Files.write(root.resolve("video.bin"), content);
     cluster = TestCluster.started(2);
+    // The gateway, on 127.0.0.1, is the files node's trusted proxy: its X-Forwarded-For names the client.
     TestKit.Deployed files = await(TestKit.deploy(cluster.node(1), FilesVerticle.DEFINITION,
-      new JsonObject().put("root", root.toString()).put("token", TOKEN), 1));
+      new JsonObject().put("root", root.toString()).put("token", TOKEN), 1,
+      new IngressOptions(IngressOptions.DEFAULT_HEAD_TIMEOUT, List.of("127.0.0.1"))));
     await(ServiceRegistry.announce(cluster.node(1), files.runtime()));
     port = await(TestGateway.deploy(cluster.node(0), new JsonObject(), 2)).port("http");
     clientVertx = TestKit.vertx();
@@ -106,6 +113,43 @@ class GatewayFilesTest {
     })));
     assertTrue(status == 200 || status == 201, "upload answered " + status);
     assertEquals(sha256(upload), sha256(Files.readAllBytes(root.resolve("upload.bin"))), "the file on disk is the upload");
+  }
+
+  /**
+   * The file service's limit of transfers per client counts the clients behind the gateway, not the
+   * gateway: one client's downloads that never read (as many as its limit) leave another client's
+   * download answered, while that client's next one is refused.
+   */
+  @Test
+  void oneClientsStalledDownloadsLeaveOtherClientsAnswered() throws Exception {
+    // Larger than every buffer between the file service and a client that stopped reading.
+    try (java.io.RandomAccessFile big = new java.io.RandomAccessFile(root.resolve("big.bin").toFile(), "rw")) {
+      big.setLength(256L << 20); // sparse
+    }
+    List<RawHttp> stalled = new ArrayList<>();
+    try {
+      for (int i = 0; i < FilesOptions.DEFAULT_MAX_TRANSFERS_PER_CLIENT; i++) {
+        RawHttp download = RawHttp.connect("127.0.0.2", port).write(get("/files/big.bin"));
+        assertEquals(200, download.readHead().status(), "stalled download " + i);
+        stalled.add(download); // never read further
+      }
+      try (RawHttp more = RawHttp.connect("127.0.0.2", port)) {
+        assertEquals(429, more.write(get("/files/big.bin")).read().status(), "the stalling client is over its own limit");
+      }
+      try (RawHttp other = RawHttp.connect("127.0.0.3", port)) {
+        RawHttp.Response whole = other.write(get("/files/video.bin")).read();
+        assertEquals(200, whole.status(), "another client: " + whole.head());
+        assertArrayEquals(content, whole.body());
+      }
+    } finally {
+      for (RawHttp download : stalled) {
+        download.close();
+      }
+    }
+  }
+
+  private static String get(String path) {
+    return "GET " + path + " HTTP/1.1\r\nHost: gateway\r\n\r\n";
   }
 
   /** Writes {@code bytes} from {@code offset} in chunks, waiting for the write queue to drain: backpressure. */

@@ -2,6 +2,7 @@ package dev.switchboard.gateway;
 
 import dev.switchboard.files.FilesVerticle;
 import dev.switchboard.shared.registry.ServiceRegistry;
+import dev.switchboard.shared.testkit.RawHttp;
 import dev.switchboard.shared.testkit.TestCluster;
 import dev.switchboard.shared.testkit.TestKit;
 import io.vertx.core.json.JsonObject;

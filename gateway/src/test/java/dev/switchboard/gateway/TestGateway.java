@@ -1,5 +1,6 @@
 package dev.switchboard.gateway;
 
+import dev.switchboard.shared.IngressOptions;
 import dev.switchboard.shared.testkit.TestCluster;
 import dev.switchboard.shared.testkit.TestKit;
 import io.vertx.core.Future;
@@ -17,8 +18,12 @@ final class TestGateway {
   }
 
   static Future<TestKit.Deployed> deploy(Vertx vertx, JsonObject settings, int instances) {
+    return deploy(vertx, settings, instances, new IngressOptions());
+  }
+
+  static Future<TestKit.Deployed> deploy(Vertx vertx, JsonObject settings, int instances, IngressOptions ingress) {
     JsonObject json = new JsonObject().put("tcpRoutes", new JsonArray()).mergeIn(settings);
-    return TestKit.deploy(vertx, GatewayVerticle.DEFINITION, json, instances);
+    return TestKit.deploy(vertx, GatewayVerticle.DEFINITION, json, instances, ingress);
   }
 
   /** Closes a test's client Vert.x and its cluster, those of them it got to start. */

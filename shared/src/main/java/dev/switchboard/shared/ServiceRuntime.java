@@ -16,7 +16,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The state one service process shares between its verticle instances and its operations
  * endpoints: whether it is serving (for {@code /ready}), the addresses it listens on, the metrics
- * registry and the shutdown grace period. One per process; tests make their own.
+ * registry, the shutdown grace period and how its HTTP servers meet clients ({@link IngressOptions}).
+ * One per process; tests make their own.
  */
 public final class ServiceRuntime {
 
@@ -27,15 +28,17 @@ public final class ServiceRuntime {
 
   private final String service;
   private final Duration shutdownGrace;
+  private final IngressOptions ingress;
   private final MeterRegistry meters;
   private final Map<String, String> endpoints = new ConcurrentSkipListMap<>();
   private final AtomicInteger instanceCounter = new AtomicInteger();
   private final Map<String, Integer> randomPortSlots = new ConcurrentHashMap<>();
   private volatile Phase phase = Phase.STARTING;
 
-  private ServiceRuntime(String service, Duration shutdownGrace, MeterRegistry meters) {
+  private ServiceRuntime(String service, Duration shutdownGrace, IngressOptions ingress, MeterRegistry meters) {
     this.service = Objects.requireNonNull(service);
     this.shutdownGrace = Require.notNegative("shutdown.grace", shutdownGrace);
+    this.ingress = Objects.requireNonNull(ingress);
     this.meters = Objects.requireNonNull(meters);
   }
 
@@ -44,8 +47,13 @@ public final class ServiceRuntime {
    * private in-memory registry otherwise.
    */
   public static ServiceRuntime create(String service, Duration shutdownGrace) {
+    return create(service, shutdownGrace, new IngressOptions());
+  }
+
+  /** As {@link #create(String, Duration)}, with the process's ingress settings. */
+  public static ServiceRuntime create(String service, Duration shutdownGrace, IngressOptions ingress) {
     MeterRegistry registry = BackendRegistries.getDefaultNow();
-    return new ServiceRuntime(service, shutdownGrace, registry != null ? registry : new SimpleMeterRegistry());
+    return new ServiceRuntime(service, shutdownGrace, ingress, registry != null ? registry : new SimpleMeterRegistry());
   }
 
   public String service() {
@@ -54,6 +62,11 @@ public final class ServiceRuntime {
 
   public Duration shutdownGrace() {
     return shutdownGrace;
+  }
+
+  /** How the process's HTTP servers meet clients: the head timeout, the trusted proxies. */
+  public IngressOptions ingress() {
+    return ingress;
   }
 
   public MeterRegistry meters() {

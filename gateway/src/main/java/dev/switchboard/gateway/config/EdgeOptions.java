@@ -25,6 +25,8 @@ import java.util.regex.Pattern;
  * @param apiKeyRate      requests per second per API key (its burst is the same number)
  * @param maxBodySize     largest request body, in bytes, for routes that do not set their own; 413 beyond
  * @param maxHeaderSize   largest request head (all header lines), in bytes; 431 beyond
+ * @param maxConnectionsPerClient connections one client address may hold open at once (trusted proxies
+ *                        aside); 429 and closed beyond; 0: no bound
  * @param bodyTimeout     a request body that sends no byte for this long, while the gateway waits for
  *                        one, is cut: 408 to the client, the request to the node reset
  * @param corsOrigins     origins allowed to call the gateway from a browser ({@code *}: any); empty: no CORS
@@ -40,6 +42,7 @@ public record EdgeOptions(
   int apiKeyRate,
   long maxBodySize,
   int maxHeaderSize,
+  int maxConnectionsPerClient,
   Duration bodyTimeout,
   List<String> corsOrigins,
   Duration corsMaxAge,
@@ -52,6 +55,8 @@ public record EdgeOptions(
   public static final long DEFAULT_MAX_BODY_SIZE = 10L << 20;
   public static final int DEFAULT_MAX_HEADER_SIZE = 8 * 1024;
   public static final Duration DEFAULT_BODY_TIMEOUT = Duration.ofSeconds(30);
+  /** Far above what browsers open to one host (6 to 15), low enough that one client cannot hold the gateway's sockets. */
+  public static final int DEFAULT_MAX_CONNECTIONS_PER_CLIENT = 256;
   public static final Duration DEFAULT_CORS_MAX_AGE = Duration.ofMinutes(10);
   public static final int MIN_API_KEY_LENGTH = 16;
   public static final int MAX_API_KEY_LENGTH = 256;
@@ -66,6 +71,7 @@ public record EdgeOptions(
     Map.entry("apiKeyRate", "requests per second per API key"),
     Map.entry("maxBodySize", "largest request body for routes without maxBody= (e.g. 10m)"),
     Map.entry("maxHeaderSize", "largest request head in bytes"),
+    Map.entry("maxConnectionsPerClient", "connections one client address may hold open (0: no bound)"),
     Map.entry("bodyTimeout", "cut a request body that stalls this long (408)"),
     Map.entry("corsOrigins", "origins allowed from browsers (comma-separated, * for any)"),
     Map.entry("corsMaxAge", "how long browsers cache a preflight"),
@@ -91,6 +97,7 @@ public record EdgeOptions(
     Require.range("apiKeyRate", apiKeyRate, 1, 1_000_000);
     Require.range("maxBodySize", maxBodySize, 1, Long.MAX_VALUE);
     Require.range("maxHeaderSize", maxHeaderSize, 1024, 1024 * 1024);
+    Require.range("maxConnectionsPerClient", maxConnectionsPerClient, 0, 1_000_000);
     Require.positive("bodyTimeout", bodyTimeout);
     corsOrigins = List.copyOf(corsOrigins);
     for (String origin : corsOrigins) {
@@ -104,7 +111,7 @@ public record EdgeOptions(
   /** Every option at its default: no rate limit, no CORS, security headers on. */
   public EdgeOptions() {
     this(DEFAULT_RATE_LIMIT, DEFAULT_RATE_BURST, DEFAULT_API_KEY_HEADER, List.of(), DEFAULT_API_KEY_RATE,
-      DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_HEADER_SIZE, DEFAULT_BODY_TIMEOUT, List.of(), DEFAULT_CORS_MAX_AGE, true);
+      DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_HEADER_SIZE, DEFAULT_MAX_CONNECTIONS_PER_CLIENT, DEFAULT_BODY_TIMEOUT, List.of(), DEFAULT_CORS_MAX_AGE, true);
   }
 
   static EdgeOptions read(Settings s) {
@@ -116,6 +123,7 @@ public record EdgeOptions(
       s.integer("apiKeyRate", DEFAULT_API_KEY_RATE),
       s.size("maxBodySize", DEFAULT_MAX_BODY_SIZE),
       (int) Math.min(Integer.MAX_VALUE, s.size("maxHeaderSize", DEFAULT_MAX_HEADER_SIZE)),
+      s.integer("maxConnectionsPerClient", DEFAULT_MAX_CONNECTIONS_PER_CLIENT),
       s.duration("bodyTimeout", DEFAULT_BODY_TIMEOUT),
       s.list("corsOrigins", List.of()),
       s.duration("corsMaxAge", DEFAULT_CORS_MAX_AGE),
@@ -131,6 +139,7 @@ public record EdgeOptions(
       .put("apiKeyRate", apiKeyRate)
       .put("maxBodySize", Settings.formatSize(maxBodySize))
       .put("maxHeaderSize", Settings.formatSize(maxHeaderSize))
+      .put("maxConnectionsPerClient", maxConnectionsPerClient)
       .put("bodyTimeout", Settings.format(bodyTimeout))
       .put("corsOrigins", new JsonArray(corsOrigins))
       .put("corsMaxAge", Settings.format(corsMaxAge))

@@ -4,6 +4,7 @@ import dev.switchboard.gateway.config.EdgeOptions;
 import dev.switchboard.gateway.config.Route;
 import dev.switchboard.shared.Ids;
 import dev.switchboard.shared.web.JsonErrors;
+import dev.switchboard.shared.web.TrustedProxies;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.MultiMap;
@@ -51,6 +52,8 @@ public final class Edge {
     HttpHeaders.createOptimized("Referrer-Policy"), HttpHeaders.createOptimized("no-referrer")};
 
   private final EdgeOptions options;
+  /** Who the client is: the TCP peer, or what the trusted proxies in front of the gateway say. */
+  private final TrustedProxies clients;
   private final RateLimiter byAddress;
   private final RateLimiter byKey;
   /** SHA-256 of each known key, in hex: a presented key is hashed and looked up, never compared as text. */
@@ -59,8 +62,9 @@ public final class Edge {
   private final Counter limited;
   private final Counter badKeys;
 
-  public Edge(EdgeOptions options, MeterRegistry meters) {
+  public Edge(EdgeOptions options, TrustedProxies clients, MeterRegistry meters) {
     this.options = options;
+    this.clients = clients;
     this.byAddress = options.rateLimit() > 0 ? new RateLimiter(options.rateLimit(), options.rateBurst(), MAX_TRACKED_CLIENTS) : null;
     this.byKey = options.apiKeys().isEmpty() ? null : new RateLimiter(options.apiKeyRate(), options.apiKeyRate(), MAX_TRACKED_CLIENTS);
     this.keyDigests = Set.copyOf(options.apiKeys().stream().map(Edge::digest).toList());
@@ -149,8 +153,8 @@ public final class Edge {
       }
       wait = byKey.take(digest, now);
       limit = "key";
-    } else if (byAddress != null && request.remoteAddress() != null) {
-      wait = byAddress.take(request.remoteAddress().hostAddress(), now);
+    } else if (byAddress != null) {
+      wait = byAddress.take(clients.client(request), now);
       limit = "address";
     } else {
       wait = 0;

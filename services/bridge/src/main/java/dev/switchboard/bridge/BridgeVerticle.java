@@ -67,7 +67,7 @@ public final class BridgeVerticle extends VerticleBase {
   public Future<?> start() {
     authenticator = new Authenticator(options, vertx.eventBus());
     server = vertx.createNetServer(serverOptions()).connectHandler(this::connected);
-    admin = vertx.createHttpServer().requestHandler(Operations.router(vertx, runtime));
+    admin = Operations.adminServer(vertx, runtime);
     long shortest = Math.min(options.idleTimeout().toMillis(), Math.min(options.authTimeout().toMillis(), options.replyTimeout().toMillis()));
     sweeper = vertx.setPeriodic(Math.max(MIN_SWEEP_MILLIS, Math.min(MAX_SWEEP_MILLIS, shortest / 4)), id -> sweep());
     String scheme = options.tls() ? "tls://" : "";

@@ -10,6 +10,7 @@ import dev.switchboard.shared.ServiceRuntime;
 import dev.switchboard.shared.bus.Addresses;
 import dev.switchboard.shared.ops.Operations;
 import dev.switchboard.shared.web.JsonErrors;
+import dev.switchboard.shared.web.StrictHttp;
 import dev.switchboard.shared.ws.CloseCodes;
 import dev.switchboard.shared.ws.WebSocketHandshake;
 import dev.switchboard.shared.ws.WebSocketLimits;
@@ -158,8 +159,11 @@ public final class ChatVerticle extends VerticleBase {
     HttpServerOptions serverOptions = limits.applyTo(new HttpServerOptions()
       .setHost(options.host())
       .setPort(runtime.bindPort("http", options.port()))
-      .setTcpNoDelay(true));
-    server = vertx.createHttpServer(serverOptions)
+      .setTcpNoDelay(true)
+      // HTTP/1.1 only: with h2c on, Vert.x reads a connection's first request before the strict
+      // decoder (StrictHttp) is in place.
+      .setHttp2ClearTextEnabled(false));
+    server = StrictHttp.server(vertx, serverOptions, runtime.ingress().headTimeout())
       .invalidRequestHandler(JsonErrors::invalidRequest)
       .requestHandler(request -> {
         // The WebSocket path bypasses the router, whose wrapper would hide the connection's pipeline.

@@ -75,7 +75,7 @@ public final class EchoVerticle extends VerticleBase {
         .setIdleTimeout((int) options.idleTimeout().toMillis())
         .setIdleTimeoutUnit(TimeUnit.MILLISECONDS))
       .connectHandler(this::connected);
-    admin = vertx.createHttpServer().requestHandler(Operations.router(vertx, runtime));
+    admin = Operations.adminServer(vertx, runtime);
     consumer = vertx.eventBus().consumer(Addresses.ECHO, message -> message.reply(message.body()));
     return Future.all(
         server.listen().onSuccess(s -> runtime.listening("tcp", options.host() + ":" + s.actualPort())),

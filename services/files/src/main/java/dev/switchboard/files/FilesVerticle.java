@@ -11,6 +11,8 @@ import dev.switchboard.shared.ServiceRuntime;
 import dev.switchboard.shared.bus.Addresses;
 import dev.switchboard.shared.ops.Operations;
 import dev.switchboard.shared.web.JsonErrors;
+import dev.switchboard.shared.web.StrictHttp;
+import dev.switchboard.shared.web.TrustedProxies;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -88,6 +90,7 @@ public final class FilesVerticle extends VerticleBase {
 
   private final FilesOptions options;
   private final ServiceRuntime runtime;
+  private final TrustedProxies clients;
   private final TransferLimiter limiter;
   private final Counter downloads;
   private final Counter uploads;
@@ -99,6 +102,7 @@ public final class FilesVerticle extends VerticleBase {
   FilesVerticle(FilesOptions options, ServiceRuntime runtime, TransferLimiter limiter) {
     this.options = options;
     this.runtime = runtime;
+    this.clients = new TrustedProxies(runtime.ingress().proxies());
     this.limiter = limiter;
     this.downloads = counter(runtime, "switchboard.files.downloads", "File bodies sent whole (200, 206)");
     this.uploads = counter(runtime, "switchboard.files.uploads", "Uploads committed");
@@ -146,7 +150,7 @@ public final class FilesVerticle extends VerticleBase {
     return vertx.executeBlocking(() -> FileRoot.open(options.root()))
       .compose(opened -> {
         root = opened;
-        server = vertx.createHttpServer(serverOptions)
+        server = StrictHttp.server(vertx, serverOptions, runtime.ingress().headTimeout())
           .invalidRequestHandler(JsonErrors::invalidRequest)
           .requestHandler(request -> {
             // Checked before routing: the router would first decode and normalise the path.
@@ -277,7 +281,7 @@ public final class FilesVerticle extends VerticleBase {
       if (done.succeeded()) {
         downloads.increment();
       } else {
-        log.debug("GET {} to {} ended early: {}", request.path(), request.remoteAddress(), done.cause().getMessage());
+        log.debug("GET {} to {} ended early: {}", request.path(), clients.client(request), done.cause().getMessage());
       }
     });
   }
@@ -492,7 +496,7 @@ public final class FilesVerticle extends VerticleBase {
           .put("size", stat.size()).put("etag", stat.etag());
         vertx.eventBus().publish(Addresses.FILES_CHANGED, change);
         uploads.increment();
-        log.debug("PUT {} ({} bytes) from {}", path.relative(), stat.size(), request.remoteAddress());
+        log.debug("PUT {} ({} bytes) from {}", path.relative(), stat.size(), clients.client(request));
         ctx.response().setStatusCode(ctx.<Boolean>get("replaces") ? 200 : 201)
           .putHeader(HttpHeaders.ETAG, stat.etag())
           .putHeader(HttpHeaders.LOCATION, PREFIX + encode(path))
@@ -571,6 +575,11 @@ public final class FilesVerticle extends VerticleBase {
           }
         });
         request.endHandler(v -> body.tryComplete());
+        if (ctx.response().closed()) {
+          // The connection went while the temporary file was being made (off the event loop):
+          // its close was before any of the handlers above, and would never be heard.
+          body.tryFail(new IOException("connection closed during upload"));
+        }
         if (request.version() != HttpVersion.HTTP_1_0 && "100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT))) {
           ctx.response().writeContinue();
         }
@@ -617,7 +626,7 @@ public final class FilesVerticle extends VerticleBase {
     if (failure instanceof Refusal refusal) {
       refuse(ctx, refusal);
     } else if (ctx.response().closed() || failure instanceof IOException) {
-      log.debug("PUT {} from {} aborted: {}", ctx.request().path(), ctx.request().remoteAddress(), failure.getMessage());
+      log.debug("PUT {} from {} aborted: {}", ctx.request().path(), clients.client(ctx.request()), failure.getMessage());
       ctx.request().connection().close();
     } else {
       ctx.fail(failure);
@@ -777,7 +786,9 @@ public final class FilesVerticle extends VerticleBase {
    * client has none left.
    */
   private Runnable takeTransferSlot(RoutingContext ctx) {
-    String client = ctx.request().remoteAddress() == null ? "unknown" : ctx.request().remoteAddress().hostAddress();
+    // The client behind the gateway (X-Forwarded-For from a trusted proxy), not the gateway itself:
+    // otherwise a few slow downloads through the gateway would use up every client's slots.
+    String client = clients.client(ctx.request());
     if (!limiter.tryAcquire(client)) {
       tooMany.increment();
       ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");

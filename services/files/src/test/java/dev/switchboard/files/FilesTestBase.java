@@ -1,5 +1,6 @@
 package dev.switchboard.files;
 
+import dev.switchboard.shared.IngressOptions;
 import dev.switchboard.shared.testkit.TestKit;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -72,8 +73,12 @@ abstract class FilesTestBase {
   }
 
   int deploy(JsonObject settings, int instances) {
+    return deploy(settings, instances, new IngressOptions());
+  }
+
+  int deploy(JsonObject settings, int instances, IngressOptions ingress) {
     JsonObject json = new JsonObject().put("root", root.toString()).put("token", TOKEN).mergeIn(settings);
-    port = await(TestKit.deploy(vertx, FilesVerticle.DEFINITION, json, instances)).port("http");
+    port = await(TestKit.deploy(vertx, FilesVerticle.DEFINITION, json, instances, ingress)).port("http");
     return port;
   }
 

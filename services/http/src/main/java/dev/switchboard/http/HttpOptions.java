@@ -19,6 +19,10 @@ import java.util.Map;
  * @param busTimeout       how long {@code GET /api/echo} and {@code GET /api/greet} wait for the
  *                         echo service's or the greeter's reply
  * @param compressionLevel gzip/deflate level for clients that accept it, 1 (fast) to 9 (small)
+ * @param h2c              HTTP/2 cleartext on the same port, with prior knowledge and by {@code Upgrade: h2c};
+ *                         off by default: to see whether a connection speaks HTTP/2, Vert.x reads its first
+ *                         request before the server's checks are in place, so that request's head has no time
+ *                         limit and a {@code Content-Length} beside {@code Transfer-Encoding} in it is not refused
  */
 public record HttpOptions(
   String host,
@@ -27,7 +31,8 @@ public record HttpOptions(
   int maxHeaderSize,
   Duration idleTimeout,
   Duration busTimeout,
-  int compressionLevel) implements ServiceOptions {
+  int compressionLevel,
+  boolean h2c) implements ServiceOptions {
 
   public static final String DEFAULT_HOST = "0.0.0.0";
   public static final int DEFAULT_PORT = 3000;
@@ -40,12 +45,13 @@ public record HttpOptions(
 
   public static final Map<String, String> DESCRIPTIONS = Map.of(
     "host", "interface to listen on",
-    "port", "HTTP port (HTTP/1.1 and h2c)",
+    "port", "HTTP port (HTTP/1.1, and h2c when on)",
     "maxBodySize", "largest POST /echo body in bytes (413 beyond)",
     "maxHeaderSize", "largest request head in bytes (431 beyond)",
     "idleTimeout", "close a connection idle this long",
     "busTimeout", "how long /api/echo and /api/greet wait for the echo service or the greeter",
-    "compressionLevel", "gzip/deflate level, 1-9");
+    "compressionLevel", "gzip/deflate level, 1-9",
+    "h2c", "HTTP/2 cleartext on the same port (the first request of a connection then has no head time limit)");
 
   public HttpOptions {
     Require.nonBlank("host", host);
@@ -60,7 +66,7 @@ public record HttpOptions(
   /** Every option at its default. */
   public HttpOptions() {
     this(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_HEADER_SIZE, DEFAULT_IDLE_TIMEOUT,
-      DEFAULT_BUS_TIMEOUT, DEFAULT_COMPRESSION_LEVEL);
+      DEFAULT_BUS_TIMEOUT, DEFAULT_COMPRESSION_LEVEL, false);
   }
 
   public static HttpOptions fromJson(JsonObject json) {
@@ -72,7 +78,8 @@ public record HttpOptions(
       s.integer("maxHeaderSize", DEFAULT_MAX_HEADER_SIZE),
       s.duration("idleTimeout", DEFAULT_IDLE_TIMEOUT),
       s.duration("busTimeout", DEFAULT_BUS_TIMEOUT),
-      s.integer("compressionLevel", DEFAULT_COMPRESSION_LEVEL)));
+      s.integer("compressionLevel", DEFAULT_COMPRESSION_LEVEL),
+      s.bool("h2c", false)));
   }
 
   @Override
@@ -84,6 +91,7 @@ public record HttpOptions(
       .put("maxHeaderSize", maxHeaderSize)
       .put("idleTimeout", Settings.format(idleTimeout))
       .put("busTimeout", Settings.format(busTimeout))
-      .put("compressionLevel", compressionLevel);
+      .put("compressionLevel", compressionLevel)
+      .put("h2c", h2c);
   }
 }

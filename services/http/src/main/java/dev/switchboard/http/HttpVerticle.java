@@ -6,6 +6,7 @@ import dev.switchboard.shared.ServiceRuntime;
 import dev.switchboard.shared.bus.Addresses;
 import dev.switchboard.shared.ops.Operations;
 import dev.switchboard.shared.web.JsonErrors;
+import dev.switchboard.shared.web.StrictHttp;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -99,7 +100,7 @@ public final class HttpVerticle extends VerticleBase {
       .setHost(options.host())
       .setPort(runtime.bindPort("http", options.port()))
       .setTcpNoDelay(true)
-      .setHttp2ClearTextEnabled(true)
+      .setHttp2ClearTextEnabled(options.h2c())
       .setCompressionSupported(true)
       .setCompressionLevel(options.compressionLevel())
       .setMaxInitialLineLength(MAX_REQUEST_LINE)
@@ -108,7 +109,7 @@ public final class HttpVerticle extends VerticleBase {
       .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
     // The same head limit for HTTP/2, whose default (8 KiB) would otherwise ignore the option.
     serverOptions.getInitialSettings().setMaxHeaderListSize(options.maxHeaderSize());
-    server = vertx.createHttpServer(serverOptions)
+    server = StrictHttp.server(vertx, serverOptions, runtime.ingress().headTimeout())
       .invalidRequestHandler(JsonErrors::invalidRequest)
       .requestHandler(request -> {
         requests.increment();

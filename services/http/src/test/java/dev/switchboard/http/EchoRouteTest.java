@@ -156,7 +156,7 @@ class EchoRouteTest extends HttpServiceTestBase {
   @Test
   void resetsOnlyTheHttp2StreamWhoseBodyPassesTheLimit(VertxTestContext ctx) {
     HttpClient h2 = client(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
-    deploy(new JsonObject().put("maxBodySize", LIMIT), 1).onComplete(ctx.succeeding(http -> {
+    deploy(new JsonObject().put("maxBodySize", LIMIT).put("h2c", true), 1).onComplete(ctx.succeeding(http -> {
       int port = http.port("http");
       Future<Response> before = get(h2, port, "/");
       Future<Throwable> cut = before.compose(r -> h2.request(HttpMethod.POST, port, "127.0.0.1", "/echo"))

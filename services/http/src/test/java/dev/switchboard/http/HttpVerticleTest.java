@@ -96,7 +96,7 @@ class HttpVerticleTest extends HttpServiceTestBase {
   void speaksHttp2CleartextWithPriorKnowledgeAndWithUpgrade(VertxTestContext ctx) {
     HttpClient prior = client(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
     HttpClient upgrade = client(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(true));
-    deploy().onComplete(ctx.succeeding(http -> {
+    deploy(new JsonObject().put("h2c", true), 1).onComplete(ctx.succeeding(http -> {
       int port = http.port("http");
       Future<Response> a = get(prior, port, "/");
       Future<Response> b = send(upgrade, port, HttpMethod.POST, "/echo", Buffer.buffer("over h2c"));

@@ -1,6 +1,7 @@
 package dev.switchboard.shared.impl;
 
 import com.hazelcast.core.LifecycleEvent;
+import dev.switchboard.shared.IngressOptions;
 import dev.switchboard.shared.InvalidSettingException;
 import dev.switchboard.shared.ServiceDefinition;
 import dev.switchboard.shared.ServiceOptions;
@@ -71,6 +72,7 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
   private O options;
   private ClusterOptions cluster;
   private ShutdownOptions shutdown;
+  private IngressOptions ingress;
   private HazelcastClusterManager clusterManager;
   private ServiceRuntime runtime;
   /** This process in the cluster's service registry, once announced. */
@@ -124,6 +126,7 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
     try {
       cluster = ClusterOptions.fromJson(section(config, ClusterOptions.SECTION));
       shutdown = ShutdownOptions.fromJson(section(config, ShutdownOptions.SECTION));
+      ingress = IngressOptions.fromJson(section(config, IngressOptions.SECTION));
       options = service.fromJson().apply(section(config, service.name()));
     } catch (InvalidSettingException e) {
       String[] parts = e.key().split("\\.", 2);
@@ -135,7 +138,8 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
     JsonObject effective = new JsonObject()
       .put(service.name(), options.toJson())
       .put(ClusterOptions.SECTION, cluster.toJson())
-      .put(ShutdownOptions.SECTION, shutdown.toJson());
+      .put(ShutdownOptions.SECTION, shutdown.toJson())
+      .put(IngressOptions.SECTION, ingress.toJson());
     log.info("{} settings: {}", service.name(), effective.encode());
     // The verticles get their options from the factory, not from config(). Vert.x 5.0.8 copies a
     // deployment's config into every context it makes, and its HTTP client makes one per request:
@@ -155,7 +159,7 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
 
   @Override
   public void afterVertxStarted(HookContext context) {
-    runtime = ServiceRuntime.create(service.name(), shutdown.grace());
+    runtime = ServiceRuntime.create(service.name(), shutdown.grace(), ingress);
     installSignalHandlers(context.vertx());
   }
 
@@ -259,6 +263,7 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
     Map<String, Set<String>> known = new LinkedHashMap<>();
     known.put(ClusterOptions.SECTION, new ClusterOptions().toJson().fieldNames());
     known.put(ShutdownOptions.SECTION, new ShutdownOptions().toJson().fieldNames());
+    known.put(IngressOptions.SECTION, new IngressOptions().toJson().fieldNames());
     known.put(service.name(), service.defaults().toJson().fieldNames());
     // vertx-config needs a Vert.x instance, and the real one cannot exist before the cluster settings are known.
     Vertx reader;
@@ -342,6 +347,7 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
     rows.put(service.name(), describe(service.defaults().toJson(), service.descriptions()));
     rows.put(ClusterOptions.SECTION, describe(new ClusterOptions().toJson(), ClusterOptions.DESCRIPTIONS));
     rows.put(ShutdownOptions.SECTION, describe(new ShutdownOptions().toJson(), ShutdownOptions.DESCRIPTIONS));
+    rows.put(IngressOptions.SECTION, describe(new IngressOptions().toJson(), IngressOptions.DESCRIPTIONS));
     rows.forEach((section, settings) -> settings.forEach((key, line) -> {
       out.printf("  %-24s %-34s %s%n", section + "." + key, ConfigLoader.envName(section, key), line);
     }));

@@ -1,5 +1,8 @@
 package dev.switchboard.shared.ops;
 
+import io.vertx.micrometer.Label;
+import io.vertx.micrometer.Match;
+import io.vertx.micrometer.MatchType;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
@@ -11,6 +14,12 @@ import java.util.Set;
  * the JVM's, in a Prometheus registry scraped at {@code /metrics}.
  */
 public final class Metrics {
+
+  /** The HTTP methods that keep their name in a metric's {@code method} label (RFC 9110's, and PATCH). */
+  public static final Set<String> KNOWN_METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS",
+    "TRACE", "PATCH");
+  /** What any other method token counts as. */
+  public static final String OTHER_METHOD = "other";
 
   private Metrics() {
   }
@@ -26,6 +35,13 @@ public final class Metrics {
       .setJvmMetricsEnabled(true)
       .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true));
     quiet.forEach(options::addDisabledMetricsCategory);
+    // Vert.x labels HTTP requests with whatever method token arrives, and each new token would be
+    // a series kept for the life of the process: any but the known ones is counted as "other".
+    options.addLabelMatch(new Match()
+      .setLabel(Label.HTTP_METHOD.toString())
+      .setType(MatchType.REGEX)
+      .setValue("(?!(" + String.join("|", KNOWN_METHODS) + ")$).*")
+      .setAlias(OTHER_METHOD));
     return options;
   }
 }

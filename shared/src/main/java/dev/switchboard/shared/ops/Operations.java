@@ -2,8 +2,11 @@ package dev.switchboard.shared.ops;
 
 import dev.switchboard.shared.ServiceRuntime;
 import dev.switchboard.shared.web.JsonErrors;
+import dev.switchboard.shared.web.StrictHttp;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.web.Router;
@@ -38,6 +41,16 @@ public final class Operations {
     mount(router, vertx, runtime);
     JsonErrors.install(router);
     return router;
+  }
+
+  /**
+   * An admin HTTP server serving only the operations endpoints, for services whose own port is not
+   * HTTP (TCP echo, the bridge): held to the same framing and head timeout as every HTTP server.
+   */
+  public static HttpServer adminServer(Vertx vertx, ServiceRuntime runtime) {
+    return StrictHttp.server(vertx, new HttpServerOptions().setHttp2ClearTextEnabled(false), runtime.ingress().headTimeout())
+      .invalidRequestHandler(JsonErrors::invalidRequest)
+      .requestHandler(router(vertx, runtime));
   }
 
   /** Adds the operations endpoints to {@code router}. */

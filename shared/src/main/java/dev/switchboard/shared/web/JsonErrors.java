@@ -57,7 +57,10 @@ public final class JsonErrors {
     Throwable cause = request.decoderResult().cause();
     int status;
     String error;
-    if (cause instanceof TooLongHttpLineException) {
+    if (cause instanceof HttpFramingException framing) {
+      status = framing.status();
+      error = framing.getMessage();
+    } else if (cause instanceof TooLongHttpLineException) {
       status = 414;
       error = "request line too long";
     } else if (cause instanceof TooLongHttpHeaderException) {

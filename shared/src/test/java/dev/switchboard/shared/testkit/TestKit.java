@@ -1,5 +1,6 @@
 package dev.switchboard.shared.testkit;
 
+import dev.switchboard.shared.IngressOptions;
 import dev.switchboard.shared.ServiceDefinition;
 import dev.switchboard.shared.ServiceOptions;
 import dev.switchboard.shared.ServiceRuntime;
@@ -36,12 +37,18 @@ public final class TestKit {
    * over {@code {"host": "127.0.0.1", "port": 0}}, and marks it serving as the launcher does.
    */
   public static <O extends ServiceOptions> Future<Deployed> deploy(Vertx vertx, ServiceDefinition<O> service, JsonObject settings, int instances) {
+    return deploy(vertx, service, settings, instances, new IngressOptions());
+  }
+
+  /** As {@link #deploy(Vertx, ServiceDefinition, JsonObject, int)}, with the process's ingress settings (head timeout, trusted proxies). */
+  public static <O extends ServiceOptions> Future<Deployed> deploy(Vertx vertx, ServiceDefinition<O> service, JsonObject settings, int instances,
+                                                                   IngressOptions ingress) {
     JsonObject json = new JsonObject().put("host", "127.0.0.1").put("port", 0);
     if (service.defaults().toJson().containsKey("adminPort")) {
       json.put("adminPort", 0);
     }
     O options = service.fromJson().apply(json.mergeIn(settings));
-    ServiceRuntime runtime = ServiceRuntime.create(service.name(), TEST_GRACE);
+    ServiceRuntime runtime = ServiceRuntime.create(service.name(), TEST_GRACE, ingress);
     Supplier<? extends Deployable> supplier = service.verticles().create(options, runtime);
     return vertx.deployVerticle(supplier, new DeploymentOptions().setInstances(instances))
       .map(id -> {

@@ -1,4 +1,4 @@
-package dev.switchboard.gateway;
+package dev.switchboard.shared.testkit;
 
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
@@ -14,12 +14,12 @@ import java.nio.charset.StandardCharsets;
  * HTTP/1.1 on a plain socket, for what a client library will not do: stop mid-body, send malformed
  * chunks, wait for {@code 100 Continue}, die with a reset. Blocking; used from the test thread only.
  */
-final class RawHttp implements AutoCloseable {
+public final class RawHttp implements AutoCloseable {
 
   /** A response head and, when asked for, its body. */
-  record Response(int status, String head, byte[] body) {
+  public record Response(int status, String head, byte[] body) {
 
-    String header(String name) {
+    public String header(String name) {
       for (String line : head.split("\r\n")) {
         int colon = line.indexOf(':');
         if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase(name)) {
@@ -29,7 +29,7 @@ final class RawHttp implements AutoCloseable {
       return null;
     }
 
-    String text() {
+    public String text() {
       return new String(body, StandardCharsets.UTF_8);
     }
   }
@@ -44,33 +44,45 @@ final class RawHttp implements AutoCloseable {
     this.out = socket.getOutputStream();
   }
 
-  static RawHttp connect(int port) throws IOException {
+  public static RawHttp connect(int port) throws IOException {
+    return connect("127.0.0.1", port);
+  }
+
+  /** A connection from {@code localAddress} (a loopback address such as 127.0.0.2: another client) to the port. */
+  public static RawHttp connect(String localAddress, int port) throws IOException {
     Socket socket = new Socket();
+    socket.bind(new InetSocketAddress(localAddress, 0));
     socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
     socket.setSoTimeout(10_000);
     socket.setTcpNoDelay(true);
     return new RawHttp(socket);
   }
 
-  RawHttp write(String text) throws IOException {
+  public RawHttp write(String text) throws IOException {
     return write(text.getBytes(StandardCharsets.ISO_8859_1));
   }
 
-  RawHttp write(byte[] bytes) throws IOException {
+  public RawHttp write(byte[] bytes) throws IOException {
     out.write(bytes);
     out.flush();
     return this;
   }
 
-  RawHttp write(byte[] bytes, int offset, int length) throws IOException {
+  public RawHttp write(byte[] bytes, int offset, int length) throws IOException {
     out.write(bytes, offset, length);
     out.flush();
     return this;
   }
 
+  /** The next response head alone, its body left unread (a client that stops reading there). */
+  public Response readHead() throws IOException {
+    String head = readHead0();
+    return new Response(Integer.parseInt(head.substring(9, 12)), head, new byte[0]);
+  }
+
   /** The next response head (an interim 1xx included); its body is read when it declares a length. */
-  Response read() throws IOException {
-    String head = readHead();
+  public Response read() throws IOException {
+    String head = readHead0();
     int status = Integer.parseInt(head.substring(9, 12));
     Response response = new Response(status, head, new byte[0]);
     String length = response.header("Content-Length");
@@ -81,7 +93,7 @@ final class RawHttp implements AutoCloseable {
   }
 
   /** True when the server closes the connection (EOF or reset) within the socket timeout. */
-  boolean closedByServer() throws IOException {
+  public boolean closedByServer() throws IOException {
     try {
       while (true) {
         if (in.read() < 0) {
@@ -95,17 +107,17 @@ final class RawHttp implements AutoCloseable {
     }
   }
 
-  void timeout(int millis) throws IOException {
+  public void timeout(int millis) throws IOException {
     socket.setSoTimeout(millis);
   }
 
   /** Dies as a crashed client does: a TCP reset, nothing flushed. */
-  void abort() throws IOException {
+  public void abort() throws IOException {
     socket.setSoLinger(true, 0);
     socket.close();
   }
 
-  private String readHead() throws IOException {
+  private String readHead0() throws IOException {
     ByteArrayOutputStream head = new ByteArrayOutputStream();
     int matched = 0;
     while (matched < 4) {

@@ -1,0 +1,65 @@
+package dev.switchboard.shared;
+
+import dev.switchboard.shared.net.AddressBlocks;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * How every HTTP server of a process meets its clients; the {@code ingress} section of the
+ * configuration, the same for every service.
+ *
+ * @param headTimeout    a request head must be complete this long after its first byte arrived; 408
+ *                       and the connection closed otherwise (a slow head holds a connection for no more)
+ * @param trustedProxies the addresses (and CIDR blocks) of the proxies in front of the process, the
+ *                       gateway's on the way to a service: only from these is {@code X-Forwarded-For}
+ *                       believed, and the client's own address read from it; empty: nobody's
+ */
+public record IngressOptions(Duration headTimeout, List<String> trustedProxies) {
+
+  public static final String SECTION = "ingress";
+  public static final Duration DEFAULT_HEAD_TIMEOUT = Duration.ofSeconds(10);
+  public static final Duration MIN_HEAD_TIMEOUT = Duration.ofMillis(100);
+  public static final Duration MAX_HEAD_TIMEOUT = Duration.ofMinutes(10);
+  public static final int MAX_TRUSTED_PROXIES = 256;
+
+  public static final Map<String, String> DESCRIPTIONS = Map.of(
+    "headTimeout", "a request head must be complete this long after its first byte (408 and close beyond)",
+    "trustedProxies", "addresses or CIDR blocks whose X-Forwarded-For is believed (comma-separated; the gateway's, the pod network)");
+
+  public IngressOptions {
+    if (headTimeout == null || headTimeout.compareTo(MIN_HEAD_TIMEOUT) < 0 || headTimeout.compareTo(MAX_HEAD_TIMEOUT) > 0) {
+      throw new InvalidSettingException("headTimeout", headTimeout == null ? null : Settings.format(headTimeout),
+        "must be " + Settings.format(MIN_HEAD_TIMEOUT) + " to " + Settings.format(MAX_HEAD_TIMEOUT));
+    }
+    trustedProxies = List.copyOf(trustedProxies);
+    Require.range("trustedProxies", trustedProxies.size(), 0, MAX_TRUSTED_PROXIES);
+    try {
+      AddressBlocks.of(trustedProxies);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidSettingException("trustedProxies", String.join(",", trustedProxies), e.getMessage());
+    }
+  }
+
+  /** Every option at its default: a 10 s head timeout, no trusted proxy. */
+  public IngressOptions() {
+    this(DEFAULT_HEAD_TIMEOUT, List.of());
+  }
+
+  public static IngressOptions fromJson(JsonObject json) {
+    Settings s = Settings.of(SECTION, json);
+    return s.build(() -> new IngressOptions(s.duration("headTimeout", DEFAULT_HEAD_TIMEOUT), s.list("trustedProxies", List.of())));
+  }
+
+  /** The trusted proxies, ready to match addresses. */
+  public AddressBlocks proxies() {
+    return AddressBlocks.of(trustedProxies);
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject().put("headTimeout", Settings.format(headTimeout)).put("trustedProxies", new JsonArray(trustedProxies));
+  }
+}
