@@ -9,8 +9,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.WebSocket;
-import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -20,19 +18,16 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 import static dev.switchboard.gateway.GatewayClusterTest.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * What the gateway answers itself from the cluster: bus routes (HTTP in, a bus request out), BFF
  * endpoints composing several services with one part slow and one failing, field selection per
- * front-end, and browsers on the bus through the SockJS bridge with its permissions.
+ * front-end.
  */
 class GatewayAggregationTest {
 
@@ -42,7 +37,6 @@ class GatewayAggregationTest {
   private static TestCluster cluster;
   private static Vertx clientVertx;
   private static HttpClient client;
-  private static WebSocketClient sockets;
   private static int port;
 
   @BeforeAll
@@ -71,13 +65,10 @@ class GatewayAggregationTest {
       .put("bff", new JsonArray()
         .add("/bff/web/home rooms=bus:t.rooms page=get:pages/page?x=1 echo=bus:t.echo@300ms slow=bus:t.slow@200ms broken=bus:t.fail")
         .add("/bff/mobile/home rooms=bus:t.rooms[rooms.room|rooms.members] page=get:pages/page[items.id]")
-        .add("/bff/down/home slow=bus:t.slow@100ms none=bus:t.none gone=get:nothing/x"))
-      .put("eventBusOutbound", new JsonArray().add("chat.room.*").add("files.changed"))
-      .put("eventBusInbound", new JsonArray().add("t.echo"));
+        .add("/bff/down/home slow=bus:t.slow@100ms none=bus:t.none gone=get:nothing/x"));
     port = await(TestGateway.deploy(cluster.node(0), settings, 2)).port("http");
     clientVertx = TestKit.vertx();
     client = clientVertx.createHttpClient();
-    sockets = clientVertx.createWebSocketClient();
   }
 
   @AfterAll
@@ -151,42 +142,6 @@ class GatewayAggregationTest {
     assertTrue(answer.json().getJsonObject("data").isEmpty());
   }
 
-  @Test
-  void browsersReceiveFromPermittedAddressesOnlyThroughTheSockJsBridge() throws Exception {
-    LinkedBlockingQueue<JsonObject> frames = new LinkedBlockingQueue<>();
-    WebSocket ws = await(TestKit.onContext(clientVertx, () -> sockets.connect(port, "127.0.0.1", "/eventbus/websocket")));
-    // The raw WebSocket transport of SockJS writes the bridge's frames as binary messages.
-    ws.binaryMessageHandler(data -> frames.add(data.toJsonObject()));
-    ws.textMessageHandler(text -> frames.add(new JsonObject(text)));
-
-    ws.writeTextMessage(frame("register", "secret.room").encode());
-    JsonObject denied = next(frames);
-    assertEquals("err", denied.getString("type"));
-    assertEquals("access_denied", denied.getString("body"));
-
-    ws.writeTextMessage(frame("register", "chat.room.lobby").encode());
-    // Registration reaches the cluster asynchronously: publish until the page receives.
-    JsonObject received = null;
-    for (int i = 0; i < 50 && received == null; i++) {
-      cluster.node(1).eventBus().publish("chat.room.lobby", new JsonObject().put("text", "hello " + i));
-      received = frames.poll(100, TimeUnit.MILLISECONDS);
-    }
-    assertNotNull(received, "a page registered on chat.room.lobby gets what is published there");
-    assertEquals("rec", received.getString("type"));
-    assertEquals("chat.room.lobby", received.getString("address"));
-    assertTrue(received.getJsonObject("body").getString("text").startsWith("hello "));
-
-    ws.writeTextMessage(frame("send", "t.fail").put("body", new JsonObject()).put("replyAddress", "r1").encode());
-    JsonObject refused = nextOfType(frames, "err");
-    assertEquals("access_denied", refused.getString("body"), "inbound permissions hold too");
-
-    ws.writeTextMessage(frame("send", "t.echo").put("body", new JsonObject().put("x", 1)).put("replyAddress", "r2").encode());
-    JsonObject reply = nextOfType(frames, "rec");
-    assertEquals("r2", reply.getString("address"));
-    assertEquals(new JsonObject().put("x", 1), reply.getJsonObject("body"));
-    await(ws.close());
-  }
-
   // ---- helpers
 
   private static Answer send(HttpMethod method, String uri, Buffer body) throws Exception {
@@ -197,26 +152,5 @@ class GatewayAggregationTest {
     assertEquals(status, answer.status(), answer.toString());
     assertEquals(error, answer.json().getString("error"), answer.toString());
     assertEquals(answer.headers().get("X-Request-Id"), answer.json().getString("requestId"));
-  }
-
-  private static JsonObject frame(String type, String address) {
-    return new JsonObject().put("type", type).put("address", address);
-  }
-
-  private static JsonObject next(LinkedBlockingQueue<JsonObject> frames) throws InterruptedException {
-    JsonObject frame = frames.poll(10, TimeUnit.SECONDS);
-    assertNotNull(frame, "no frame within 10 s");
-    return frame;
-  }
-
-  /** The next frame of {@code type}, skipping messages still arriving from earlier steps. */
-  private static JsonObject nextOfType(LinkedBlockingQueue<JsonObject> frames, String type) throws InterruptedException {
-    for (int i = 0; i < 100; i++) {
-      JsonObject frame = next(frames);
-      if (type.equals(frame.getString("type")) && !"chat.room.lobby".equals(frame.getString("address"))) {
-        return frame;
-      }
-    }
-    throw new AssertionError("no " + type + " frame");
   }
 }

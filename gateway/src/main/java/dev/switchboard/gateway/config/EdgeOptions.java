@@ -61,7 +61,7 @@ public record EdgeOptions(
   public static final int MIN_API_KEY_LENGTH = 16;
   public static final int MAX_API_KEY_LENGTH = 256;
   private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}");
-  private static final Pattern ORIGIN = Pattern.compile("\\*|https?://[A-Za-z0-9.-]+(:\\d{1,5})?");
+  static final Pattern ORIGIN = Pattern.compile("\\*|https?://[A-Za-z0-9.-]+(:\\d{1,5})?");
 
   public static final Map<String, String> DESCRIPTIONS = Map.ofEntries(
     Map.entry("rateLimit", "requests per second per client address (0: off)"),

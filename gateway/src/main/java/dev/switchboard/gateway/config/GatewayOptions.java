@@ -38,6 +38,9 @@ import java.util.regex.Pattern;
  * @param eventBusOutbound  addresses a browser on the SockJS bridge ({@code /eventbus}) may receive from
  *                          (exact, or a {@code *} glob at the end)
  * @param eventBusInbound   addresses a browser on the SockJS bridge may send or publish to
+ * @param eventBusOrigins   origins of pages from other sites allowed on {@code /eventbus} ({@code scheme://host[:port]},
+ *                          or {@code *}); pages of the gateway's own origin, and clients that send no
+ *                          {@code Origin}, always are
  */
 public record GatewayOptions(
   String host,
@@ -54,7 +57,8 @@ public record GatewayOptions(
   List<BusRoute> busRoutes,
   List<BffEndpoint> bff,
   List<String> eventBusOutbound,
-  List<String> eventBusInbound) implements ServiceOptions {
+  List<String> eventBusInbound,
+  List<String> eventBusOrigins) implements ServiceOptions {
 
   public static final String SECTION = "gateway";
   public static final String DEFAULT_HOST = "0.0.0.0";
@@ -96,6 +100,7 @@ public record GatewayOptions(
     d.put("bff", "aggregated endpoints: 'PATH NAME=bus:ADDRESS|get:SERVICE/PATH[@TIMEOUT][[field|field]] ...', comma-separated");
     d.put("eventBusOutbound", "addresses browsers on /eventbus may receive from (* at the end: a prefix)");
     d.put("eventBusInbound", "addresses browsers on /eventbus may send to");
+    d.put("eventBusOrigins", "origins of other sites' pages allowed on /eventbus (comma-separated, * for any)");
     return Map.copyOf(d);
   }
 
@@ -148,6 +153,12 @@ public record GatewayOptions(
     }
     eventBusOutbound = addresses("eventBusOutbound", eventBusOutbound);
     eventBusInbound = addresses("eventBusInbound", eventBusInbound);
+    eventBusOrigins = List.copyOf(eventBusOrigins);
+    for (String origin : eventBusOrigins) {
+      if (!EdgeOptions.ORIGIN.matcher(origin).matches()) {
+        throw new InvalidSettingException("eventBusOrigins", origin, "must be * or scheme://host[:port], such as https://app.example.com");
+      }
+    }
   }
 
   private static List<String> addresses(String key, List<String> addresses) {
@@ -165,7 +176,7 @@ public record GatewayOptions(
       DEFAULT_TCP_ROUTES.stream().map(TcpRoute::parse).toList(), DEFAULT_HEALTH_INTERVAL,
       DEFAULT_EJECT_AFTER, DEFAULT_EJECT_FOR, DEFAULT_MAX_CONNECTIONS, DEFAULT_IDLE_TIMEOUT, new EdgeOptions(),
       DEFAULT_BUS_ROUTES.stream().map(BusRoute::parse).toList(), DEFAULT_BFF.stream().map(BffEndpoint::parse).toList(),
-      DEFAULT_EVENT_BUS_OUTBOUND, List.of());
+      DEFAULT_EVENT_BUS_OUTBOUND, List.of(), List.of());
   }
 
   public static GatewayOptions fromJson(JsonObject json) {
@@ -185,7 +196,8 @@ public record GatewayOptions(
       lines("busRoutes", s.list("busRoutes", DEFAULT_BUS_ROUTES), BusRoute::parse),
       lines("bff", s.list("bff", DEFAULT_BFF), BffEndpoint::parse),
       s.list("eventBusOutbound", DEFAULT_EVENT_BUS_OUTBOUND),
-      s.list("eventBusInbound", List.of())));
+      s.list("eventBusInbound", List.of()),
+      s.list("eventBusOrigins", List.of())));
   }
 
   private static <T> List<T> lines(String key, List<String> lines, Function<String, T> parse) {
@@ -218,6 +230,7 @@ public record GatewayOptions(
       .put("busRoutes", new JsonArray(busRoutes.stream().map(BusRoute::format).toList()))
       .put("bff", new JsonArray(bff.stream().map(BffEndpoint::format).toList()))
       .put("eventBusOutbound", new JsonArray(eventBusOutbound))
-      .put("eventBusInbound", new JsonArray(eventBusInbound));
+      .put("eventBusInbound", new JsonArray(eventBusInbound))
+      .put("eventBusOrigins", new JsonArray(eventBusOrigins));
   }
 }
