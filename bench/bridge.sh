@@ -25,9 +25,9 @@ bench_bridge() {
   [ -f services/echo/target/switchboard-echo.jar ] || die "services/echo/target/switchboard-echo.jar is missing (mvn package)"
   echo "== bridge: $connections requests in flight, ${duration}s measured after a ${BRIDGE_WARMUP}s warm-up, per setup"
   cluster="bench-bridge-$$"
-  echo_member=$(free_port)
-  bridge_member=$(free_port)
-  load_member=$(free_port)
+  echo_member=$(member_port)
+  bridge_member=$(member_port)
+  load_member=$(member_port)
   members="$HOST:$echo_member,$HOST:$bridge_member,$HOST:$load_member"
   bridge_port=$(free_port)
   cluster_args=(-Dswitchboard.cluster.name="$cluster" -Dswitchboard.cluster.portCount=1 -Dswitchboard.cluster.members="$members")

@@ -33,7 +33,8 @@ gateway_spread() { # PORT
 # formed, and single windows here vary by a factor of two.
 readonly GATEWAY_ROUNDS=${GATEWAY_ROUNDS:-5}
 # GATEWAY_BASELINE=PATH: another build of the gateway's jar (an earlier commit's) measured in the
-# same turns, so that a change to the gateway is judged against what it replaces, in one run.
+# same turns, so that a change to the gateway is judged against what it replaces, in one run;
+# GATEWAY_BASELINE_NAME names it in the table (the commit, say).
 readonly GATEWAY_BASELINE=${GATEWAY_BASELINE:-}
 GATEWAY_SETUPS=(direct gateway nodeproxy bareproxy)
 [ -z "$GATEWAY_BASELINE" ] || GATEWAY_SETUPS+=(baseline)
@@ -63,7 +64,7 @@ bench_gateway() {
   label[gateway]="gateway ($proxies verticles) → $GATEWAY_NODES clustered http nodes"
   label[nodeproxy]="Node.js proxy (cluster, $proxies workers) → the same $GATEWAY_NODES http nodes"
   label[bareproxy]="bare Vert.x proxy (bench/BareProxy.java, $proxies verticles) → the same $GATEWAY_NODES http nodes"
-  label[baseline]="baseline gateway ($GATEWAY_BASELINE, $proxies verticles) → the same $GATEWAY_NODES http nodes"
+  label[baseline]="baseline gateway (${GATEWAY_BASELINE_NAME:-another build}, $proxies verticles) → the same $GATEWAY_NODES http nodes"
   [ -z "$GATEWAY_BASELINE" ] || [ -f "$GATEWAY_BASELINE" ] || die "GATEWAY_BASELINE: no such jar: $GATEWAY_BASELINE"
 
   direct_port=$(free_port)
@@ -75,7 +76,7 @@ bench_gateway() {
 
   cluster="bench-gateway-$$"
   for i in $(seq 0 "$GATEWAY_NODES"); do
-    member_ports+=("$(free_port)")
+    member_ports+=("$(member_port)")
   done
   members=$(printf "$HOST:%s," "${member_ports[@]}")
   members=${members%,}
@@ -98,7 +99,7 @@ bench_gateway() {
   gateway_admin=$(free_port)
   start_gateway gateway switchboard-gateway gateway/target/switchboard-gateway.jar "${member_ports[0]}" "$gateway_admin"
   if [ -n "$GATEWAY_BASELINE" ]; then
-    member_ports+=("$(free_port)")
+    member_ports+=("$(member_port)")
     start_gateway baseline switchboard-gateway-baseline "$GATEWAY_BASELINE" "${member_ports[-1]}" "$(free_port)"
   fi
 
