@@ -28,14 +28,15 @@ import static dev.switchboard.gateway.GatewayClusterTest.await;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The chat service through the gateway against the shared RFC 6455 corpus — the very cases chat
- * passes directly (its {@code ChatConformanceTest}), and every one must pass here too. What the
+ * The chat service against the shared RFC 6455 corpus, directly and through the gateway: the
+ * same cases, and every one must pass both ways. What the
  * client sees of limits is the chat's (frames and messages: the gateway's own are larger and the
  * chat's refusal is relayed with its code) and the gateway's (pings: the gateway answers them).
  */
 class GatewayWebSocketConformanceTest {
 
   private static final String ROOM = "corpus";
+  private static final AtomicInteger RUNS = new AtomicInteger();
   private static final int BURST_MESSAGES = 50;
   private static final String TEXT = "x".repeat(8000);
   /** As the chat's own conformance test deploys it: a talker fast enough, and a small queue, for the slow-reader case. */
@@ -67,6 +68,13 @@ class GatewayWebSocketConformanceTest {
   }
 
   @TestFactory
+  Stream<DynamicTest> chatDirectlyPassesTheRfc6455Corpus() {
+    WebSocketLimits chat = ChatOptions.fromJson(CHAT.copy().put("host", "127.0.0.1").put("port", 0)).webSocketLimits();
+    return WebSocketCorpus.tests(Target.of("127.0.0.1", chatPort, ChatVerticle.PATH, chat)
+      .withPush(GatewayWebSocketConformanceTest::talkTo));
+  }
+
+  @TestFactory
   Stream<DynamicTest> chatThroughTheGatewayPassesTheRfc6455Corpus() {
     WebSocketLimits chat = ChatOptions.fromJson(CHAT.copy().put("host", "127.0.0.1").put("port", 0)).webSocketLimits();
     WebSocketLimits seen = chat.withPings(WebSocketLimits.DEFAULT_PING_RATE, WebSocketLimits.DEFAULT_PING_BURST)
@@ -80,6 +88,10 @@ class GatewayWebSocketConformanceTest {
    * posts messages, a burst at a time, each burst back at that member before the next.
    */
   private static Burst talkTo(RawWebSocket reader) throws Exception {
+    // A room and names of its own per run of the case: the corpus runs twice against one chat.
+    int run = RUNS.incrementAndGet();
+    String room = ROOM + run;
+    String readerName = "reader" + run;
     WebSocket talker = await(TestKit.onContext(clientVertx, () -> direct.connect(chatPort, "127.0.0.1", ChatVerticle.PATH)));
     AtomicInteger seen = new AtomicInteger();
     AtomicInteger readerJoined = new AtomicInteger();
@@ -87,12 +99,12 @@ class GatewayWebSocketConformanceTest {
       JsonObject event = new JsonObject(text);
       if ("message".equals(event.getString("type"))) {
         seen.incrementAndGet();
-      } else if ("joined".equals(event.getString("type")) && "reader".equals(event.getString("nickname"))) {
+      } else if ("joined".equals(event.getString("type")) && readerName.equals(event.getString("nickname"))) {
         readerJoined.incrementAndGet();
       }
     });
-    await(talker.writeTextMessage(new JsonObject().put("type", "join").put("room", ROOM).put("nickname", "talker").encode()));
-    reader.text(new JsonObject().put("type", "join").put("room", ROOM).put("nickname", "reader").encode());
+    await(talker.writeTextMessage(new JsonObject().put("type", "join").put("room", room).put("nickname", "talker" + run).encode()));
+    reader.text(new JsonObject().put("type", "join").put("room", room).put("nickname", readerName).encode());
     waitFor(() -> readerJoined.get() > 0, "the reader joined through the gateway");
     int[] posted = {0};
     return () -> {

@@ -41,7 +41,7 @@ class StartScriptTest {
   /** The endpoints table scripts/start prints: {@code   NAME     http=http://0.0.0.0:3000 ...}. */
   private static final Pattern HTTP_ENDPOINT = Pattern.compile("(?m)^\\s+http\\s+http=http://[^:]+:(\\d+)");
   private static final Pattern GATEWAY_TCP_ENDPOINT = Pattern.compile("(?m)^\\s+gateway\\s+.*tcp-echo=[^ :]+:(\\d+)");
-  private static final Pattern GATEWAY_ENDPOINT = Pattern.compile("(?m)^\\s+gateway\\s+http=http://[^:]+:(\\d+)");
+  private static final Pattern GATEWAY_ENDPOINT = Pattern.compile("(?m)^\\s+gateway\\s+.*\\bhttp=http://[^:]+:(\\d+)");
 
   @Test
   void startsEveryServiceClusteredPrintsEndpointsAndStopsThemAllOnSigterm() throws Exception {
