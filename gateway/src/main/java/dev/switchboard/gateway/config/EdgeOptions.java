@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  * What the gateway checks at its edge before a request goes anywhere; part of the {@code gateway}
  * section, with flat keys.
  *
- * @param rateLimit       requests per second per client address (token bucket); 0 turns it off
+ * @param rateLimit       requests per second per client (its address, or the one trusted proxies name; token bucket); 0 turns it off
  * @param rateBurst       requests a client may send at once before the rate applies
  * @param apiKeyHeader    the header that carries an API key
  * @param apiKeys         known API keys; a request with one gets that key's budget instead of its

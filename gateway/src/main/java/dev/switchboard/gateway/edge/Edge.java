@@ -28,9 +28,9 @@ import java.util.regex.Pattern;
 
 /**
  * The gateway's edge, in front of every route except the operations endpoints: a request id for
- * every request, security headers on every response, CORS, rate limits per client address and per
- * API key ({@code 429} with {@code Retry-After}), and the declared body size checked before any
- * node is bothered. One per gateway process: its rate limits are shared by the instances.
+ * every request, security headers on every response, CORS, rate limits per client (its address, or
+ * the one the trusted proxies in front name) and per API key ({@code 429} with {@code Retry-After}),
+ * and the declared body size checked before any node is bothered. One per gateway process: its rate limits are shared by the instances.
  */
 public final class Edge {
 

@@ -128,8 +128,9 @@ public final class Upstream {
       node.finished();
       if (failure instanceof ClientFault fault) {
         circuit.tryComplete(); // the client's doing, not the node's
-        meters.of(target, node).answered(fault.status());
-        meters.of(target, node).finished(false, System.nanoTime() - started);
+        RouteMeters.Pair figures = meters.of(target, node);
+        figures.answered(fault.status());
+        figures.finished(false, System.nanoTime() - started);
         result.fail(fault);
         return;
       }
