@@ -15,12 +15,15 @@ if (!url || !transport) {
   process.exit(2);
 }
 const STEP_MS = 10_000;
-/** A refusal must come back this fast: far below the client's own reply timeout. */
-const REFUSAL_MS = 3_000;
+/** A refusal must come back this fast; without an addressed err frame it would never come. */
+const REFUSAL_MS = 8_000;
+const unhandled = [];
+const closes = [];
 const overall = setTimeout(() => fail('took longer than 45 s'), 45_000);
 
 function fail(why) {
-  console.error('FAILED (' + transport + '): ' + why);
+  console.error('FAILED (' + transport + '): ' + why + '; unhandled frames: ' + JSON.stringify(unhandled)
+    + '; closes: ' + JSON.stringify(closes));
   process.exit(1);
 }
 
@@ -32,8 +35,8 @@ function within(ms, what, body) {
 }
 
 const bus = new EventBus(url, { transports: [transport], vertxbus_reconnect_attempts_max: 0 });
-const unhandled = [];
 bus.onerror = (e) => unhandled.push(e);
+bus.onclose = (e) => closes.push({ code: e && e.code, reason: e && e.reason });
 
 try {
   await within(STEP_MS, 'the bus opened', (ok) => { bus.onopen = ok; });

@@ -92,6 +92,7 @@ class GatewayBrowserBridgeTest {
       out.lines().forEach(log::add);
       assertTrue(finished, "the client did not finish: " + String.join("\n", log));
     }
+    log.forEach(line -> System.out.println("[bus.mjs] " + line)); // timings, in the test's report
     assertEquals(0, node.exitValue(), String.join("\n", log));
     assertTrue(log.stream().anyMatch(line -> line.startsWith("OK " + transport)), String.join("\n", log));
   }

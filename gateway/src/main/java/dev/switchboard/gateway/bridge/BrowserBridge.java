@@ -51,10 +51,19 @@ public final class BrowserBridge {
   /** A page that has sent no ping for this long is dropped with its handlers. */
   private static final long PING_TIMEOUT_MS = 30_000;
   private static final long REPLY_TIMEOUT_MS = 10_000;
+  /**
+   * How often an idle session gets a heartbeat frame, which also ends a pending poll. Short: with
+   * more than one gateway instance, vertx-web 5.0.8 can miss that a poll of another event loop is
+   * waiting (its session reads the listener unsynchronised), and a message then waits for the
+   * next poll; the heartbeat bounds that wait (25 s by default, here 5 s).
+   */
+  private static final long HEARTBEAT_MS = 5_000;
   /** An HTTP streaming transport starts a new request after this many bytes. */
   private static final int MAX_BYTES_STREAMING = 128 * 1024;
   /** Where Vert.x sends a page's reply to a message it received: allowed by vertx-web's own bookkeeping. */
   private static final String REPLY_PREFIX = "__vertx.reply.";
+  /** The receiving requests of SockJS's HTTP transports: {@code /SERVER/SESSION/xhr}, {@code xhr_streaming}, ... */
+  private static final Pattern RECEIVING = Pattern.compile("/[^/]+/[^/]+/(xhr|xhr_streaming|eventsource|htmlfile|jsonp)$");
 
   private BrowserBridge() {
   }
@@ -72,14 +81,28 @@ public final class BrowserBridge {
       .setInboundPermitteds(inbound.permitted());
     Router sockJs = SockJSHandler.create(vertx, new SockJSHandlerOptions()
         .setInsertJSESSIONID(false)
+        .setHeartbeatInterval(HEARTBEAT_MS)
         .setMaxBytesStreaming(MAX_BYTES_STREAMING))
       .bridge(bridge, event -> answerRefusals(event, inbound, outbound));
     Set<String> origins = Set.copyOf(options.eventBusOrigins());
     Router router = Router.router(vertx);
-    router.route().handler(ctx -> checkOrigin(ctx, origins));
+    router.route().handler(ctx -> {
+      if (receives(ctx.request().path())) {
+        // vertx-web closes the connection of a receiving request once it has answered, without
+        // saying so: a client that kept it alive sent its next request into a closing socket (a
+        // send lost, the session dropped: seen with Node's keep-alive agent over xhr-polling).
+        ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+      }
+      checkOrigin(ctx, origins);
+    });
     router.route(HttpMethod.POST, "/*").handler(BodyHandler.create(false).setBodyLimit(MAX_SEND_BYTES));
     router.route("/*").subRouter(sockJs);
     return router;
+  }
+
+  /** Whether {@code path} is a SockJS HTTP transport's receiving request (its connection is closed after it). */
+  private static boolean receives(String path) {
+    return RECEIVING.matcher(path).find();
   }
 
   /**

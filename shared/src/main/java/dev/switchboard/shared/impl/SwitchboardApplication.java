@@ -101,7 +101,7 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
   public JsonObject afterVertxOptionsParsed(JsonObject vertxOptions) {
     JsonObject json = vertxOptions == null ? new JsonObject() : vertxOptions;
     if (!json.containsKey("metricsOptions")) {
-      json.put("metricsOptions", Metrics.options(service.quietMetrics()).toJson());
+      json.put("metricsOptions", Metrics.json(service.quietMetrics()));
     }
     if (!json.containsKey("preferNativeTransport")) {
       json.put("preferNativeTransport", true);

@@ -1,7 +1,8 @@
 package dev.switchboard.shared.ops;
 
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.micrometer.Label;
-import io.vertx.micrometer.Match;
 import io.vertx.micrometer.MatchType;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
@@ -30,6 +31,15 @@ public final class Metrics {
 
   /** Every metric except the Vert.x domains in {@code quiet}. */
   public static MicrometerMetricsOptions options(Set<MetricsDomain> quiet) {
+    return new MicrometerMetricsOptions(json(quiet));
+  }
+
+  /**
+   * The same as JSON, as the launcher hands Vert.x its options. Built here rather than by
+   * {@code options.toJson()}: vertx-micrometer 5.0.8 leaves the label matches out of its JSON
+   * (while reading them back from it), and the method bound would be lost on the way.
+   */
+  public static JsonObject json(Set<MetricsDomain> quiet) {
     MicrometerMetricsOptions options = new MicrometerMetricsOptions()
       .setEnabled(true)
       .setJvmMetricsEnabled(true)
@@ -37,11 +47,11 @@ public final class Metrics {
     quiet.forEach(options::addDisabledMetricsCategory);
     // Vert.x labels HTTP requests with whatever method token arrives, and each new token would be
     // a series kept for the life of the process: any but the known ones is counted as "other".
-    options.addLabelMatch(new Match()
-      .setLabel(Label.HTTP_METHOD.toString())
-      .setType(MatchType.REGEX)
-      .setValue("(?!(" + String.join("|", KNOWN_METHODS) + ")$).*")
-      .setAlias(OTHER_METHOD));
-    return options;
+    JsonObject otherMethods = new JsonObject()
+      .put("label", Label.HTTP_METHOD.toString())
+      .put("type", MatchType.REGEX.name())
+      .put("value", "(?!(?:" + String.join("|", KNOWN_METHODS) + ")$).*")
+      .put("alias", OTHER_METHOD);
+    return options.toJson().put("labelMatches", new JsonArray().add(otherMethods));
   }
 }
