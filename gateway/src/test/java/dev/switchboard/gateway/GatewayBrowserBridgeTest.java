@@ -151,6 +151,21 @@ class GatewayBrowserBridgeTest {
   }
 
   @Test
+  void transportsAPageLoadsWithoutAnOriginAreNotServed() throws Exception {
+    for (String path : List.of("/eventbus/iframe.html", "/eventbus/iframe-1.6.1.html")) {
+      try (RawHttp raw = RawHttp.connect(port)) {
+        assertEquals(404, raw.write("GET " + path + " HTTP/1.1\r\nHost: h\r\n\r\n").read().status(), path);
+      }
+    }
+    for (String transport : List.of("jsonp?c=cb", "htmlfile?c=cb")) {
+      try (RawHttp raw = RawHttp.connect(port)) {
+        RawHttp.Response answer = raw.write("GET /eventbus/000/nooriginsession/" + transport + " HTTP/1.1\r\nHost: h\r\n\r\n").readHead();
+        assertEquals(404, answer.status(), transport + ": " + answer.head());
+      }
+    }
+  }
+
+  @Test
   void anHttpTransportsSendOverTheLimitIs413() throws Exception {
     String session = "/eventbus/000/bigsession";
     try (RawHttp open = RawHttp.connect(port)) {

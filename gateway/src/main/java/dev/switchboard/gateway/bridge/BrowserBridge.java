@@ -17,6 +17,7 @@ import io.vertx.ext.web.handler.sockjs.BridgeEvent;
 import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSHandler;
 import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
+import io.vertx.ext.web.handler.sockjs.Transport;
 
 import java.util.List;
 import java.util.Locale;
@@ -31,6 +32,8 @@ import java.util.regex.Pattern;
  *   <li>Only pages of the gateway's own origin, of {@code eventBusOrigins}, and clients that send
  *       no {@code Origin} (programs, not pages) get a session: another site's page could otherwise
  *       open one with the user's cookies. Others get {@code 403}, before any session exists.</li>
+ *   <li>Transports a page loads by {@code <script>} or {@code <iframe>} (jsonp, htmlfile) are off, and
+ *       SockJS's iframe page is not served: none of them sends an {@code Origin}.</li>
  *   <li>The HTTP transports' sends ({@code xhr_send}) have their body read, at most
  *       {@link #MAX_SEND_BYTES} ({@code 413} beyond).</li>
  *   <li>A refused send or register is answered with an {@code err} frame addressed to the caller
@@ -63,7 +66,9 @@ public final class BrowserBridge {
   /** Where Vert.x sends a page's reply to a message it received: allowed by vertx-web's own bookkeeping. */
   private static final String REPLY_PREFIX = "__vertx.reply.";
   /** The receiving requests of SockJS's HTTP transports: {@code /SERVER/SESSION/xhr}, {@code xhr_streaming}, ... */
-  private static final Pattern RECEIVING = Pattern.compile("/[^/]+/[^/]+/(xhr|xhr_streaming|eventsource|htmlfile|jsonp)$");
+  private static final Pattern RECEIVING = Pattern.compile("/[^/]+/[^/]+/(xhr|xhr_streaming|eventsource)$");
+  /** SockJS's iframe page, at {@code /iframe.html} and {@code /iframe-VERSION.html}. */
+  private static final Pattern IFRAME = Pattern.compile("/iframe(-[^/]*)?\\.html");
 
   private BrowserBridge() {
   }
@@ -82,10 +87,17 @@ public final class BrowserBridge {
     Router sockJs = SockJSHandler.create(vertx, new SockJSHandlerOptions()
         .setInsertJSESSIONID(false)
         .setHeartbeatInterval(HEARTBEAT_MS)
-        .setMaxBytesStreaming(MAX_BYTES_STREAMING))
+        .setMaxBytesStreaming(MAX_BYTES_STREAMING)
+        // Loaded by <script> and <iframe>, which send no Origin: they would pass round the Origin rule.
+        .addDisabledTransport(Transport.JSON_P.toString())
+        .addDisabledTransport(Transport.HTML_FILE.toString()))
       .bridge(bridge, event -> answerRefusals(event, inbound, outbound));
     Set<String> origins = Set.copyOf(options.eventBusOrigins());
     Router router = Router.router(vertx);
+    // The iframe page of SockJS's iframe transports runs whatever the page that frames it asks on
+    // the gateway's own origin (and loads the SockJS library from elsewhere): not served.
+    router.getWithRegex(IFRAME.pattern()).handler(ctx -> JsonErrors.send(ctx.response(), 404,
+      new JsonObject().put("error", "not found").put("path", ctx.request().path())));
     router.route().handler(ctx -> {
       if (receives(ctx.request().path())) {
         // vertx-web closes the connection of a receiving request once it has answered, without
