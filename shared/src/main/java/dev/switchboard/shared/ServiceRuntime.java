@@ -1,7 +1,11 @@
 package dev.switchboard.shared;
 
+import dev.switchboard.shared.auth.AuthOptions;
+import dev.switchboard.shared.auth.TokenVerifier;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.micrometer.backends.BackendRegistries;
 
 import java.time.Duration;
@@ -16,7 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The state one service process shares between its verticle instances and its operations
  * endpoints: whether it is serving (for {@code /ready}), the addresses it listens on, the metrics
- * registry, the shutdown grace period and how its HTTP servers meet clients ({@link IngressOptions}).
+ * registry, the shutdown grace period, how its HTTP servers meet clients ({@link IngressOptions}) and
+ * which tokens it believes ({@link AuthOptions}, checked by one {@link TokenVerifier} per process).
  * One per process; tests make their own.
  */
 public final class ServiceRuntime {
@@ -29,16 +34,19 @@ public final class ServiceRuntime {
   private final String service;
   private final Duration shutdownGrace;
   private final IngressOptions ingress;
+  private final AuthOptions auth;
   private final MeterRegistry meters;
   private final Map<String, String> endpoints = new ConcurrentSkipListMap<>();
   private final AtomicInteger instanceCounter = new AtomicInteger();
   private final Map<String, Integer> randomPortSlots = new ConcurrentHashMap<>();
   private volatile Phase phase = Phase.STARTING;
+  private Future<TokenVerifier> tokens;
 
-  private ServiceRuntime(String service, Duration shutdownGrace, IngressOptions ingress, MeterRegistry meters) {
+  private ServiceRuntime(String service, Duration shutdownGrace, IngressOptions ingress, AuthOptions auth, MeterRegistry meters) {
     this.service = Objects.requireNonNull(service);
     this.shutdownGrace = Require.notNegative("shutdown.grace", shutdownGrace);
     this.ingress = Objects.requireNonNull(ingress);
+    this.auth = Objects.requireNonNull(auth);
     this.meters = Objects.requireNonNull(meters);
   }
 
@@ -52,8 +60,13 @@ public final class ServiceRuntime {
 
   /** As {@link #create(String, Duration)}, with the process's ingress settings. */
   public static ServiceRuntime create(String service, Duration shutdownGrace, IngressOptions ingress) {
+    return create(service, shutdownGrace, ingress, new AuthOptions());
+  }
+
+  /** As {@link #create(String, Duration, IngressOptions)}, with the process's token settings. */
+  public static ServiceRuntime create(String service, Duration shutdownGrace, IngressOptions ingress, AuthOptions auth) {
     MeterRegistry registry = BackendRegistries.getDefaultNow();
-    return new ServiceRuntime(service, shutdownGrace, ingress, registry != null ? registry : new SimpleMeterRegistry());
+    return new ServiceRuntime(service, shutdownGrace, ingress, auth, registry != null ? registry : new SimpleMeterRegistry());
   }
 
   public String service() {
@@ -67,6 +80,22 @@ public final class ServiceRuntime {
   /** How the process's HTTP servers meet clients: the head timeout, the trusted proxies. */
   public IngressOptions ingress() {
     return ingress;
+  }
+
+  /** Which tokens the process believes. */
+  public AuthOptions auth() {
+    return auth;
+  }
+
+  /**
+   * The process's token verifier, started by the first verticle instance that asks (the keys are
+   * read once for all of them); fails when {@code auth.jwks} is not set or its keys cannot be read.
+   */
+  public synchronized Future<TokenVerifier> tokens(Vertx vertx) {
+    if (tokens == null) {
+      tokens = TokenVerifier.start(vertx, auth);
+    }
+    return tokens;
   }
 
   public MeterRegistry meters() {

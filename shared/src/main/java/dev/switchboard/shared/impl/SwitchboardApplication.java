@@ -8,6 +8,7 @@ import dev.switchboard.shared.ServiceOptions;
 import dev.switchboard.shared.ServiceRuntime;
 import dev.switchboard.shared.Settings;
 import dev.switchboard.shared.ShutdownOptions;
+import dev.switchboard.shared.auth.AuthOptions;
 import dev.switchboard.shared.cluster.ClusterOptions;
 import dev.switchboard.shared.cluster.HazelcastConfigs;
 import dev.switchboard.shared.registry.ServiceRecord;
@@ -73,6 +74,7 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
   private ClusterOptions cluster;
   private ShutdownOptions shutdown;
   private IngressOptions ingress;
+  private AuthOptions auth;
   private HazelcastClusterManager clusterManager;
   private ServiceRuntime runtime;
   /** This process in the cluster's service registry, once announced. */
@@ -127,6 +129,7 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
       cluster = ClusterOptions.fromJson(section(config, ClusterOptions.SECTION));
       shutdown = ShutdownOptions.fromJson(section(config, ShutdownOptions.SECTION));
       ingress = IngressOptions.fromJson(section(config, IngressOptions.SECTION));
+      auth = AuthOptions.fromJson(section(config, AuthOptions.SECTION));
       options = service.fromJson().apply(section(config, service.name()));
     } catch (InvalidSettingException e) {
       String[] parts = e.key().split("\\.", 2);
@@ -139,7 +142,8 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
       .put(service.name(), options.toJson())
       .put(ClusterOptions.SECTION, cluster.toJson())
       .put(ShutdownOptions.SECTION, shutdown.toJson())
-      .put(IngressOptions.SECTION, ingress.toJson());
+      .put(IngressOptions.SECTION, ingress.toJson())
+      .put(AuthOptions.SECTION, auth.toJson());
     log.info("{} settings: {}", service.name(), effective.encode());
     // The verticles get their options from the factory, not from config(). Vert.x 5.0.8 copies a
     // deployment's config into every context it makes, and its HTTP client makes one per request:
@@ -159,7 +163,7 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
 
   @Override
   public void afterVertxStarted(HookContext context) {
-    runtime = ServiceRuntime.create(service.name(), shutdown.grace(), ingress);
+    runtime = ServiceRuntime.create(service.name(), shutdown.grace(), ingress, auth);
     installSignalHandlers(context.vertx());
   }
 
@@ -264,6 +268,7 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
     known.put(ClusterOptions.SECTION, new ClusterOptions().toJson().fieldNames());
     known.put(ShutdownOptions.SECTION, new ShutdownOptions().toJson().fieldNames());
     known.put(IngressOptions.SECTION, new IngressOptions().toJson().fieldNames());
+    known.put(AuthOptions.SECTION, new AuthOptions().toJson().fieldNames());
     known.put(service.name(), service.defaults().toJson().fieldNames());
     // vertx-config needs a Vert.x instance, and the real one cannot exist before the cluster settings are known.
     Vertx reader;
@@ -348,6 +353,7 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
     rows.put(ClusterOptions.SECTION, describe(new ClusterOptions().toJson(), ClusterOptions.DESCRIPTIONS));
     rows.put(ShutdownOptions.SECTION, describe(new ShutdownOptions().toJson(), ShutdownOptions.DESCRIPTIONS));
     rows.put(IngressOptions.SECTION, describe(new IngressOptions().toJson(), IngressOptions.DESCRIPTIONS));
+    rows.put(AuthOptions.SECTION, describe(new AuthOptions().toJson(), AuthOptions.DESCRIPTIONS));
     rows.forEach((section, settings) -> settings.forEach((key, line) -> {
       out.printf("  %-24s %-34s %s%n", section + "." + key, ConfigLoader.envName(section, key), line);
     }));

@@ -4,6 +4,7 @@ import dev.switchboard.shared.IngressOptions;
 import dev.switchboard.shared.ServiceDefinition;
 import dev.switchboard.shared.ServiceOptions;
 import dev.switchboard.shared.ServiceRuntime;
+import dev.switchboard.shared.auth.AuthOptions;
 import dev.switchboard.shared.ops.Metrics;
 import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
@@ -43,12 +44,18 @@ public final class TestKit {
   /** As {@link #deploy(Vertx, ServiceDefinition, JsonObject, int)}, with the process's ingress settings (head timeout, trusted proxies). */
   public static <O extends ServiceOptions> Future<Deployed> deploy(Vertx vertx, ServiceDefinition<O> service, JsonObject settings, int instances,
                                                                    IngressOptions ingress) {
+    return deploy(vertx, service, settings, instances, ingress, new AuthOptions());
+  }
+
+  /** As {@link #deploy(Vertx, ServiceDefinition, JsonObject, int, IngressOptions)}, with the process's token settings. */
+  public static <O extends ServiceOptions> Future<Deployed> deploy(Vertx vertx, ServiceDefinition<O> service, JsonObject settings, int instances,
+                                                                   IngressOptions ingress, AuthOptions auth) {
     JsonObject json = new JsonObject().put("host", "127.0.0.1").put("port", 0);
     if (service.defaults().toJson().containsKey("adminPort")) {
       json.put("adminPort", 0);
     }
     O options = service.fromJson().apply(json.mergeIn(settings));
-    ServiceRuntime runtime = ServiceRuntime.create(service.name(), TEST_GRACE, ingress);
+    ServiceRuntime runtime = ServiceRuntime.create(service.name(), TEST_GRACE, ingress, auth);
     Supplier<? extends Deployable> supplier = service.verticles().create(options, runtime);
     return vertx.deployVerticle(supplier, new DeploymentOptions().setInstances(instances))
       .map(id -> {
