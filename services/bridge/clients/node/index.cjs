@@ -43,8 +43,14 @@ class BridgeError extends Error {
     }
   }
 
+  /**
+   * The error an `err` frame reports. Its code is in `message`, as from Vert.x's TCP bridge, except
+   * for a failed request (`failureType` set), whose `message` is the failure's own; this bridge also
+   * sends the code as `code` and its sentence as `description`.
+   */
   static fromFrame(frame) {
-    return new BridgeError(frame.code || 'error', frame.message, {
+    const code = frame.code || (frame.failureType ? String(frame.failureType).toLowerCase() : frame.message) || 'error';
+    return new BridgeError(code, frame.description || frame.message, {
       failureCode: frame.failureCode,
       failureType: frame.failureType,
       address: frame.sourceAddress || frame.address,

@@ -48,3 +48,21 @@ test('zero, negative, invalid UTF-8, invalid JSON and non-objects are errors', (
     assert.equal(errors.length, 1, bytes.toString('hex'));
   }
 });
+
+test('an err frame gives its code wherever the bridge puts it', async () => {
+  const { BridgeError } = await import('../index.js');
+  // this bridge: the code in message and code, the sentence in description
+  const refused = BridgeError.fromFrame({ type: 'err', message: 'access_denied', code: 'access_denied', description: 'no permission', address: 'a' });
+  assert.equal(refused.code, 'access_denied');
+  assert.equal(refused.message, 'no permission');
+  // Vert.x's TCP bridge: the code in message only
+  const plain = BridgeError.fromFrame({ type: 'err', message: 'access_denied' });
+  assert.equal(plain.code, 'access_denied');
+  assert.equal(plain.message, 'access_denied');
+  // a failed request, from either: message is the failure's own
+  const failed = BridgeError.fromFrame({ type: 'err', address: 'r', sourceAddress: 's', failureCode: 42, failureType: 'RECIPIENT_FAILURE', message: 'failed on purpose' });
+  assert.equal(failed.code, 'recipient_failure');
+  assert.equal(failed.message, 'failed on purpose');
+  assert.equal(failed.failureCode, 42);
+  assert.equal(failed.address, 's');
+});

@@ -35,8 +35,16 @@ class BridgeError(Exception):
 
     @classmethod
     def from_frame(cls, frame: dict) -> "BridgeError":
-        return cls(frame.get("code", "error"), frame.get("message", ""), frame.get("failureCode"),
-                   frame.get("failureType"), frame.get("sourceAddress", frame.get("address")))
+        """The error an ``err`` frame reports.
+
+        Its code is in ``message``, as from Vert.x's TCP bridge, except for a failed request
+        (``failureType`` set), whose ``message`` is the failure's own; this bridge also sends the
+        code as ``code`` and its sentence as ``description``.
+        """
+        failure_type = frame.get("failureType")
+        code = frame.get("code") or (str(failure_type).lower() if failure_type else frame.get("message")) or "error"
+        return cls(code, frame.get("description") or frame.get("message", ""), frame.get("failureCode"),
+                   failure_type, frame.get("sourceAddress", frame.get("address")))
 
 
 class BridgeFailure(Exception):

@@ -1,7 +1,7 @@
 import struct
 import unittest
 
-from switchboard_bridge import FrameDecoder, FrameError, encode_frame
+from switchboard_bridge import BridgeError, FrameDecoder, FrameError, encode_frame
 
 
 class CodecTest(unittest.TestCase):
@@ -44,3 +44,17 @@ class CodecTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+    def test_an_err_frame_gives_its_code_wherever_the_bridge_puts_it(self):
+        # this bridge: the code in message and code, the sentence in description
+        refused = BridgeError.from_frame({"type": "err", "message": "access_denied", "code": "access_denied",
+                                          "description": "no permission", "address": "a"})
+        self.assertEqual(("access_denied", "no permission"), (refused.code, refused.message))
+        # Vert.x's TCP bridge: the code in message only
+        plain = BridgeError.from_frame({"type": "err", "message": "access_denied"})
+        self.assertEqual(("access_denied", "access_denied"), (plain.code, plain.message))
+        # a failed request, from either: message is the failure's own
+        failed = BridgeError.from_frame({"type": "err", "address": "r", "sourceAddress": "s", "failureCode": 42,
+                                         "failureType": "RECIPIENT_FAILURE", "message": "failed on purpose"})
+        self.assertEqual(("recipient_failure", "failed on purpose", 42, "s"),
+                         (failed.code, failed.message, failed.failure_code, failed.address))

@@ -41,13 +41,13 @@ class MiniBridge:
             kind = frame.get("type")
             if kind == "auth":
                 if frame.get("token") != TOKEN:
-                    writer.write(encode_frame({"type": "err", "code": "auth_failed", "message": "no", "id": frame.get("id")}))
+                    writer.write(encode_frame({"type": "err", "message": "auth_failed", "id": frame.get("id")}))
                     writer.close()
                     return
                 authenticated = True
                 writer.write(encode_frame({"type": "ok", "id": frame["id"]}))
             elif not authenticated:
-                writer.write(encode_frame({"type": "err", "code": "auth_required", "message": "auth first"}))
+                writer.write(encode_frame({"type": "err", "message": "auth_required"}))
             elif kind == "ping":
                 writer.write(encode_frame({"type": "pong", "id": frame.get("id")}))
             elif kind == "register":

@@ -8,6 +8,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -63,5 +64,22 @@ final class Authenticator {
       }
       return Future.failedFuture(authAddress + " answered without an authorities array");
     });
+  }
+
+  /**
+   * A digest of {@code token}, kept by a connection to recognise the token it authenticated with
+   * on later frames without keeping the token itself.
+   */
+  static byte[] fingerprint(String token) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java runtime has SHA-256", e);
+    }
+  }
+
+  /** Whether {@code token} is the one {@code fingerprint} was made from, in constant time. */
+  static boolean sameToken(byte[] fingerprint, String token) {
+    return MessageDigest.isEqual(fingerprint, fingerprint(token));
   }
 }

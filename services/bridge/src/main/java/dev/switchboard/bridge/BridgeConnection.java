@@ -64,7 +64,8 @@ final class BridgeConnection implements FrameDecoder.Sink {
   private int inFlight;
   private Set<String> authorities = Set.of();
   private boolean authenticated;
-  private boolean authenticating;
+  /** Digest of the token the connection authenticated with, when authentication is configured. */
+  private byte[] tokenFingerprint;
   private long lastRead;
   private boolean closing;
   private boolean released;
@@ -141,12 +142,25 @@ final class BridgeConnection implements FrameDecoder.Sink {
       return;
     }
     metrics.frame(frame.type());
-    if (!authenticated && frame.type() != ClientFrame.Type.AUTH) {
-      error(ErrorCode.AUTH_REQUIRED, authenticating ? "wait for the answer to auth before sending more" : "send auth with a token first", frame);
-      return;
+    if (frame.type() == ClientFrame.Type.AUTH) {
+      authenticate(frame);
+    } else if (authenticated || frame.type() == ClientFrame.Type.PING) {
+      // a ping says nothing and learns nothing; the Vert.x clients send one before anything else
+      if (frame.token() != null && tokenFingerprint != null && !Authenticator.sameToken(tokenFingerprint, frame.token())) {
+        error(ErrorCode.TOKEN_MISMATCH, "this connection authenticated with another token; send auth to change it, or connect again", frame);
+      } else {
+        carryOut(frame);
+      }
+    } else if (frame.token() != null) {
+      authenticate(frame);
+    } else {
+      error(ErrorCode.AUTH_REQUIRED, "send auth with a token first, or put 'Bearer <token>' in the authorization header of this frame", frame);
     }
+  }
+
+  private void carryOut(ClientFrame frame) {
     switch (frame.type()) {
-      case AUTH -> authenticate(frame);
+      case AUTH -> ok(frame);
       case PING -> write(frame.id() == null ? new JsonObject().put("type", "pong") : new JsonObject().put("type", "pong").put("id", frame.id()));
       case SEND -> send(frame);
       case PUBLISH -> publish(frame);
@@ -169,26 +183,40 @@ final class BridgeConnection implements FrameDecoder.Sink {
     }
   }
 
+  /**
+   * Checks the token of an auth frame, or of the authorization header of another frame, which is
+   * then carried out with the authorities it grants. Later frames wait, unread, until the answer,
+   * so that they are carried out in order and as authenticated.
+   */
   private void authenticate(ClientFrame frame) {
-    if (authenticating) {
-      error(ErrorCode.AUTH_REQUIRED, "an auth is already being checked", frame);
-      return;
-    }
-    authenticating = true;
+    holdFrames();
     authenticator.authenticate(frame.token()).onComplete(result -> {
-      authenticating = false;
       if (closing) {
         return;
       }
-      if (result.succeeded()) {
-        authenticated = true;
-        authorities = result.result();
-        ok(frame);
-      } else {
+      if (result.failed()) {
         log.debug("bridge connection {} refused: {}", socket.remoteAddress(), result.cause() == null ? "" : result.cause().getMessage());
-        fail(ErrorCode.AUTH_FAILED, "token refused", frame.id(), null);
+        closeWith(ErrorCode.AUTH_FAILED, errAbout(ErrorCode.AUTH_FAILED, "token refused", frame));
+        return;
       }
+      authenticated = true;
+      authorities = result.result();
+      tokenFingerprint = options.authRequired() ? Authenticator.fingerprint(frame.token()) : null;
+      carryOut(frame);
+      releaseFrames();
     });
+  }
+
+  private void holdFrames() {
+    decoder.pause();
+    socket.pause();
+  }
+
+  private void releaseFrames() {
+    decoder.resume();
+    if (!closing && !decoder.paused()) {
+      socket.resume();
+    }
   }
 
   private void send(ClientFrame frame) {
@@ -276,7 +304,10 @@ final class BridgeConnection implements FrameDecoder.Sink {
         case RECIPIENT_FAILURE -> ErrorCode.RECIPIENT_FAILURE;
         default -> ErrorCode.INTERNAL_ERROR;
       };
-      err = errFrame(code, String.valueOf(failure.getMessage()), request.id(), request.replyAddress(), request.address())
+      // as in Vert.x's TCP bridge, the message of a failed request is the failure's own
+      String text = failure.getMessage() == null ? code.wireName() : failure.getMessage();
+      err = errFrame(code, text, request.id(), request.replyAddress(), request.address())
+        .put("message", text)
         .put("failureCode", failure.failureCode())
         .put("failureType", failure.failureType().name());
     } else {
@@ -425,9 +456,7 @@ final class BridgeConnection implements FrameDecoder.Sink {
 
   /** Sends a non-fatal error about {@code frame} naming the {@code limit} it hit (none when negative). */
   private void error(ErrorCode code, String message, ClientFrame frame, long limit) {
-    JsonObject err = frame.type() == ClientFrame.Type.SEND && frame.replyAddress() != null
-      ? errFrame(code, message, frame.id(), frame.replyAddress(), frame.address())
-      : errFrame(code, message, frame.id(), frame.address(), null);
+    JsonObject err = errAbout(code, message, frame);
     if (limit >= 0) {
       err.put("limit", limit);
     }
@@ -435,8 +464,19 @@ final class BridgeConnection implements FrameDecoder.Sink {
     write(err);
   }
 
-  private static JsonObject errFrame(ErrorCode code, String message, Object id, String address, String sourceAddress) {
-    JsonObject err = new JsonObject().put("type", "err").put("code", code.wireName()).put("message", message);
+  /** An error about {@code frame}: about a request, addressed to its reply address, where the client waits. */
+  private static JsonObject errAbout(ErrorCode code, String description, ClientFrame frame) {
+    return frame.type() == ClientFrame.Type.SEND && frame.replyAddress() != null
+      ? errFrame(code, description, frame.id(), frame.replyAddress(), frame.address())
+      : errFrame(code, description, frame.id(), frame.address(), null);
+  }
+
+  /**
+   * An {@code err} frame: the code in {@code message}, where Vert.x's TCP bridge and its clients
+   * have it, and again in {@code code}; the sentence for humans in {@code description}.
+   */
+  static JsonObject errFrame(ErrorCode code, String description, Object id, String address, String sourceAddress) {
+    JsonObject err = new JsonObject().put("type", "err").put("message", code.wireName()).put("code", code.wireName()).put("description", description);
     if (id != null) {
       err.put("id", id);
     }

@@ -102,9 +102,8 @@ public final class BridgeVerticle extends VerticleBase {
     if (!metrics.tryOpen()) {
       log.debug("refusing {}: {} connections open", socket.remoteAddress(), options.maxConnections());
       metrics.error(ErrorCode.TOO_MANY_CONNECTIONS);
-      socket.write(BridgeConnection.encode(new io.vertx.core.json.JsonObject()
-        .put("type", "err").put("code", ErrorCode.TOO_MANY_CONNECTIONS.wireName())
-        .put("message", options.maxConnections() + " connections are open; try again later or another node")
+      socket.write(BridgeConnection.encode(BridgeConnection.errFrame(ErrorCode.TOO_MANY_CONNECTIONS,
+          options.maxConnections() + " connections are open; try again later or another node", null, null, null)
         .put("limit", options.maxConnections())));
       socket.close();
       return;

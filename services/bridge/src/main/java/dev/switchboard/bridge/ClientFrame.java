@@ -17,7 +17,8 @@ import java.util.Map;
  * @param replyAddress the client's label for the answer to a request, or null
  * @param failureCode  set when a reply fails the message it answers
  * @param message      failure text that goes with {@code failureCode}
- * @param token        authentication token (auth)
+ * @param token        authentication token: an auth frame's {@code token}, or the bearer token in
+ *                     the {@code authorization} header of a send, publish, register or unregister
  */
 record ClientFrame(
   Type type,
@@ -40,6 +41,12 @@ record ClientFrame(
   /** Address prefixes no client may use: the event bus's own, and the bridge's reply labels. */
   static final String VERTX_PREFIX = "__vertx.";
   static final String REPLY_PREFIX = "__bridge.reply.";
+  /**
+   * Header carrying a token as {@code Bearer <token>} (name compared ignoring case): how clients
+   * without an auth frame, such as the Vert.x project's own, authenticate. Never passed on to the bus.
+   */
+  static final String AUTHORIZATION_HEADER = "authorization";
+  static final String BEARER = "bearer";
 
   /** The client frame types. */
   enum Type {
@@ -137,10 +144,15 @@ record ClientFrame(
         }
         if (header.getKey().equals("timeout")) {
           timeout = timeout(value, id, errAddress, errSource);
-        } else if (!header.getKey().equals("localOnly")) {
+        } else if (!header.getKey().equals("localOnly") && !header.getKey().equalsIgnoreCase(AUTHORIZATION_HEADER)) {
           headers.put(header.getKey(), value.toString());
         }
       }
+    }
+    // register and unregister have no headers of their own (theirs were always ignored), but the
+    // Vert.x clients send the caller's headers with them, so a token may come there too
+    if (rawHeaders instanceof JsonObject headerObject && type.needsAddress()) {
+      token = bearerToken(headerObject, id, errAddress, errSource);
     }
     return new ClientFrame(type, id, address, json.getValue("body"), headers, timeout, replyAddress, failureCode, message, token);
   }
@@ -164,6 +176,28 @@ record ClientFrame(
       return (String) value;
     }
     throw new FrameException(ErrorCode.INVALID_FRAME, field + " must be a string", id, address);
+  }
+
+  /** The token of the {@code authorization} header, or null without one. */
+  private static String bearerToken(JsonObject headers, Object id, String address, String sourceAddress) throws FrameException {
+    String token = null;
+    for (Map.Entry<String, Object> header : headers) {
+      if (!header.getKey().equalsIgnoreCase(AUTHORIZATION_HEADER)) {
+        continue;
+      }
+      if (token != null) {
+        throw new FrameException(ErrorCode.INVALID_HEADERS, "more than one authorization header", id, address, sourceAddress);
+      }
+      String value = header.getValue() instanceof String s ? s : "";
+      int space = value.indexOf(' ');
+      String scheme = space < 0 ? value : value.substring(0, space);
+      String rest = space < 0 ? "" : value.substring(space + 1).strip();
+      if (!scheme.equalsIgnoreCase(BEARER) || rest.isEmpty()) {
+        throw new FrameException(ErrorCode.INVALID_HEADERS, "the authorization header must be 'Bearer <token>'", id, address, sourceAddress);
+      }
+      token = rest;
+    }
+    return token;
   }
 
   private static Long timeout(Object value, Object id, String address, String sourceAddress) throws FrameException {

@@ -3,8 +3,9 @@ package dev.switchboard.bridge;
 import java.util.Locale;
 
 /**
- * The {@code code} of an {@code err} frame. A fatal error closes the connection after its frame is
- * flushed; after any other the connection goes on with the next frame.
+ * The code of an {@code err} frame, sent in its {@code message} (where Vert.x's TCP bridge puts it)
+ * and in {@code code}. A fatal error closes the connection after its frame is flushed; after any
+ * other the connection goes on with the next frame.
  */
 public enum ErrorCode {
   INVALID_LENGTH(true),
@@ -19,6 +20,7 @@ public enum ErrorCode {
   AUTH_REQUIRED(false),
   AUTH_FAILED(true),
   AUTH_TIMEOUT(true),
+  TOKEN_MISMATCH(false),
   ACCESS_DENIED(false),
   UNKNOWN_ADDRESS(false),
   UNKNOWN_REPLY(false),

@@ -21,6 +21,10 @@ import java.nio.charset.StandardCharsets;
  * {@code maxFrameSize} whatever a client announces. A bad length is fatal (the stream cannot be
  * resynchronised) and stops the decoder; a payload that is not UTF-8, not JSON or not an object is
  * reported and decoding goes on with the next frame.
+ * <p>
+ * A sink may {@link #pause()} the decoder from within {@link Sink#frame}: the rest of the chunk
+ * being decoded is kept, unread, until {@link #resume()}. The caller pauses its source as well, so
+ * what is kept is bounded by one chunk.
  */
 public final class FrameDecoder implements Handler<Buffer> {
 
@@ -47,6 +51,10 @@ public final class FrameDecoder implements Handler<Buffer> {
   private int length;
   private Buffer payload;
   private boolean stopped;
+  private boolean paused;
+  private boolean decoding;
+  /** Input not decoded yet because the decoder was paused. */
+  private Buffer held;
 
   public FrameDecoder(int maxFrameSize, Sink sink) {
     if (maxFrameSize < 1) {
@@ -60,18 +68,59 @@ public final class FrameDecoder implements Handler<Buffer> {
   public void stop() {
     stopped = true;
     payload = null;
+    held = null;
   }
 
-  /** Bytes of an incomplete frame held now (for tests of the memory bound). */
+  /** Delivers no more frames until {@link #resume()}; input that arrives meanwhile is kept. */
+  public void pause() {
+    paused = true;
+  }
+
+  /** Whether the decoder is paused. */
+  public boolean paused() {
+    return paused;
+  }
+
+  /** Delivers the frames kept while paused, then goes on with new input. */
+  public void resume() {
+    paused = false;
+    if (!decoding && held != null) {
+      Buffer rest = held;
+      held = null;
+      handle(rest);
+    }
+  }
+
+  /** Bytes of an incomplete frame held now, and of input kept while paused (for tests of the memory bound). */
   public int buffered() {
-    return payload == null ? 0 : payload.length();
+    return (payload == null ? 0 : payload.length()) + (held == null ? 0 : held.length());
   }
 
   @Override
   public void handle(Buffer chunk) {
+    if (stopped) {
+      return;
+    }
+    if (paused || held != null) {
+      held = held == null ? chunk.copy() : held.appendBuffer(chunk);
+      return;
+    }
+    decoding = true;
+    try {
+      decode(chunk);
+    } finally {
+      decoding = false;
+    }
+  }
+
+  private void decode(Buffer chunk) {
     int position = 0;
     int end = chunk.length();
     while (position < end && !stopped) {
+      if (paused) {
+        held = chunk.getBuffer(position, end);
+        return;
+      }
       if (payload == null) {
         if (prefixRead == 0 && end - position >= PREFIX_LENGTH) {
           length = chunk.getInt(position);
@@ -92,7 +141,7 @@ public final class FrameDecoder implements Handler<Buffer> {
           Buffer whole = chunk.slice(position, position + length);
           position += length;
           length = 0;
-          decode(whole);
+          decodePayload(whole);
           continue;
         }
         payload = Buffer.buffer(Math.min(length, 64 * 1024));
@@ -104,7 +153,7 @@ public final class FrameDecoder implements Handler<Buffer> {
         Buffer whole = payload;
         payload = null;
         length = 0;
-        decode(whole);
+        decodePayload(whole);
       }
     }
   }
@@ -126,7 +175,7 @@ public final class FrameDecoder implements Handler<Buffer> {
     sink.refused(problem);
   }
 
-  private void decode(Buffer bytes) {
+  private void decodePayload(Buffer bytes) {
     String text;
     try {
       text = utf8.decode(ByteBuffer.wrap(bytes.getBytes())).toString();

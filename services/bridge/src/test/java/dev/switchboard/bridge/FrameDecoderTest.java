@@ -56,6 +56,60 @@ class FrameDecoderTest {
   }
 
   @Test
+  void framesAfterAPauseWaitForResumeWhateverTheSplit() {
+    byte[] stream = concat(frame("{\"n\":1}"), frame("{\"n\":2}"), frame("{\"n\":3}"));
+    List<String> expected = List.of("{\"n\":1}", "{\"n\":2}", "{\"n\":3}");
+    for (int cut = 0; cut <= stream.length; cut++) {
+      List<String> frames = new ArrayList<>();
+      FrameDecoder[] holder = new FrameDecoder[1];
+      FrameDecoder paused = new FrameDecoder(MAX, new FrameDecoder.Sink() {
+        @Override
+        public void frame(JsonObject frame) {
+          frames.add(frame.encode());
+          if (frame.getInteger("n") == 1) {
+            holder[0].pause(); // as the bridge does while it checks a token
+          }
+        }
+
+        @Override
+        public void refused(FrameException problem) {
+          frames.add("!" + problem.code().wireName());
+        }
+      });
+      holder[0] = paused;
+      paused.handle(Buffer.buffer(stream).slice(0, cut));
+      paused.handle(Buffer.buffer(stream).slice(cut, stream.length));
+      assertEquals(expected.subList(0, 1), frames, "cut at " + cut);
+      assertEquals(stream.length - frame("{\"n\":1}").length, paused.buffered(), "cut at " + cut);
+      paused.resume();
+      assertEquals(expected, frames, "cut at " + cut);
+      assertEquals(0, paused.buffered());
+    }
+  }
+
+  @Test
+  void aResumeWithinTheFrameThatPausedGoesOnAtOnce() {
+    List<String> frames = new ArrayList<>();
+    FrameDecoder[] holder = new FrameDecoder[1];
+    holder[0] = new FrameDecoder(MAX, new FrameDecoder.Sink() {
+      @Override
+      public void frame(JsonObject frame) {
+        frames.add(frame.encode());
+        holder[0].pause();
+        holder[0].resume(); // a token checked at once
+      }
+
+      @Override
+      public void refused(FrameException problem) {
+        frames.add("!" + problem.code().wireName());
+      }
+    });
+    holder[0].handle(Buffer.buffer(concat(frame("{\"n\":1}"), frame("{\"n\":2}"))));
+    assertEquals(List.of("{\"n\":1}", "{\"n\":2}"), frames);
+    assertEquals(0, holder[0].buffered());
+  }
+
+  @Test
   void everySplitOfAStreamGivesTheSameFrames() {
     byte[] stream = concat(frame("{\"type\":\"ping\"}"), frame("{\"type\":\"send\",\"address\":\"a\",\"body\":\"é✓😀\"}"), frame("{}"));
     List<String> expected = List.of("{\"type\":\"ping\"}", "{\"type\":\"send\",\"address\":\"a\",\"body\":\"é✓😀\"}", "{}");
