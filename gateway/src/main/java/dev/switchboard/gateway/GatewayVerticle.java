@@ -9,6 +9,7 @@ import dev.switchboard.gateway.config.GatewayOptions;
 import dev.switchboard.gateway.config.TcpRoute;
 import dev.switchboard.gateway.edge.ClientConnections;
 import dev.switchboard.gateway.edge.Edge;
+import dev.switchboard.gateway.edge.TokenCheck;
 import dev.switchboard.gateway.forward.HttpForwarder;
 import dev.switchboard.gateway.forward.ProxyRoutes;
 import dev.switchboard.gateway.forward.TcpForwarder;
@@ -126,6 +127,18 @@ public final class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     GatewayOptions options = shared.options();
+    if (!options.needsTokens()) {
+      return serve(TokenCheck.NONE);
+    }
+    if (!shared.runtime().auth().enabled()) {
+      return Future.failedFuture(new IllegalStateException(
+        "a route or /eventbus asks for tokens (auth=token, scopes=, eventBusAuth), but auth.jwks is not set"));
+    }
+    return shared.runtime().tokens(vertx).compose(verifier -> serve(new TokenCheck(verifier)));
+  }
+
+  private Future<?> serve(TokenCheck tokens) {
+    GatewayOptions options = shared.options();
     ServiceRuntime runtime = shared.runtime();
     HttpClient client = vertx.createHttpClient(new HttpClientOptions()
         .setConnectTimeout(CONNECT_TIMEOUT_MS)
@@ -136,13 +149,13 @@ public final class GatewayVerticle extends VerticleBase {
     WebSocketForwarder sockets = new WebSocketForwarder(vertx,
       vertx.createWebSocketClient(WEBSOCKET_LIMITS.applyTo(new WebSocketClientOptions().setConnectTimeout(CONNECT_TIMEOUT_MS))),
       shared.upstream(), WEBSOCKET_LIMITS, options.idleTimeout());
-    ProxyRoutes proxy = new ProxyRoutes(shared.routes(), shared.edge(), http, sockets);
+    ProxyRoutes proxy = new ProxyRoutes(shared.routes(), shared.edge(), tokens, http, sockets);
 
     Router router = Router.router(vertx);
     Operations.mountProbes(router, vertx, runtime);
     shared.edge().mount(router);
-    router.route(BrowserBridge.PATH + "/*").subRouter(BrowserBridge.router(vertx, options));
-    new BusEndpoints(vertx).mount(router, options.busRoutes());
+    router.route(BrowserBridge.PATH + "/*").subRouter(BrowserBridge.router(vertx, options, tokens));
+    new BusEndpoints(vertx, tokens).mount(router, options.busRoutes());
     new BffComposer(vertx, client, shared.upstream(), shared.bffTargets()).mount(router, options.bff());
     router.route().handler(proxy::handle);
     Set<String> ownPaths = ownPaths(options);

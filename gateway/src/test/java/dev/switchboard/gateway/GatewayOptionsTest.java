@@ -1,5 +1,6 @@
 package dev.switchboard.gateway;
 
+import dev.switchboard.gateway.config.Access;
 import dev.switchboard.gateway.config.GatewayOptions;
 import dev.switchboard.gateway.config.Policy;
 import dev.switchboard.gateway.config.Route;
@@ -33,11 +34,34 @@ class GatewayOptionsTest {
   @Test
   void aRouteLineCarriesItsSettings() {
     Route route = Route.parse("  /shop/  cart   policy=consistent-hash hash=cookie:session timeout=1500ms retries=0 ");
-    assertEquals(new Route("/shop/", "cart", Policy.CONSISTENT_HASH, Duration.ofMillis(1500), 0, "cookie:session", 0), route);
+    assertEquals(new Route("/shop/", "cart", Policy.CONSISTENT_HASH, Duration.ofMillis(1500), 0, "cookie:session", 0, Access.OPEN), route);
     assertEquals(route, Route.parse(route.format()));
     // Routes come comma-separated from the environment.
     GatewayOptions options = GatewayOptions.fromJson(new JsonObject().put("routes", "/a/ x policy=least-requests, /b y"));
     assertEquals(2, options.routes().size());
+  }
+
+  @Test
+  void routesAndBusRoutesSayWhoMayUseThem() {
+    Route open = Route.parse("/a/ x");
+    assertFalse(open.access().token());
+    Route token = Route.parse("/a/ x auth=token");
+    assertEquals(new Access(true, java.util.Set.of()), token.access());
+    Route scoped = Route.parse("/a/ x scopes=write,read scopes=admin");
+    assertEquals(new Access(true, java.util.Set.of("admin", "read", "write")), scoped.access());
+    assertTrue(scoped.format().endsWith(" scopes=admin,read,write"), scoped.format());
+    assertEquals(scoped, Route.parse(scoped.format()));
+    assertEquals(token, Route.parse(token.format()));
+    dev.switchboard.gateway.config.BusRoute bus = dev.switchboard.gateway.config.BusRoute.parse("GET /who who timeout=1s scopes=chat");
+    assertEquals(java.util.Set.of("chat"), bus.access().scopes());
+    assertEquals(bus, dev.switchboard.gateway.config.BusRoute.parse(bus.format()));
+    assertFalse(GatewayOptions.fromJson(new JsonObject()).needsTokens(), "the defaults ask for no token");
+    assertTrue(GatewayOptions.fromJson(new JsonObject().put("routes", "/a/ x auth=token")).needsTokens());
+    assertTrue(GatewayOptions.fromJson(new JsonObject().put("eventBusAuth", true)).needsTokens());
+    refused("eventBusScopes", "chat.room.staff", "must be ADDRESS=SCOPE");
+    InvalidSettingException withoutAuth = assertThrows(InvalidSettingException.class,
+      () -> GatewayOptions.fromJson(new JsonObject().put("eventBusScopes", "chat.room.*=chat")));
+    assertTrue(withoutAuth.getMessage().contains("needs eventBusAuth"), withoutAuth.getMessage());
   }
 
   @Test
@@ -63,6 +87,10 @@ class GatewayOptionsTest {
       {"/api/ http hash=header:X", "only for policy=consistent-hash"},
       {"/api/ http colour=red", "unknown route setting 'colour'"},
       {"/api/ http retries", "is not key=value"},
+      {"/api/ http auth=basic", "is not auth=token"},
+      {"/api/ http scopes=a,b c", "is not key=value"},
+      {"/api/ http scopes=a\"b", "is not a scope"},
+      {"/api/ http scopes=", "is not a scope"},
     }) {
       refused("routes", bad[0], bad[1]);
     }

@@ -2,6 +2,7 @@ package dev.switchboard.gateway.bridge;
 
 import dev.switchboard.gateway.config.GatewayOptions;
 import dev.switchboard.gateway.edge.Requests;
+import dev.switchboard.gateway.edge.TokenCheck;
 import dev.switchboard.shared.web.JsonErrors;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -39,6 +40,7 @@ import java.util.regex.Pattern;
  *   <li>A refused send or register is answered with an {@code err} frame addressed to the caller
  *       (the request's reply address, the registered address), so that the client's callback hears
  *       of it at once instead of timing out; vertx-web's own unaddressed {@code err} follows.</li>
+ *   <li>Who is on a socket, and what its token lets it reach: {@link BridgeAccess}.</li>
  * </ul>
  */
 public final class BrowserBridge {
@@ -74,7 +76,8 @@ public final class BrowserBridge {
   }
 
   /** The bridge's router, to mount at {@code PATH + "/*"}. */
-  public static Router router(Vertx vertx, GatewayOptions options) {
+  public static Router router(Vertx vertx, GatewayOptions options, TokenCheck tokens) {
+    BridgeAccess access = new BridgeAccess(vertx, options.eventBusAuth(), options.eventBusScopes(), tokens);
     Addresses inbound = new Addresses(options.eventBusInbound());
     Addresses outbound = new Addresses(options.eventBusOutbound());
     SockJSBridgeOptions bridge = new SockJSBridgeOptions()
@@ -91,7 +94,7 @@ public final class BrowserBridge {
         // Loaded by <script> and <iframe>, which send no Origin: they would pass round the Origin rule.
         .addDisabledTransport(Transport.JSON_P.toString())
         .addDisabledTransport(Transport.HTML_FILE.toString()))
-      .bridge(bridge, event -> answerRefusals(event, inbound, outbound));
+      .bridge(bridge, event -> access.handle(event, () -> answerRefusals(event, inbound, outbound)));
     Set<String> origins = Set.copyOf(options.eventBusOrigins());
     Router router = Router.router(vertx);
     // The iframe page of SockJS's iframe transports runs whatever the page that frames it asks on
@@ -177,13 +180,7 @@ public final class BrowserBridge {
 
   /** An {@code err} frame as vertx-eventbus.js reads a failed reply: it goes to the callback waiting on {@code address}. */
   private static void refused(BridgeEvent event, String address) {
-    event.socket().write(Buffer.buffer(new JsonObject()
-      .put("type", "err")
-      .put("address", address)
-      .put("failureCode", 403)
-      .put("failureType", "RECIPIENT_FAILURE")
-      .put("message", "access_denied")
-      .encode()));
+    BridgeAccess.writeErr(event.socket(), address, 403, "access_denied");
   }
 
   /** Addresses as the settings write them: exact, or a prefix ending in {@code *}. */

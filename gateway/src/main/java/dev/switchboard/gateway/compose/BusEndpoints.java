@@ -3,6 +3,9 @@ package dev.switchboard.gateway.compose;
 import dev.switchboard.gateway.config.BusRoute;
 import dev.switchboard.gateway.edge.Edge;
 import dev.switchboard.gateway.edge.Requests;
+import dev.switchboard.gateway.edge.TokenCheck;
+import dev.switchboard.shared.auth.Identity;
+import dev.switchboard.shared.auth.IdentityHeaders;
 import dev.switchboard.shared.web.JsonErrors;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -29,7 +32,8 @@ import java.util.List;
 /**
  * HTTP endpoints answered by one event bus request each (the {@code busRoutes}): the request's
  * JSON body ({@code POST}, {@code PUT}) or its query parameters ({@code GET}) are the message, the
- * reply is the response, and a refusal or a silence on the bus is an HTTP status.
+ * reply is the response, and a refusal or a silence on the bus is an HTTP status. A route that asks
+ * for a token sends the caller's subject and scopes in the message's {@link IdentityHeaders}.
  */
 public final class BusEndpoints {
 
@@ -39,19 +43,21 @@ public final class BusEndpoints {
   public static final int MAX_BUS_BODY = 64 * 1024;
 
   private final Vertx vertx;
+  private final TokenCheck tokens;
 
-  public BusEndpoints(Vertx vertx) {
+  public BusEndpoints(Vertx vertx, TokenCheck tokens) {
     this.vertx = vertx;
+    this.tokens = tokens;
   }
 
   /** Mounts {@code routes} on {@code router}. */
   public void mount(Router router, List<BusRoute> routes) {
     for (BusRoute route : routes) {
-      router.route(route.method(), route.path()).handler(ctx -> handle(ctx, route));
+      router.route(route.method(), route.path()).handler(ctx -> tokens.admit(ctx, route.access(), identity -> handle(ctx, route, identity)));
     }
   }
 
-  private void handle(RoutingContext ctx, BusRoute route) {
+  private void handle(RoutingContext ctx, BusRoute route, Identity identity) {
     HttpServerRequest request = ctx.request();
     Future<Object> message;
     if (route.method() == HttpMethod.GET) {
@@ -61,9 +67,12 @@ public final class BusEndpoints {
     } else {
       message = readBounded(request, MAX_BUS_BODY).map(BusEndpoints::parseBody);
     }
+    DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(route.timeout().toMillis());
+    if (identity != null) {
+      delivery.addHeader(IdentityHeaders.SUBJECT, identity.subject()).addHeader(IdentityHeaders.SCOPES, identity.scopeList());
+    }
     message
-      .compose(body -> vertx.eventBus().request(route.address(), body,
-        new DeliveryOptions().setSendTimeout(route.timeout().toMillis())))
+      .compose(body -> vertx.eventBus().request(route.address(), body, delivery))
       .onSuccess(reply -> {
         Object body = reply.body();
         ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json")

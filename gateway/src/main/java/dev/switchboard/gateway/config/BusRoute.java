@@ -16,8 +16,10 @@ import java.util.regex.Pattern;
  * @param path    the exact path it answers
  * @param address the bus address asked
  * @param timeout how long the reply may take; 504 after
+ * @param access  who may use it ({@code auth=token}, {@code scopes=a,b}); open by default. With a
+ *                token, the message carries the caller's subject and scopes in its headers
  */
-public record BusRoute(HttpMethod method, String path, String address, Duration timeout) {
+public record BusRoute(HttpMethod method, String path, String address, Duration timeout, Access access) {
 
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
   private static final Set<HttpMethod> METHODS = Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT);
@@ -37,6 +39,7 @@ public record BusRoute(HttpMethod method, String path, String address, Duration 
     if (timeout == null || timeout.isZero() || timeout.isNegative()) {
       throw new IllegalArgumentException("timeout must be positive");
     }
+    java.util.Objects.requireNonNull(access, "access");
   }
 
   /** Reads one line; throws {@link IllegalArgumentException} naming what is wrong. */
@@ -47,20 +50,28 @@ public record BusRoute(HttpMethod method, String path, String address, Duration 
     }
     HttpMethod method = HttpMethod.valueOf(words[0].toUpperCase(java.util.Locale.ROOT));
     Duration timeout = DEFAULT_TIMEOUT;
+    Access access = Access.OPEN;
     for (int i = 3; i < words.length; i++) {
       String[] kv = words[i].split("=", 2);
-      if (kv.length != 2 || !kv[0].equals("timeout")) {
-        throw new IllegalArgumentException("bus route word '" + words[i] + "' is not timeout=DURATION");
+      if (kv.length != 2) {
+        throw new IllegalArgumentException("bus route word '" + words[i] + "' is not key=value");
       }
-      timeout = Settings.parseDuration(kv[1]);
-      if (timeout == null) {
-        throw new IllegalArgumentException("timeout '" + kv[1] + "' is not a duration such as 500ms, 30s or 5m");
+      switch (kv[0]) {
+        case "timeout" -> {
+          timeout = Settings.parseDuration(kv[1]);
+          if (timeout == null) {
+            throw new IllegalArgumentException("timeout '" + kv[1] + "' is not a duration such as 500ms, 30s or 5m");
+          }
+        }
+        case "auth" -> access = Access.auth(access, kv[1]);
+        case "scopes" -> access = Access.scopes(access, kv[1]);
+        default -> throw new IllegalArgumentException("unknown bus route setting '" + kv[0] + "' (timeout, auth, scopes)");
       }
     }
-    return new BusRoute(method, words[1], words[2], timeout);
+    return new BusRoute(method, words[1], words[2], timeout, access);
   }
 
   public String format() {
-    return method.name() + " " + path + " " + address + " timeout=" + Settings.format(timeout);
+    return method.name() + " " + path + " " + address + " timeout=" + Settings.format(timeout) + access.format();
   }
 }

@@ -41,6 +41,10 @@ import java.util.regex.Pattern;
  * @param eventBusOrigins   origins of pages from other sites allowed on {@code /eventbus} ({@code scheme://host[:port]},
  *                          or {@code *}); pages of the gateway's own origin, and clients that send no
  *                          {@code Origin}, always are
+ * @param eventBusAuth      whether a browser on {@code /eventbus} must present a token (the
+ *                          {@code access_token} query parameter, or in the headers of its first frame)
+ * @param eventBusScopes    scopes an address asks of a browser's token, {@code ADDRESS=SCOPE} (address
+ *                          exact or a prefix ending in {@code *}), for registering, sending and publishing
  */
 public record GatewayOptions(
   String host,
@@ -58,7 +62,9 @@ public record GatewayOptions(
   List<BffEndpoint> bff,
   List<String> eventBusOutbound,
   List<String> eventBusInbound,
-  List<String> eventBusOrigins) implements ServiceOptions {
+  List<String> eventBusOrigins,
+  boolean eventBusAuth,
+  List<String> eventBusScopes) implements ServiceOptions {
 
   public static final String SECTION = "gateway";
   public static final String DEFAULT_HOST = "0.0.0.0";
@@ -88,7 +94,7 @@ public record GatewayOptions(
     d.put("host", "interface to listen on");
     d.put("port", "HTTP port");
     d.put("adminPort", "HTTP port of /health, /ready, /metrics and /dashboard/ (not the public port)");
-    d.put("routes", "proxied prefixes: 'PREFIX SERVICE [policy=..] [timeout=..] [retries=..] [hash=header:X|cookie:X] [maxBody=..]', comma-separated");
+    d.put("routes", "proxied prefixes: 'PREFIX SERVICE [policy=..] [timeout=..] [retries=..] [hash=header:X|cookie:X] [maxBody=..] [auth=token] [scopes=a,b]', comma-separated");
     d.put("tcpRoutes", "TCP ports balanced over a service's nodes: 'PORT SERVICE [policy=..] [retries=..] [maxConnections=..]', comma-separated");
     d.put("healthInterval", "how often each node's /ready is asked");
     d.put("ejectAfter", "consecutive failures that take a node out");
@@ -96,11 +102,13 @@ public record GatewayOptions(
     d.put("maxConnections", "HTTP/1.1 connections per node per instance");
     d.put("idleTimeout", "close a client connection idle this long");
     d.putAll(EdgeOptions.DESCRIPTIONS);
-    d.put("busRoutes", "HTTP endpoints answered on the bus: 'METHOD PATH ADDRESS [timeout=..]', comma-separated");
+    d.put("busRoutes", "HTTP endpoints answered on the bus: 'METHOD PATH ADDRESS [timeout=..] [auth=token] [scopes=a,b]', comma-separated");
     d.put("bff", "aggregated endpoints: 'PATH NAME=bus:ADDRESS|get:SERVICE/PATH[@TIMEOUT][[field|field]] ...', comma-separated");
     d.put("eventBusOutbound", "addresses browsers on /eventbus may receive from (* at the end: a prefix)");
     d.put("eventBusInbound", "addresses browsers on /eventbus may send to");
     d.put("eventBusOrigins", "origins of other sites' pages allowed on /eventbus (comma-separated, * for any)");
+    d.put("eventBusAuth", "browsers on /eventbus present a token (access_token query parameter or first frame's headers)");
+    d.put("eventBusScopes", "scopes addresses ask of a token on /eventbus: 'ADDRESS[*]=SCOPE', comma-separated");
     return Map.copyOf(d);
   }
 
@@ -159,6 +167,21 @@ public record GatewayOptions(
         throw new InvalidSettingException("eventBusOrigins", origin, "must be * or scheme://host[:port], such as https://app.example.com");
       }
     }
+    eventBusScopes = List.copyOf(eventBusScopes);
+    for (String rule : eventBusScopes) {
+      String[] parts = rule.split("=", 2);
+      if (parts.length != 2 || !EVENT_BUS_ADDRESS.matcher(parts[0]).matches() || !Access.SCOPE.matcher(parts[1]).matches()) {
+        throw new InvalidSettingException("eventBusScopes", rule, "must be ADDRESS=SCOPE (address exact or ending in *)");
+      }
+    }
+    if (!eventBusAuth && !eventBusScopes.isEmpty()) {
+      throw new InvalidSettingException("eventBusScopes", String.join(",", eventBusScopes), "needs eventBusAuth: true");
+    }
+  }
+
+  /** Whether any route, bus route or the browser bridge asks for a token. */
+  public boolean needsTokens() {
+    return eventBusAuth || routes.stream().anyMatch(r -> r.access().token()) || busRoutes.stream().anyMatch(r -> r.access().token());
   }
 
   private static List<String> addresses(String key, List<String> addresses) {
@@ -176,7 +199,7 @@ public record GatewayOptions(
       DEFAULT_TCP_ROUTES.stream().map(TcpRoute::parse).toList(), DEFAULT_HEALTH_INTERVAL,
       DEFAULT_EJECT_AFTER, DEFAULT_EJECT_FOR, DEFAULT_MAX_CONNECTIONS, DEFAULT_IDLE_TIMEOUT, new EdgeOptions(),
       DEFAULT_BUS_ROUTES.stream().map(BusRoute::parse).toList(), DEFAULT_BFF.stream().map(BffEndpoint::parse).toList(),
-      DEFAULT_EVENT_BUS_OUTBOUND, List.of(), List.of());
+      DEFAULT_EVENT_BUS_OUTBOUND, List.of(), List.of(), false, List.of());
   }
 
   public static GatewayOptions fromJson(JsonObject json) {
@@ -197,7 +220,9 @@ public record GatewayOptions(
       lines("bff", s.list("bff", DEFAULT_BFF), BffEndpoint::parse),
       s.list("eventBusOutbound", DEFAULT_EVENT_BUS_OUTBOUND),
       s.list("eventBusInbound", List.of()),
-      s.list("eventBusOrigins", List.of())));
+      s.list("eventBusOrigins", List.of()),
+      s.bool("eventBusAuth", false),
+      s.list("eventBusScopes", List.of())));
   }
 
   private static <T> List<T> lines(String key, List<String> lines, Function<String, T> parse) {
@@ -231,6 +256,8 @@ public record GatewayOptions(
       .put("bff", new JsonArray(bff.stream().map(BffEndpoint::format).toList()))
       .put("eventBusOutbound", new JsonArray(eventBusOutbound))
       .put("eventBusInbound", new JsonArray(eventBusInbound))
-      .put("eventBusOrigins", new JsonArray(eventBusOrigins));
+      .put("eventBusOrigins", new JsonArray(eventBusOrigins))
+      .put("eventBusAuth", eventBusAuth)
+      .put("eventBusScopes", new JsonArray(eventBusScopes));
   }
 }

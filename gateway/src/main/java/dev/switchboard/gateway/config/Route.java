@@ -18,8 +18,10 @@ import java.util.regex.Pattern;
  *                idempotent requests without a body also after a failure or 502/503/504 answer
  * @param hashOn  for {@link Policy#CONSISTENT_HASH}: {@code header:NAME} or {@code cookie:NAME}
  * @param maxBody largest request body in bytes ({@code maxBody=4g}); 0: the gateway's {@code maxBodySize}
+ * @param access  who may use it ({@code auth=token}, {@code scopes=a,b}); open by default
  */
-public record Route(String prefix, String service, Policy policy, Duration timeout, int retries, String hashOn, long maxBody) {
+public record Route(String prefix, String service, Policy policy, Duration timeout, int retries, String hashOn, long maxBody,
+                    Access access) {
 
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
   public static final int DEFAULT_RETRIES = 2;
@@ -30,6 +32,7 @@ public record Route(String prefix, String service, Policy policy, Duration timeo
 
   public Route {
     Objects.requireNonNull(policy, "policy");
+    Objects.requireNonNull(access, "access");
     if (prefix == null || !PREFIX.matcher(prefix).matches()) {
       throw new IllegalArgumentException("path prefix '" + prefix + "' must start with / and hold only URL path characters");
     }
@@ -64,6 +67,7 @@ public record Route(String prefix, String service, Policy policy, Duration timeo
     int retries = DEFAULT_RETRIES;
     String hash = null;
     long maxBody = 0;
+    Access access = Access.OPEN;
     for (int i = 2; i < words.length; i++) {
       String[] kv = words[i].split("=", 2);
       if (kv.length != 2) {
@@ -91,17 +95,20 @@ public record Route(String prefix, String service, Policy policy, Duration timeo
             throw new IllegalArgumentException("maxBody '" + kv[1] + "' is not a size such as 64k, 10m or 4g");
           }
         }
-        default -> throw new IllegalArgumentException("unknown route setting '" + kv[0] + "' (policy, timeout, retries, hash, maxBody)");
+        case "auth" -> access = Access.auth(access, kv[1]);
+        case "scopes" -> access = Access.scopes(access, kv[1]);
+        default -> throw new IllegalArgumentException("unknown route setting '" + kv[0] + "' (policy, timeout, retries, hash, maxBody, auth, scopes)");
       }
     }
-    return new Route(words[0], words[1], policy, timeout, retries, hash, maxBody);
+    return new Route(words[0], words[1], policy, timeout, retries, hash, maxBody, access);
   }
 
   /** The line this route is written as. */
   public String format() {
     return prefix + " " + service + " policy=" + policy.id() + " timeout=" + Settings.format(timeout) + " retries=" + retries
       + (hashOn == null ? "" : " hash=" + hashOn)
-      + (maxBody == 0 ? "" : " maxBody=" + Settings.formatSize(maxBody));
+      + (maxBody == 0 ? "" : " maxBody=" + Settings.formatSize(maxBody))
+      + access.format();
   }
 
   /** Whether the request path falls under this route: {@code /api/} serves {@code /api/x}, {@code /chat} serves {@code /chat} and {@code /chat/x}. */

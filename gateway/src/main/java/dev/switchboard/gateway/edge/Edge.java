@@ -3,6 +3,7 @@ package dev.switchboard.gateway.edge;
 import dev.switchboard.gateway.config.EdgeOptions;
 import dev.switchboard.gateway.config.Route;
 import dev.switchboard.shared.Ids;
+import dev.switchboard.shared.auth.IdentityHeaders;
 import dev.switchboard.shared.web.JsonErrors;
 import dev.switchboard.shared.web.TrustedProxies;
 import io.micrometer.core.instrument.Counter;
@@ -41,7 +42,8 @@ public final class Edge {
   private static final long SWEEP_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
   private static final Set<String> CORS_HEADERS = Set.of("Content-Type", "Authorization", "X-Request-Id", "If-None-Match",
     "If-Modified-Since", "Range");
-  private static final Set<String> CORS_EXPOSED = Set.of("X-Request-Id", "Retry-After", "ETag", "Content-Range", "Accept-Ranges");
+  private static final Set<String> CORS_EXPOSED = Set.of("X-Request-Id", "Retry-After", "ETag", "Content-Range", "Accept-Ranges",
+    "WWW-Authenticate");
   private static final Set<HttpMethod> CORS_METHODS = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.POST, HttpMethod.PUT,
     HttpMethod.DELETE, HttpMethod.PATCH, HttpMethod.OPTIONS);
 
@@ -108,9 +110,11 @@ public final class Edge {
       .put("requestId", Requests.id(ctx))));
   }
 
-  /** Gives the request its id and the response its security headers. */
+  /** Gives the request its id and the response its security headers; removes identity headers a client wrote. */
   private void identify(RoutingContext ctx) {
     HttpServerRequest request = ctx.request();
+    // Only the gateway says who the caller is, after checking a token (TokenCheck).
+    IdentityHeaders.strip(request.headers());
     String given = request.getHeader(Requests.REQUEST_ID);
     String id = given != null && SAFE_REQUEST_ID.matcher(given).matches() ? given : Ids.randomUuid().toString();
     ctx.put(Requests.REQUEST_ID_KEY, id);

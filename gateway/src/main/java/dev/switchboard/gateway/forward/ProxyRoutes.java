@@ -3,6 +3,7 @@ package dev.switchboard.gateway.forward;
 import dev.switchboard.gateway.config.Route;
 import dev.switchboard.gateway.edge.Edge;
 import dev.switchboard.gateway.edge.Requests;
+import dev.switchboard.gateway.edge.TokenCheck;
 import dev.switchboard.gateway.upstream.Target;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
@@ -13,8 +14,8 @@ import java.util.List;
 
 /**
  * The proxied path prefixes, longest first: a request under one goes to its route's nodes — an
- * upgrade to the WebSocket forwarder, anything else to the HTTP forwarder — and any other request
- * to the next handler. One per gateway instance.
+ * upgrade to the WebSocket forwarder, anything else to the HTTP forwarder, once it passes the
+ * route's {@link TokenCheck} — and any other request to the next handler. One per gateway instance.
  */
 public final class ProxyRoutes {
 
@@ -24,14 +25,16 @@ public final class ProxyRoutes {
 
   private final List<Proxied> routes;
   private final Edge edge;
+  private final TokenCheck tokens;
   private final HttpForwarder http;
   private final WebSocketForwarder sockets;
 
-  public ProxyRoutes(List<Proxied> routes, Edge edge, HttpForwarder http, WebSocketForwarder sockets) {
+  public ProxyRoutes(List<Proxied> routes, Edge edge, TokenCheck tokens, HttpForwarder http, WebSocketForwarder sockets) {
     this.routes = routes.stream()
       .sorted(Comparator.comparingInt((Proxied p) -> p.route().prefix().length()).reversed())
       .toList();
     this.edge = edge;
+    this.tokens = tokens;
     this.http = http;
     this.sockets = sockets;
   }
@@ -43,15 +46,21 @@ public final class ProxyRoutes {
     for (Proxied proxied : routes) {
       Route route = proxied.route();
       if (route.matches(path)) {
-        if (isUpgrade(request)) {
-          sockets.forward(request, route.timeout(), proxied.target(), Requests.id(ctx));
-        } else if (!Edge.declaredTooLarge(ctx, edge.maxBody(route))) {
-          http.forward(request, route, proxied.target(), Requests.id(ctx), edge.maxBody(route));
-        }
+        tokens.admit(ctx, route.access(), identity -> forward(ctx, proxied));
         return;
       }
     }
     ctx.next();
+  }
+
+  private void forward(RoutingContext ctx, Proxied proxied) {
+    HttpServerRequest request = ctx.request();
+    Route route = proxied.route();
+    if (isUpgrade(request)) {
+      sockets.forward(request, route.timeout(), proxied.target(), Requests.id(ctx));
+    } else if (!Edge.declaredTooLarge(ctx, edge.maxBody(route))) {
+      http.forward(request, route, proxied.target(), Requests.id(ctx), edge.maxBody(route));
+    }
   }
 
   /**
