@@ -1,6 +1,7 @@
 package dev.switchboard.files;
 
 import dev.switchboard.files.ByteRanges.Range;
+import dev.switchboard.files.FileRoot.Found;
 import dev.switchboard.files.FileRoot.Stat;
 import dev.switchboard.files.FileRoot.Target;
 import dev.switchboard.files.RequestPath.BadPathException;
@@ -48,7 +49,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -150,6 +150,10 @@ public final class FilesVerticle extends VerticleBase {
     return vertx.executeBlocking(() -> FileRoot.open(options.root()))
       .compose(opened -> {
         root = opened;
+        if (!root.raceFree()) {
+          log.warn("this platform has no openat (SecureDirectoryStream): a download is checked again after its open, "
+            + "but a directory on its path swapped for a link out of {} and back during the open is not seen", root.path());
+        }
         server = StrictHttp.server(vertx, serverOptions, runtime.ingress().headTimeout())
           .invalidRequestHandler(JsonErrors::invalidRequest)
           .requestHandler(request -> {
@@ -175,17 +179,13 @@ public final class FilesVerticle extends VerticleBase {
 
   // ---- reads ------------------------------------------------------------------------------------
 
-  /** A file or directory found for a read, with the file open when its bytes are to be sent. */
-  private record Found(Stat stat, FileChannel channel) {
-  }
-
   private void read(RoutingContext ctx) {
     RequestPath path = requestPath(ctx);
     if (path == null) {
       return;
     }
     boolean body = ctx.request().method() == HttpMethod.GET;
-    vertx.executeBlocking(() -> find(path, body), false)
+    vertx.executeBlocking(() -> root.find(path, body), false)
       .onSuccess(found -> {
         if (found != null && found.channel() != null) {
           ctx.addEndHandler(done -> closeQuietly(found.channel()));
@@ -199,35 +199,6 @@ public final class FilesVerticle extends VerticleBase {
         }
       })
       .onFailure(ctx::fail);
-  }
-
-  /** Blocking: the file's attributes from the same open file that will be sent. */
-  private Found find(RequestPath path, boolean open) throws IOException {
-    Path resolved = root.resolve(path);
-    if (resolved == null) {
-      return null;
-    }
-    Stat stat;
-    try {
-      stat = Stat.of(resolved);
-      if (stat.directory() || !open) {
-        return new Found(stat, null);
-      }
-      FileChannel channel = FileChannel.open(resolved, StandardOpenOption.READ);
-      try {
-        // A rename may have replaced the file between stat and open; describe what is open.
-        Stat again = Stat.of(resolved);
-        if (again.size() != channel.size()) {
-          again = new Stat(resolved, false, channel.size(), again.modifiedNanos(), again.etag());
-        }
-        return new Found(again, channel);
-      } catch (IOException | RuntimeException e) {
-        channel.close();
-        throw e;
-      }
-    } catch (NoSuchFileException e) {
-      return null;
-    }
   }
 
   private void download(RoutingContext ctx, Found found) {
