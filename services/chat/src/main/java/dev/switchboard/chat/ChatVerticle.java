@@ -59,6 +59,8 @@ import java.util.function.Supplier;
  * {@code chat.rooms} bus address, and {@code /health}, {@code /ready}, {@code /metrics}. Rooms
  * are cluster-wide: every instance on every node subscribes to {@code chat.room.<name>} for the
  * rooms its clients are in, and the state that must outlive a node is kept in {@link ChatStore}.
+ * With {@code auth} on, every connection is someone: a token in its upgrade or its first message
+ * names it ({@link Caller}), and no command runs for a connection without a good one.
  */
 public final class ChatVerticle extends VerticleBase {
 
