@@ -328,7 +328,7 @@ final class ChatConnection implements WebSocketGuard.Listener {
       expiryTimer = -1;
       close(CloseCodes.POLICY_VIOLATION, ChatProtocol.UNAUTHORIZED_PREFIX + "token expired", "token expired");
     });
-    send(ChatProtocol.authenticated(who.nickname(), who.identity().expires().toEpochMilli(), who.scopes()).encode());
+    send(ChatProtocol.authenticated(who.nickname(), who.expires().toEpochMilli(), who.scopes()).encode());
   }
 
   private Future<?> join(Join asked) {
