@@ -1,5 +1,7 @@
 // Switchboard chat page: plain browser JavaScript, no build step. Speaks the protocol described in
-// the chat service's README over /chat, reconnects by itself and resumes with `since`.
+// the chat service's README over /chat, reconnects by itself and resumes with `since`. Given a token
+// (`#access_token=` or `?access_token=` in the address), it sends it as each connection's first
+// message, and the nickname is the one the token names.
 (function () {
   'use strict';
 
@@ -18,6 +20,14 @@
   const members = new Set();
   const typing = new Map();    // nickname -> timer
   const outbox = new Map();    // clientId -> text, until acked
+
+  // The token, if the page was opened with one. Kept in the fragment only: a fragment never leaves
+  // the browser, while a query string ends up in access logs and Referer headers.
+  function readToken() {
+    const fragment = new URLSearchParams(location.hash.slice(1));
+    return fragment.get('access_token') || new URLSearchParams(location.search).get('access_token');
+  }
+  const token = readToken();
 
   function newClientId() {
     if (window.crypto && crypto.randomUUID) {
@@ -56,7 +66,13 @@
     status(lastSeq === null ? 'connecting' : 'reconnecting');
     ws = new WebSocket(url());
     ws.onopen = () => {
-      const join = { type: 'join', room, nickname, session: mySession };
+      const join = { type: 'join', room, session: mySession };
+      if (token) {
+        // A browser cannot set headers on a WebSocket: the token is the first message instead.
+        ws.send(JSON.stringify({ type: 'auth', token }));
+      } else {
+        join.nickname = nickname;
+      }
       if (lastSeq !== null) {
         join.since = lastSeq;
       }
@@ -69,6 +85,11 @@
       if (event.code === 1008 || event.code === 1009) {
         $('error').textContent = 'closed by the server: ' + event.code + ' ' + event.reason;
       }
+      if (event.code === 1008 && event.reason.startsWith('unauthorized')) {
+        // The same token would be refused again: no reconnecting; open the page with a new token.
+        status('offline');
+        return;
+      }
       setTimeout(connect, retryMs);
       retryMs = Math.min(retryMs * 2, RECONNECT_MAX_MS);
     };
@@ -76,6 +97,10 @@
 
   function handle(e) {
     switch (e.type) {
+      case 'authenticated':
+        nickname = e.nickname;
+        $('room-title').textContent = '#' + room + ' as ' + nickname;
+        break;
       case 'joined':
         if (e.self) {
           status('online');
@@ -121,8 +146,9 @@
         break;
       case 'error':
         $('error').textContent = e.code + ': ' + e.message;
-        if (e.code === 'nickname_taken') {
-          // Someone else has this nickname in the room: back to the form, no reconnecting.
+        if (e.code === 'nickname_taken' || e.code === 'forbidden') {
+          // Someone else has this nickname in the room, or the token does not open it: back to the
+          // form, no reconnecting.
           const taken = ws;
           ws = null;
           taken.onclose = null;
@@ -204,13 +230,22 @@
 
   function start(r, n) {
     room = r;
-    nickname = n;
-    const params = new URLSearchParams({ room, nickname });
-    history.replaceState(null, '', '?' + params);
+    nickname = token ? null : n;
+    const params = new URLSearchParams({ room });
+    if (nickname) {
+      params.set('nickname', nickname);
+    }
+    history.replaceState(null, '', '?' + params + (token ? '#' + new URLSearchParams({ access_token: token }) : ''));
     $('join-form').hidden = true;
     $('chat').hidden = false;
-    $('room-title').textContent = '#' + room + ' as ' + nickname;
+    $('room-title').textContent = '#' + room + (nickname ? ' as ' + nickname : '');
     connect();
+  }
+
+  if (token) {
+    // The token names this user; there is no nickname to choose.
+    $('nickname-label').hidden = true;
+    $('nickname').required = false;
   }
 
   $('join-form').addEventListener('submit', (event) => {
@@ -240,9 +275,13 @@
 
   // A reload keeps room and nickname in the address, joins again and gets the history back.
   const params = new URLSearchParams(location.search);
-  if (params.get('room') && params.get('nickname')) {
+  if (params.get('room') && (params.get('nickname') || token)) {
     $('room').value = params.get('room');
-    $('nickname').value = params.get('nickname');
+    $('nickname').value = params.get('nickname') || '';
     start(params.get('room'), params.get('nickname'));
+  } else if (token) {
+    // Out of the query string at once, even before a room is picked.
+    history.replaceState(null, '', '?' + new URLSearchParams([...params].filter(([k]) => k !== 'access_token'))
+      + '#' + new URLSearchParams({ access_token: token }));
   }
 })();

@@ -1,10 +1,13 @@
 package dev.switchboard.chat;
 
+import dev.switchboard.chat.ChatProtocol.Auth;
 import dev.switchboard.chat.ChatProtocol.Command;
 import dev.switchboard.chat.ChatProtocol.Join;
 import dev.switchboard.chat.ChatProtocol.Leave;
 import dev.switchboard.chat.ChatProtocol.Message;
 import dev.switchboard.chat.ChatProtocol.ProtocolError;
+import dev.switchboard.shared.Settings;
+import dev.switchboard.shared.auth.TokenRejectedException;
 import dev.switchboard.shared.ws.CloseCodes;
 import dev.switchboard.shared.ws.WebSocketGuard;
 import dev.switchboard.shared.ws.WebSocketGuard.Refusal;
@@ -28,8 +31,9 @@ import java.util.ArrayDeque;
  * One WebSocket client: assembles its messages, parses and rate-limits its commands and runs them
  * one after the other, and writes events to it. Its {@link WebSocketGuard} has checked every frame
  * before it arrives here (size, UTF-8, RFC 6455) and cuts the client off when it stops reading;
- * the connection hears why as the guard's listener. Everything it holds is released when the
- * socket closes, however it closes.
+ * the connection hears why as the guard's listener. With {@code auth} on it knows who its client
+ * is ({@link Caller}) before it runs any command, and ends when the token does. Everything it holds,
+ * timers included, is released when the socket closes, however it closes.
  */
 final class ChatConnection implements WebSocketGuard.Listener {
 
@@ -44,6 +48,9 @@ final class ChatConnection implements WebSocketGuard.Listener {
 
   private record Held(long seq, String text) {
   }
+
+  /** The close reason for a connection whose first message is not its token. */
+  static final String AUTH_FIRST = ChatProtocol.UNAUTHORIZED_PREFIX + "send {\"type\":\"auth\",\"token\":\"<JWT>\"} first";
 
   /** Outbound bytes gathered for one flush beyond which they are handed to the socket at once. */
   static final int MAX_GATHERED_BYTES = 64 * 1024;
@@ -86,6 +93,15 @@ final class ChatConnection implements WebSocketGuard.Listener {
   /** Commands run one at a time, in the order they arrived. */
   private Future<?> commands = Future.succeededFuture();
 
+  /** Who the client is, with {@code auth} on, once its token is checked; always null with {@code auth} off. */
+  private Caller caller;
+  /** With {@code auth} on and no token in the upgrade: its first message, which must be {@code auth}, has not come. */
+  private boolean awaitingAuth;
+  /** Closes a connection that has not shown a token within {@code authTimeout}; -1 when not running. */
+  private long authTimer = -1;
+  /** Closes the connection when its token expires; -1 when not running. */
+  private long expiryTimer = -1;
+
   private Room room;
   private String nickname;
   private String session;
@@ -104,8 +120,10 @@ final class ChatConnection implements WebSocketGuard.Listener {
   private boolean released;
   private String leaveReason = "disconnected";
 
-  ChatConnection(ChatVerticle chat, long serial, ChatOptions options, ServerWebSocket ws) {
+  /** {@code caller} is who the upgrade's token proved the client is, or null (no token in the upgrade, or {@code auth} off). */
+  ChatConnection(ChatVerticle chat, long serial, ChatOptions options, ServerWebSocket ws, Caller caller) {
     this.serial = serial;
+    this.caller = caller;
     this.chat = chat;
     this.options = options;
     this.ws = ws;
@@ -129,6 +147,18 @@ final class ChatConnection implements WebSocketGuard.Listener {
     ws.frameHandler(this::onFrame);
     ws.exceptionHandler(e -> log.debug("connection {} from {} failed: {}", serial, ws.remoteAddress(), e.getMessage()));
     ws.closeHandler(v -> release());
+    if (caller != null) {
+      identified(caller);
+    } else if (options.auth()) {
+      awaitingAuth = true;
+      authTimer = chat.setTimer(options.authTimeout().toMillis(), id -> {
+        authTimer = -1;
+        if (caller == null) {
+          close(CloseCodes.POLICY_VIOLATION, ChatProtocol.UNAUTHORIZED_PREFIX + "no token within " + Settings.format(options.authTimeout()),
+            "unauthorized");
+        }
+      });
+    }
   }
 
   // ---- inbound
@@ -159,7 +189,9 @@ final class ChatConnection implements WebSocketGuard.Listener {
     Buffer message = assembling;
     assembling = null;
     if (assemblingBinary) {
-      if (allowed()) {
+      if (awaitingAuth) {
+        close(CloseCodes.POLICY_VIOLATION, AUTH_FIRST, "unauthorized");
+      } else if (allowed()) {
         sendError(ChatProtocol.INVALID_JSON, "binary messages are not part of the protocol; send JSON text");
       }
       return;
@@ -170,10 +202,21 @@ final class ChatConnection implements WebSocketGuard.Listener {
     }
     Command command;
     try {
-      command = ChatProtocol.parse(text, options.maxTextLength());
+      command = ChatProtocol.parse(text, options.maxTextLength(), options.auth());
     } catch (ProtocolError e) {
-      sendError(e.code, e.getMessage());
+      if (awaitingAuth) {
+        close(CloseCodes.POLICY_VIOLATION, AUTH_FIRST, "unauthorized");
+      } else {
+        sendError(e.code, e.getMessage());
+      }
       return;
+    }
+    if (awaitingAuth) {
+      awaitingAuth = false;
+      if (!(command instanceof Auth)) {
+        close(CloseCodes.POLICY_VIOLATION, AUTH_FIRST, "unauthorized");
+        return;
+      }
     }
     commands = commands.transform(previous -> run(command));
   }
@@ -198,11 +241,14 @@ final class ChatConnection implements WebSocketGuard.Listener {
   }
 
   private Future<?> run(Command command) {
-    if (released) {
+    if (released || options.auth() && caller == null && !(command instanceof Auth)) {
+      // Without a caller a command runs only behind a token that was refused: the connection is closing.
       return Future.succeededFuture();
     }
     Future<?> done;
-    if (command instanceof Join join) {
+    if (command instanceof Auth auth) {
+      done = authenticate(auth);
+    } else if (command instanceof Join join) {
       done = join(join);
     } else if (command instanceof Message message) {
       done = message(message);
@@ -234,7 +280,76 @@ final class ChatConnection implements WebSocketGuard.Listener {
 
   // ---- commands
 
-  private Future<?> join(Join join) {
+  /**
+   * A token: the connection's first (a refused one closes it with 1008), or a fresh one for the same
+   * nickname that moves the connection's end to its expiry (a refused one is an error; the current
+   * token stands).
+   */
+  private Future<?> authenticate(Auth auth) {
+    if (!options.auth()) {
+      sendError(ChatProtocol.UNKNOWN_TYPE, "this server does not check tokens: join with a nickname, without 'auth'");
+      return Future.succeededFuture();
+    }
+    boolean first = caller == null;
+    return chat.identify(auth.token()).transform(checked -> {
+      if (released || closing) {
+        return Future.succeededFuture();
+      }
+      if (checked.failed()) {
+        String reason = checked.cause() instanceof TokenRejectedException ? checked.cause().getMessage() : "token not checked";
+        log.debug("connection {} from {}: token refused: {}", serial, ws.remoteAddress(), reason);
+        if (first) {
+          close(CloseCodes.POLICY_VIOLATION, ChatProtocol.UNAUTHORIZED_PREFIX + reason, "unauthorized");
+        } else {
+          sendError(ChatProtocol.UNAUTHORIZED, reason + "; the connection keeps its current token");
+        }
+      } else if (!first && !checked.result().nickname().equals(caller.nickname())) {
+        sendError(ChatProtocol.FORBIDDEN, "a fresh token must be for '" + caller.nickname() + "'; this one is for '"
+          + checked.result().nickname() + "'");
+      } else {
+        identified(checked.result());
+      }
+      return Future.succeededFuture();
+    });
+  }
+
+  /** The client is {@code who} until its token expires (plus the verifier's clock skew): then it is closed with 1008. */
+  private void identified(Caller who) {
+    caller = who;
+    if (authTimer >= 0) {
+      chat.cancelTimer(authTimer);
+      authTimer = -1;
+    }
+    if (expiryTimer >= 0) {
+      chat.cancelTimer(expiryTimer);
+    }
+    long left = who.endsAtMillis(chat.clockSkewMillis()) - System.currentTimeMillis();
+    expiryTimer = chat.setTimer(Math.max(1, left), id -> {
+      expiryTimer = -1;
+      close(CloseCodes.POLICY_VIOLATION, ChatProtocol.UNAUTHORIZED_PREFIX + "token expired", "token expired");
+    });
+    send(ChatProtocol.authenticated(who.nickname(), who.expires().toEpochMilli(), who.scopes()).encode());
+  }
+
+  private Future<?> join(Join asked) {
+    Join join = asked;
+    if (caller != null) {
+      // The token names the client: no other nickname, and a restricted room only with its scope.
+      if (asked.nickname() != null && !asked.nickname().equals(caller.nickname())) {
+        sendError(ChatProtocol.FORBIDDEN, "your token says you are '" + caller.nickname() + "': join without a nickname, or with that one");
+        return Future.succeededFuture();
+      }
+      String scope = options.scopeFor(asked.room());
+      if (!caller.mayJoin(scope)) {
+        sendError(ChatProtocol.FORBIDDEN, "room '" + asked.room() + "' needs scope " + scope + " or " + ChatOptions.ALL_ROOMS_SCOPE);
+        return Future.succeededFuture();
+      }
+      join = new Join(asked.room(), caller.nickname(), asked.since(), asked.session());
+    }
+    return enterRoom(join);
+  }
+
+  private Future<?> enterRoom(Join join) {
     ChatStore store = chat.store();
     return leaveRoom("left")
       .compose(v -> store.enter(chat.nodeId(), key(), join.room(), join.nickname(), join.session()))
@@ -529,7 +644,7 @@ final class ChatConnection implements WebSocketGuard.Listener {
     }
     closing = true;
     leaveReason = leave;
-    ws.close(code, reason);
+    ws.close(code, ChatProtocol.closeReason(reason));
   }
 
   private void release() {
@@ -538,6 +653,14 @@ final class ChatConnection implements WebSocketGuard.Listener {
     }
     released = true;
     closing = true;
+    if (authTimer >= 0) {
+      chat.cancelTimer(authTimer);
+      authTimer = -1;
+    }
+    if (expiryTimer >= 0) {
+      chat.cancelTimer(expiryTimer);
+      expiryTimer = -1;
+    }
     if (gathered != null) {
       gathered.release();
       gathered = null;

@@ -1,13 +1,17 @@
 package dev.switchboard.chat;
 
+import dev.switchboard.shared.InvalidSettingException;
 import dev.switchboard.shared.Require;
 import dev.switchboard.shared.ServiceOptions;
 import dev.switchboard.shared.Settings;
 import dev.switchboard.shared.ws.WebSocketLimits;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * Options of the chat service; the {@code chat} section of the configuration.
@@ -36,6 +40,14 @@ import java.util.Map;
  *                          long is answered with an {@code unavailable} error, and the connection goes
  *                          on with its next command (a message may still be posted: resend it with
  *                          the same {@code clientId}, which is never posted twice)
+ * @param auth              every connection must prove who it is with a token (checked against the
+ *                          process's {@code auth} section); its nickname is then the token's, not its own choice
+ * @param authTimeout       with {@code auth}, a connection that brought no token in its upgrade must send
+ *                          an {@code auth} message within this long, else it is closed with 1008
+ * @param nicknameClaim     with {@code auth}, the token claim that is the nickname ({@code sub}, or say
+ *                          {@code preferred_username}); a value that is not a valid nickname refuses the token
+ * @param roomScopes        with {@code auth}, the rooms that need a scope ({@code *}: every room); joining such
+ *                          a room {@code R} takes scope {@code chat:R} or {@code chat:*}
  */
 public record ChatOptions(
   String host,
@@ -56,7 +68,11 @@ public record ChatOptions(
   Duration dedupeTtl,
   Duration claimTtl,
   Duration roomTtl,
-  Duration commandTimeout) implements ServiceOptions {
+  Duration commandTimeout,
+  boolean auth,
+  Duration authTimeout,
+  String nicknameClaim,
+  List<String> roomScopes) implements ServiceOptions {
 
   public static final String DEFAULT_HOST = "0.0.0.0";
   public static final int DEFAULT_PORT = 3002;
@@ -77,10 +93,27 @@ public record ChatOptions(
   public static final Duration DEFAULT_CLAIM_TTL = Duration.ofSeconds(10);
   public static final Duration DEFAULT_ROOM_TTL = Duration.ofHours(24);
   public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(5);
+  /** Off: the local demo needs no identity provider. Production turns it on. */
+  public static final boolean DEFAULT_AUTH = false;
+  public static final Duration DEFAULT_AUTH_TIMEOUT = Duration.ofSeconds(10);
+  public static final String DEFAULT_NICKNAME_CLAIM = "sub";
+  /** No room needs a scope. */
+  public static final List<String> DEFAULT_ROOM_SCOPES = List.of();
+
+  /** The scope that opens room {@code R} is this followed by {@code R}. */
+  public static final String ROOM_SCOPE_PREFIX = "chat:";
+  /** The scope that opens every room. */
+  public static final String ALL_ROOMS_SCOPE = ROOM_SCOPE_PREFIX + "*";
+  /** The {@code roomScopes} entry that restricts every room. */
+  public static final String EVERY_ROOM = "*";
 
   public static final int HISTORY_SIZE_LIMIT = 10_000;
   public static final int MAX_MESSAGE_SIZE_LIMIT = 1024 * 1024;
   public static final int WRITE_QUEUE_MAX_LIMIT = 64 * 1024 * 1024;
+  public static final Duration AUTH_TIMEOUT_LIMIT = Duration.ofMinutes(5);
+  public static final int ROOM_SCOPES_LIMIT = 1000;
+  /** Claim names: printable ASCII without spaces, as short as a close reason that names one needs. */
+  static final Pattern CLAIM = Pattern.compile("[\\x21-\\x7E]{1,64}");
 
   public static final Map<String, String> DESCRIPTIONS = Map.ofEntries(
     Map.entry("host", "interface to listen on"),
@@ -101,7 +134,11 @@ public record ChatOptions(
     Map.entry("dedupeTtl", "how long a message's clientId is remembered"),
     Map.entry("claimTtl", "how long a clientId being numbered holds off its resends"),
     Map.entry("roomTtl", "drop the history of a room without members and activity this long"),
-    Map.entry("commandTimeout", "answer a command the cluster has not carried out this long with an unavailable error"));
+    Map.entry("commandTimeout", "answer a command the cluster has not carried out this long with an unavailable error"),
+    Map.entry("auth", "require a token (auth section) on every connection; the nickname is then the token's"),
+    Map.entry("authTimeout", "with auth: close (1008) a connection that has not sent its token this long"),
+    Map.entry("nicknameClaim", "with auth: the token claim used as the nickname (sub, name, preferred_username, ...)"),
+    Map.entry("roomScopes", "with auth: rooms that need scope chat:<room> or chat:* (comma-separated; * for all)"));
 
   public ChatOptions {
     Require.nonBlank("host", host);
@@ -123,6 +160,25 @@ public record ChatOptions(
     Require.positive("claimTtl", claimTtl);
     Require.positive("roomTtl", roomTtl);
     Require.positive("commandTimeout", commandTimeout);
+    Require.positive("authTimeout", authTimeout);
+    if (authTimeout.compareTo(AUTH_TIMEOUT_LIMIT) > 0) {
+      throw new InvalidSettingException("authTimeout", Settings.format(authTimeout), "must be at most " + Settings.format(AUTH_TIMEOUT_LIMIT));
+    }
+    if (nicknameClaim == null || !CLAIM.matcher(nicknameClaim).matches()) {
+      throw new InvalidSettingException("nicknameClaim", nicknameClaim, "must be a claim name: 1-64 printable ASCII characters, no spaces");
+    }
+    roomScopes = List.copyOf(roomScopes);
+    Require.range("roomScopes", roomScopes.size(), 0, ROOM_SCOPES_LIMIT);
+    for (String room : roomScopes) {
+      if (!EVERY_ROOM.equals(room) && !ChatProtocol.ROOM.matcher(room).matches()) {
+        throw new InvalidSettingException("roomScopes", String.join(",", roomScopes),
+          "must list room names (1-32 of a-z 0-9 _ -) or *; '" + room + "' is neither");
+      }
+    }
+    if (!auth && !roomScopes.isEmpty()) {
+      // Without tokens nobody has a scope: refusing to start beats rooms that look closed and are open.
+      throw new InvalidSettingException("roomScopes", String.join(",", roomScopes), "needs auth = true (without tokens there are no scopes)");
+    }
   }
 
   /** Every option at its default. */
@@ -130,7 +186,7 @@ public record ChatOptions(
     this(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_HISTORY_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_TEXT_LENGTH,
       DEFAULT_RATE_LIMIT, DEFAULT_RATE_BURST, DEFAULT_RATE_STRIKES, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_IDLE_TIMEOUT,
       DEFAULT_MAX_CONNECTIONS, DEFAULT_WRITE_QUEUE_MAX, DEFAULT_PING_RATE, DEFAULT_PING_BURST, DEFAULT_GAP_TIMEOUT, DEFAULT_DEDUPE_TTL, DEFAULT_CLAIM_TTL,
-      DEFAULT_ROOM_TTL, DEFAULT_COMMAND_TIMEOUT);
+      DEFAULT_ROOM_TTL, DEFAULT_COMMAND_TIMEOUT, DEFAULT_AUTH, DEFAULT_AUTH_TIMEOUT, DEFAULT_NICKNAME_CLAIM, DEFAULT_ROOM_SCOPES);
   }
 
   public static ChatOptions fromJson(JsonObject json) {
@@ -154,7 +210,16 @@ public record ChatOptions(
       s.duration("dedupeTtl", DEFAULT_DEDUPE_TTL),
       s.duration("claimTtl", DEFAULT_CLAIM_TTL),
       s.duration("roomTtl", DEFAULT_ROOM_TTL),
-      s.duration("commandTimeout", DEFAULT_COMMAND_TIMEOUT)));
+      s.duration("commandTimeout", DEFAULT_COMMAND_TIMEOUT),
+      s.bool("auth", DEFAULT_AUTH),
+      s.duration("authTimeout", DEFAULT_AUTH_TIMEOUT),
+      s.string("nicknameClaim", DEFAULT_NICKNAME_CLAIM),
+      s.list("roomScopes", DEFAULT_ROOM_SCOPES)));
+  }
+
+  /** The scope joining {@code room} takes, or null when anyone may join it. */
+  public String scopeFor(String room) {
+    return roomScopes.contains(EVERY_ROOM) || roomScopes.contains(room) ? ROOM_SCOPE_PREFIX + room : null;
   }
 
   /** What the WebSocket guard of each connection enforces: one limit for frames and messages, as the decoder gets it. */
@@ -183,6 +248,10 @@ public record ChatOptions(
       .put("dedupeTtl", Settings.format(dedupeTtl))
       .put("claimTtl", Settings.format(claimTtl))
       .put("roomTtl", Settings.format(roomTtl))
-      .put("commandTimeout", Settings.format(commandTimeout));
+      .put("commandTimeout", Settings.format(commandTimeout))
+      .put("auth", auth)
+      .put("authTimeout", Settings.format(authTimeout))
+      .put("nicknameClaim", nicknameClaim)
+      .put("roomScopes", new JsonArray(roomScopes));
   }
 }

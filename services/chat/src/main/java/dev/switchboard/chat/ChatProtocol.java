@@ -3,6 +3,7 @@ package dev.switchboard.chat;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -30,14 +31,35 @@ final class ChatProtocol {
   static final String RATE_LIMITED = "rate_limited";
   static final String UNAVAILABLE = "unavailable";
   static final String NICKNAME_TAKEN = "nickname_taken";
+  /** The token does not allow it: a room without its scope, or a nickname that is not the token's. */
+  static final String FORBIDDEN = "forbidden";
+  /** A fresh token in an {@code auth} message was refused; the connection keeps the token it had. */
+  static final String UNAUTHORIZED = "unauthorized";
+
+  /** Every reason a connection is closed with for its token starts with this, so a client can tell it from others. */
+  static final String UNAUTHORIZED_PREFIX = "unauthorized: ";
+  /** RFC 6455 section 5.5: a close frame's body is at most 125 bytes, two of them the code. */
+  static final int MAX_CLOSE_REASON_BYTES = 123;
+
+  private static final String TYPES = "(auth, join, leave, message, typing)";
 
   private ChatProtocol() {
   }
 
   /** A command from a client. */
-  sealed interface Command permits Join, Leave, Message, Typing {
+  sealed interface Command permits Auth, Join, Leave, Message, Typing {
   }
 
+  /** A token: the first message of a connection that brought none in its upgrade, or a fresh one later. */
+  record Auth(String token) implements Command {
+
+    @Override
+    public String toString() {
+      return "Auth[token hidden]"; // a command may be logged; a token never is
+    }
+  }
+
+  /** {@code nickname} is null when it was left out, which only a connection with a token may do. */
   record Join(String room, String nickname, Long since, String session) implements Command {
     Join(String room, String nickname, Long since) {
       this(room, nickname, since, null);
@@ -65,6 +87,14 @@ final class ChatProtocol {
   }
 
   static Command parse(String frame, int maxTextLength) throws ProtocolError {
+    return parse(frame, maxTextLength, false);
+  }
+
+  /**
+   * A client's command; with {@code nicknameOptional} (the connection has a token, which names it)
+   * a {@code join} may leave out {@code nickname}.
+   */
+  static Command parse(String frame, int maxTextLength, boolean nicknameOptional) throws ProtocolError {
     JsonObject json;
     try {
       json = new JsonObject(frame);
@@ -73,13 +103,20 @@ final class ChatProtocol {
     }
     Object type = json.getValue("type");
     if (!(type instanceof String t)) {
-      throw new ProtocolError(UNKNOWN_TYPE, "missing string field 'type' (join, leave, message, typing)");
+      throw new ProtocolError(UNKNOWN_TYPE, "missing string field 'type' " + TYPES);
     }
     switch (t) {
+      case "auth":
+        Object token = json.getValue("token");
+        if (!(token instanceof String s) || s.isEmpty()) {
+          throw new ProtocolError(INVALID_FIELD, "'token' must be a non-empty string (a JWT)");
+        }
+        return new Auth(s);
       case "join":
         return new Join(
           matching(json, "room", ROOM, "1-32 of a-z 0-9 _ - starting with a letter or digit"),
-          matching(json, "nickname", NICKNAME, "1-32 letters, digits, spaces, _ . - without leading or trailing space"),
+          nicknameOptional && json.getValue("nickname") == null ? null
+            : matching(json, "nickname", NICKNAME, "1-32 letters, digits, spaces, _ . - without leading or trailing space"),
           since(json),
           json.getValue("session") == null ? null : matching(json, "session", SESSION, "16-64 of A-Z a-z 0-9 _ . : -"));
       case "leave":
@@ -100,7 +137,7 @@ final class ChatProtocol {
       case "typing":
         return new Typing();
       default:
-        throw new ProtocolError(UNKNOWN_TYPE, "unknown type '" + abbreviate(t) + "' (join, leave, message, typing)");
+        throw new ProtocolError(UNKNOWN_TYPE, "unknown type '" + abbreviate(t) + "' " + TYPES);
     }
   }
 
@@ -127,10 +164,27 @@ final class ChatProtocol {
     return s.length() <= 32 ? s : s.substring(0, 32) + "...";
   }
 
+  /** {@code reason} cut, at a character boundary, to what a close frame can carry. */
+  static String closeReason(String reason) {
+    if (reason.getBytes(StandardCharsets.UTF_8).length <= MAX_CLOSE_REASON_BYTES) {
+      return reason;
+    }
+    int end = reason.length();
+    while (reason.substring(0, end).getBytes(StandardCharsets.UTF_8).length > MAX_CLOSE_REASON_BYTES - 3) {
+      end = reason.offsetByCodePoints(end, -1);
+    }
+    return reason.substring(0, end) + "...";
+  }
+
   // ---- events
 
   static JsonObject error(String code, String message) {
     return new JsonObject().put("type", "error").put("code", code).put("message", message);
+  }
+
+  /** The answer to a good token: who the connection is, until when (ms since the epoch), with which scopes. */
+  static JsonObject authenticated(String nickname, long expires, List<String> scopes) {
+    return new JsonObject().put("type", "authenticated").put("nickname", nickname).put("expires", expires).put("scopes", scopes);
   }
 
   static JsonObject message(String room, String sender, String text, long seq, String id, long time) {

@@ -7,8 +7,11 @@ import dev.switchboard.shared.Ids;
 import dev.switchboard.shared.Launcher;
 import dev.switchboard.shared.ServiceDefinition;
 import dev.switchboard.shared.ServiceRuntime;
+import dev.switchboard.shared.auth.TokenRejectedException;
+import dev.switchboard.shared.auth.TokenVerifier;
 import dev.switchboard.shared.bus.Addresses;
 import dev.switchboard.shared.ops.Operations;
+import dev.switchboard.shared.web.BearerTokens;
 import dev.switchboard.shared.web.JsonErrors;
 import dev.switchboard.shared.web.StrictHttp;
 import dev.switchboard.shared.ws.CloseCodes;
@@ -19,12 +22,15 @@ import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -53,6 +59,8 @@ import java.util.function.Supplier;
  * {@code chat.rooms} bus address, and {@code /health}, {@code /ready}, {@code /metrics}. Rooms
  * are cluster-wide: every instance on every node subscribes to {@code chat.room.<name>} for the
  * rooms its clients are in, and the state that must outlive a node is kept in {@link ChatStore}.
+ * With {@code auth} on, every connection is someone: a token in its upgrade or its first message
+ * names it ({@link Caller}), and no command runs for a connection without a good one.
  */
 public final class ChatVerticle extends VerticleBase {
 
@@ -90,6 +98,8 @@ public final class ChatVerticle extends VerticleBase {
   private boolean sweeping;
   private HazelcastInstance hazelcast;
   private UUID membership;
+  /** The process's token verifier with {@code auth} on, else null; set before the server listens. */
+  private volatile TokenVerifier tokens;
 
   /** What the instances of one process share: the connection count, the process's node id for standalone runs, meters. */
   private static final class Shared {
@@ -185,7 +195,38 @@ public final class ChatVerticle extends VerticleBase {
     return Future.all(
       store.ready(),
       roomsConsumer.completion(),
-      server.listen().onSuccess(s -> runtime.listening("http", "http://" + options.host() + ":" + s.actualPort())));
+      verifier()
+        .compose(verifier -> {
+          tokens = verifier;
+          return server.listen();
+        })
+        .onSuccess(s -> runtime.listening("http", "http://" + options.host() + ":" + s.actualPort())));
+  }
+
+  /**
+   * The process's verifier with {@code auth} on (fails the deployment when {@code auth.jwks} is not
+   * set or its keys cannot be read), on this instance's context: the first instance that asked
+   * completes it for all, and this one's server must listen from its own event loop.
+   */
+  private Future<TokenVerifier> verifier() {
+    if (!options.auth()) {
+      return Future.succeededFuture();
+    }
+    return here(runtime.tokens(vertx)
+      .recover(e -> Future.failedFuture(new IllegalStateException("chat.auth is on but tokens cannot be checked: " + e.getMessage(), e))));
+  }
+
+  /** {@code future}'s outcome on this instance's context, whichever thread completes it. */
+  private <T> Future<T> here(Future<T> future) {
+    Promise<T> promise = Promise.promise();
+    future.onComplete(done -> {
+      if (((ContextInternal) context).nettyEventLoop().inEventLoop()) {
+        promise.handle(done);
+      } else {
+        context.runOnContext(v -> promise.handle(done));
+      }
+    });
+    return promise.future();
   }
 
   /** Stops accepting; open connections are closed with 1001 and leave their rooms. */
@@ -220,10 +261,48 @@ public final class ChatVerticle extends VerticleBase {
       JsonErrors.send(request.response(), 503, new JsonObject().put("error", "too many connections").put("limit", options.maxConnections()));
       return;
     }
+    if (tokens == null) {
+      accept(request, null);
+      return;
+    }
+    String token;
+    try {
+      token = BearerTokens.of(request, true);
+    } catch (IllegalArgumentException e) {
+      shared.open.decrementAndGet();
+      JsonErrors.send(request.response(), 400, new JsonObject().put("error", "malformed query string"));
+      return;
+    }
+    if (token == null) {
+      if (request.headers().contains(HttpHeaders.AUTHORIZATION) || request.params().contains(BearerTokens.QUERY_PARAMETER)) {
+        refuse(request, new TokenRejectedException("one bearer token is expected: Authorization: Bearer, or access_token"));
+      } else {
+        accept(request, null); // it must send its token as its first message, within authTimeout
+      }
+      return;
+    }
+    // Held while the token is checked; toWebSocket() resumes it.
+    request.pause();
+    identify(token)
+      .onSuccess(caller -> accept(request, caller))
+      .onFailure(e -> {
+        request.resume();
+        refuse(request, e instanceof TokenRejectedException rejected ? rejected : new TokenRejectedException("token not checked"));
+      });
+  }
+
+  private void refuse(HttpServerRequest request, TokenRejectedException rejected) {
+    shared.open.decrementAndGet();
+    log.debug("refusing {}: {}", request.remoteAddress(), rejected.getMessage());
+    BearerTokens.unauthorized(request.response(), rejected);
+  }
+
+  /** Upgrades a request that passed every check; {@code caller} is null without a token (yet). */
+  private void accept(HttpServerRequest request, Caller caller) {
     request.toWebSocket()
       .onSuccess(ws -> {
         UpgradeLeftovers.trim(ws);
-        ChatConnection connection = new ChatConnection(this, shared.serials.incrementAndGet(), options, ws);
+        ChatConnection connection = new ChatConnection(this, shared.serials.incrementAndGet(), options, ws, caller);
         connections.add(connection);
         connection.start(limits);
       })
@@ -231,6 +310,19 @@ public final class ChatVerticle extends VerticleBase {
         shared.open.decrementAndGet();
         log.debug("WebSocket handshake from {} failed: {}", request.remoteAddress(), e.getMessage());
       });
+  }
+
+  /**
+   * Who {@code token} proves the caller is, on this instance's context; fails with a
+   * {@link TokenRejectedException} whose message may go to the client.
+   */
+  Future<Caller> identify(String token) {
+    return here(tokens.verify(token).map(identity -> Caller.of(identity, options.nicknameClaim())));
+  }
+
+  /** How far past a token's {@code exp} the verifier still accepts it, and so a connection lives on it. */
+  long clockSkewMillis() {
+    return runtime.auth().clockSkew().toMillis();
   }
 
   void closed(ChatConnection connection) {

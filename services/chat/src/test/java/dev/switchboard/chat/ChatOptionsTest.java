@@ -5,8 +5,11 @@ import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -30,6 +33,49 @@ class ChatOptionsTest {
     ChatOptions expiry = ChatOptions.fromJson(new JsonObject().put("roomTtl", "5m").put("claimTtl", "3s"));
     assertEquals(Duration.ofMinutes(5), expiry.roomTtl());
     assertEquals(Duration.ofSeconds(3), expiry.claimTtl());
+  }
+
+  @Test
+  void authIsOffByDefaultAndReadsAsTheEnvironmentGivesIt() {
+    ChatOptions defaults = new ChatOptions();
+    assertFalse(defaults.auth());
+    assertEquals("sub", defaults.nicknameClaim());
+    assertEquals(Duration.ofSeconds(10), defaults.authTimeout());
+    assertEquals(List.of(), defaults.roomScopes());
+    ChatOptions on = ChatOptions.fromJson(new JsonObject().put("auth", "true").put("authTimeout", "3s")
+      .put("nicknameClaim", "preferred_username").put("roomScopes", " staff, ops "));
+    assertTrue(on.auth());
+    assertEquals(Duration.ofSeconds(3), on.authTimeout());
+    assertEquals("preferred_username", on.nicknameClaim());
+    assertEquals(List.of("staff", "ops"), on.roomScopes());
+    assertEquals(on, ChatOptions.fromJson(on.toJson()));
+  }
+
+  @Test
+  void roomScopesNameTheScopeOfTheRoomsTheyList() {
+    ChatOptions some = ChatOptions.fromJson(new JsonObject().put("auth", true).put("roomScopes", "staff"));
+    assertEquals("chat:staff", some.scopeFor("staff"));
+    assertNull(some.scopeFor("lobby"));
+    ChatOptions all = ChatOptions.fromJson(new JsonObject().put("auth", true).put("roomScopes", "*"));
+    assertEquals("chat:lobby", all.scopeFor("lobby"));
+    assertNull(new ChatOptions().scopeFor("lobby"));
+  }
+
+  @Test
+  void refusesAuthSettingsThatCannotWork() {
+    // Restricted rooms without tokens would be open to all: refused rather than ignored.
+    assertTrue(assertThrows(InvalidSettingException.class, () -> ChatOptions.fromJson(new JsonObject().put("roomScopes", "staff")))
+      .getMessage().contains("chat.roomScopes"));
+    assertTrue(assertThrows(InvalidSettingException.class, () -> ChatOptions.fromJson(new JsonObject().put("auth", true).put("roomScopes", "Staff!")))
+      .getMessage().contains("'Staff!'"));
+    assertTrue(assertThrows(InvalidSettingException.class, () -> ChatOptions.fromJson(new JsonObject().put("nicknameClaim", "a b")))
+      .getMessage().contains("chat.nicknameClaim"));
+    assertTrue(assertThrows(InvalidSettingException.class, () -> ChatOptions.fromJson(new JsonObject().put("authTimeout", "0s")))
+      .getMessage().contains("chat.authTimeout"));
+    assertTrue(assertThrows(InvalidSettingException.class, () -> ChatOptions.fromJson(new JsonObject().put("authTimeout", "10m")))
+      .getMessage().contains("chat.authTimeout"));
+    assertTrue(assertThrows(InvalidSettingException.class, () -> ChatOptions.fromJson(new JsonObject().put("auth", "maybe")))
+      .getMessage().contains("chat.auth"));
   }
 
   @Test

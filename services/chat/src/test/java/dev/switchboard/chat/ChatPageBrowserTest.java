@@ -1,6 +1,7 @@
 package dev.switchboard.chat;
 
 import dev.switchboard.shared.testkit.Browsers;
+import dev.switchboard.shared.testkit.TestTokens;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
@@ -47,9 +48,23 @@ class ChatPageBrowserTest extends ChatTestBase {
   void twoPagesChatAReloadGetsTheHistoryBackAndADropResumesWithSince(@TempDir Path profile) throws Exception {
     String chromium = Browsers.chromium(BROWSER_DIR);
     deploy(new JsonObject());
+    run(chromium, "two-pages.mjs", profile);
+  }
+
+  @Test
+  void pagesWithATokenChatUnderItsNicknameAndABadTokenStopsThePage(@TempDir Path profile, @TempDir Path keys) throws Exception {
+    String chromium = Browsers.chromium(BROWSER_DIR);
+    TestTokens tokens = TestTokens.create("page-k1");
+    deployWithAuth(new JsonObject(), TestTokens.options(tokens.writeJwks(keys.resolve("jwks.json"))));
+    run(chromium, "token-pages.mjs", profile, tokens.token("ann"), tokens.token("bob"));
+  }
+
+  private void run(String chromium, String script, Path profile, String... extra) throws Exception {
     Path output = Files.createTempFile("chat-browser", ".log");
     try {
-      Process node = new ProcessBuilder("node", "two-pages.mjs", "http://127.0.0.1:" + port, chromium, profile.toString())
+      List<String> command = new java.util.ArrayList<>(List.of("node", script, "http://127.0.0.1:" + port, chromium, profile.toString()));
+      command.addAll(List.of(extra));
+      Process node = new ProcessBuilder(command)
         .directory(BROWSER_DIR.toFile())
         .redirectErrorStream(true)
         .redirectOutput(output.toFile())

@@ -1,5 +1,6 @@
 package dev.switchboard.chat;
 
+import dev.switchboard.chat.ChatProtocol.Auth;
 import dev.switchboard.chat.ChatProtocol.Join;
 import dev.switchboard.chat.ChatProtocol.Leave;
 import dev.switchboard.chat.ChatProtocol.Message;
@@ -10,6 +11,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -33,6 +35,34 @@ class ChatProtocolTest {
     assertInstanceOf(Typing.class, ChatProtocol.parse("{\"type\":\"typing\",\"extra\":1}", MAX_TEXT));
     assertEquals(new Message("hi", null), ChatProtocol.parse("{\"type\":\"message\",\"text\":\"hi\"}", MAX_TEXT));
     assertEquals(new Message("hi", "c-1"), ChatProtocol.parse("{\"type\":\"message\",\"text\":\"hi\",\"clientId\":\"c-1\"}", MAX_TEXT));
+  }
+
+  @Test
+  void authCarriesAToken() throws ProtocolError {
+    assertEquals(new Auth("a.b.c"), ChatProtocol.parse("{\"type\":\"auth\",\"token\":\"a.b.c\"}", MAX_TEXT));
+    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"auth\"}"));
+    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"auth\",\"token\":\"\"}"));
+    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"auth\",\"token\":[\"a\"]}"));
+    assertFalse(new Auth("secret.token.value").toString().contains("secret"), "a token never reaches a log line");
+  }
+
+  @Test
+  void joinLeavesOutTheNicknameOnlyWhenTheTokenNamesIt() throws ProtocolError {
+    String join = "{\"type\":\"join\",\"room\":\"lobby\"}";
+    assertEquals(ChatProtocol.INVALID_FIELD, code(join));
+    assertEquals(new Join("lobby", null, null), ChatProtocol.parse(join, MAX_TEXT, true));
+    assertEquals(new Join("lobby", "ann", null), ChatProtocol.parse("{\"type\":\"join\",\"room\":\"lobby\",\"nickname\":\"ann\"}", MAX_TEXT, true));
+    assertEquals(ChatProtocol.INVALID_FIELD, assertThrows(ProtocolError.class,
+      () -> ChatProtocol.parse("{\"type\":\"join\",\"room\":\"lobby\",\"nickname\":\" x\"}", MAX_TEXT, true)).code);
+  }
+
+  @Test
+  void closeReasonsFitACloseFrame() {
+    assertEquals("unauthorized: token expired", ChatProtocol.closeReason("unauthorized: token expired"));
+    String cut = ChatProtocol.closeReason("é".repeat(100));
+    assertTrue(cut.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= ChatProtocol.MAX_CLOSE_REASON_BYTES, cut);
+    assertTrue(cut.endsWith("..."), cut);
+    assertTrue(ChatConnection.AUTH_FIRST.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= ChatProtocol.MAX_CLOSE_REASON_BYTES);
   }
 
   @ParameterizedTest

@@ -1,5 +1,7 @@
 package dev.switchboard.chat;
 
+import dev.switchboard.shared.IngressOptions;
+import dev.switchboard.shared.auth.AuthOptions;
 import dev.switchboard.shared.testkit.RawWebSocket;
 import dev.switchboard.shared.testkit.TestKit;
 import dev.switchboard.shared.testkit.TestKit.Deployed;
@@ -34,6 +36,14 @@ abstract class ChatTestBase {
 
   protected Deployed deploy(JsonObject settings) {
     Deployed deployed = ChatTestClient.await(TestKit.deploy(vertx, ChatVerticle.DEFINITION, settings, 2));
+    port = deployed.port("http");
+    return deployed;
+  }
+
+  /** Deploys with {@code auth} on, believing the tokens {@code auth} describes. */
+  protected Deployed deployWithAuth(JsonObject settings, AuthOptions auth) {
+    Deployed deployed = ChatTestClient.await(TestKit.deploy(vertx, ChatVerticle.DEFINITION, settings.copy().put("auth", true), 2,
+      new IngressOptions(), auth));
     port = deployed.port("http");
     return deployed;
   }

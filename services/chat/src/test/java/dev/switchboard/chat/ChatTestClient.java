@@ -28,6 +28,7 @@ final class ChatTestClient {
   private final List<JsonObject> events = new ArrayList<>();
   private final List<Waiter> waiters = new ArrayList<>();
   private final CompletableFuture<Short> closed = new CompletableFuture<>();
+  private volatile String closeReason;
   private final java.util.concurrent.atomic.AtomicInteger pings = new java.util.concurrent.atomic.AtomicInteger();
 
   private ChatTestClient(WebSocket ws) {
@@ -45,14 +46,24 @@ final class ChatTestClient {
       }
     });
     ws.closeHandler(v -> {
+      closeReason = ws.closeReason();
       closed.complete(ws.closeStatusCode());
       check();
     });
   }
 
   static ChatTestClient connect(WebSocketClient client, int port) {
-    Future<WebSocket> ws = client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(ChatVerticle.PATH));
-    return new ChatTestClient(await(ws));
+    return connect(client, options(port));
+  }
+
+  static ChatTestClient connect(WebSocketClient client, WebSocketConnectOptions options) {
+    // Made on the socket's event loop as it opens, so that it hears what the server says first.
+    return await(client.connect(options).map(ChatTestClient::new));
+  }
+
+  /** Connect options for the chat's path on 127.0.0.1:{@code port}; add a query or headers to them. */
+  static WebSocketConnectOptions options(int port) {
+    return new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(ChatVerticle.PATH);
   }
 
   static <T> T await(Future<T> future) {
@@ -127,6 +138,11 @@ final class ChatTestClient {
     } catch (Exception e) {
       throw new AssertionError("connection still open after " + WAIT_SECONDS + "s; " + events().size() + " events", e);
     }
+  }
+
+  /** The reason of the server's close frame, once {@link #closeCode()} has returned. */
+  String closeReason() {
+    return closeReason;
   }
 
   /** Waits until the server has pinged this client {@code n} times in all. */
