@@ -18,8 +18,10 @@ import java.util.Map;
  * @param maxUploadSize         largest {@code PUT} body in bytes; more gets 413
  * @param maxTransfersPerClient downloads and uploads one client address may have in flight at once; more gets 429
  * @param idleTimeout           a connection with nothing read or written for this long is closed (stalled clients)
- * @param token                 bearer token that writes ({@code PUT}, {@code DELETE}) need; empty: the service is read-only
+ * @param token                 a static bearer token that may write ({@code PUT}, {@code DELETE}); empty: none
  * @param pageSize              most entries in one page of a directory listing
+ * @param writeScope            the scope a JSON Web Token (checked with the process's {@code auth} keys)
+ *                              needs to write; writes are open to such tokens whenever {@code auth.jwks} is set
  */
 public record FilesOptions(
   String host,
@@ -29,7 +31,8 @@ public record FilesOptions(
   int maxTransfersPerClient,
   Duration idleTimeout,
   String token,
-  int pageSize) implements ServiceOptions {
+  int pageSize,
+  String writeScope) implements ServiceOptions {
 
   public static final String DEFAULT_HOST = "0.0.0.0";
   public static final int DEFAULT_PORT = 3001;
@@ -43,6 +46,7 @@ public record FilesOptions(
   public static final int MAX_PAGE_SIZE = 10_000;
   /** A shorter token is too easy to guess to guard writes. */
   public static final int MIN_TOKEN_LENGTH = 16;
+  public static final String DEFAULT_WRITE_SCOPE = "files:write";
 
   public static final Map<String, String> DESCRIPTIONS = Map.of(
     "host", "interface to listen on",
@@ -51,8 +55,9 @@ public record FilesOptions(
     "maxUploadSize", "largest PUT body in bytes (413 beyond)",
     "maxTransfersPerClient", "transfers in flight per client address (429 beyond)",
     "idleTimeout", "close a connection idle this long (stalled clients)",
-    "token", "bearer token for PUT and DELETE; empty: read-only",
-    "pageSize", "entries per page of a directory listing");
+    "token", "static bearer token for PUT and DELETE (besides tokens with writeScope); empty: none",
+    "pageSize", "entries per page of a directory listing",
+    "writeScope", "scope a JSON Web Token needs for PUT and DELETE (with auth.jwks set)");
 
   public FilesOptions {
     Require.nonBlank("host", host);
@@ -70,12 +75,16 @@ public record FilesOptions(
         + " characters of A-Z a-z 0-9 - . _ ~ + /");
     }
     Require.range("pageSize", pageSize, 1, MAX_PAGE_SIZE);
+    Require.nonBlank("writeScope", writeScope);
+    if (!writeScope.chars().allMatch(c -> c > 0x20 && c < 0x7f && c != '"' && c != '\\')) {
+      throw new InvalidSettingException("writeScope", writeScope, "must be one scope: printable ASCII, no space, quote or backslash");
+    }
   }
 
   /** Every option at its default. */
   public FilesOptions() {
     this(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_ROOT, DEFAULT_MAX_UPLOAD_SIZE, DEFAULT_MAX_TRANSFERS_PER_CLIENT,
-      DEFAULT_IDLE_TIMEOUT, DEFAULT_TOKEN, DEFAULT_PAGE_SIZE);
+      DEFAULT_IDLE_TIMEOUT, DEFAULT_TOKEN, DEFAULT_PAGE_SIZE, DEFAULT_WRITE_SCOPE);
   }
 
   public static FilesOptions fromJson(JsonObject json) {
@@ -88,11 +97,12 @@ public record FilesOptions(
       s.integer("maxTransfersPerClient", DEFAULT_MAX_TRANSFERS_PER_CLIENT),
       s.duration("idleTimeout", DEFAULT_IDLE_TIMEOUT),
       s.string("token", DEFAULT_TOKEN),
-      s.integer("pageSize", DEFAULT_PAGE_SIZE)));
+      s.integer("pageSize", DEFAULT_PAGE_SIZE),
+      s.string("writeScope", DEFAULT_WRITE_SCOPE)));
   }
 
-  /** Whether writes are enabled (a token is configured). */
-  public boolean writable() {
+  /** Whether a static token is configured. */
+  public boolean hasToken() {
     return !token.isEmpty();
   }
 
@@ -107,7 +117,8 @@ public record FilesOptions(
       .put("maxTransfersPerClient", maxTransfersPerClient)
       .put("idleTimeout", Settings.format(idleTimeout))
       .put("token", token.isEmpty() ? "" : "(set)")
-      .put("pageSize", pageSize);
+      .put("pageSize", pageSize)
+      .put("writeScope", writeScope);
   }
 
   @Override

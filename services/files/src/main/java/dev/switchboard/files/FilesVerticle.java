@@ -9,6 +9,8 @@ import dev.switchboard.shared.Ids;
 import dev.switchboard.shared.Launcher;
 import dev.switchboard.shared.ServiceDefinition;
 import dev.switchboard.shared.ServiceRuntime;
+import dev.switchboard.shared.auth.TokenRejectedException;
+import dev.switchboard.shared.auth.TokenVerifier;
 import dev.switchboard.shared.bus.Addresses;
 import dev.switchboard.shared.ops.Operations;
 import dev.switchboard.shared.web.JsonErrors;
@@ -97,6 +99,8 @@ public final class FilesVerticle extends VerticleBase {
   private final Counter deletes;
   private final Counter tooMany;
   private FileRoot root;
+  /** Checks JSON Web Tokens for writes; null when the process has no {@code auth} keys. */
+  private TokenVerifier tokens;
   private HttpServer server;
 
   FilesVerticle(FilesOptions options, ServiceRuntime runtime, TransferLimiter limiter) {
@@ -147,8 +151,10 @@ public final class FilesVerticle extends VerticleBase {
       .setIdleTimeout((int) options.idleTimeout().toMillis())
       .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
     MessageConsumer<Object> lister = vertx.eventBus().consumer(Addresses.FILES_LIST, this::busList);
-    return vertx.executeBlocking(() -> FileRoot.open(options.root()))
+    Future<TokenVerifier> verifier = runtime.auth().enabled() ? runtime.tokens(vertx) : Future.succeededFuture();
+    return verifier.compose(v -> vertx.executeBlocking(() -> FileRoot.open(options.root())))
       .compose(opened -> {
+        tokens = verifier.result();
         root = opened;
         if (!root.raceFree()) {
           log.warn("this platform has no openat (SecureDirectoryStream): a download is checked again after its open, "
@@ -435,9 +441,13 @@ public final class FilesVerticle extends VerticleBase {
     HttpServerRequest request = ctx.request();
     request.pause();
     RequestPath path = requestPath(ctx);
-    if (path == null || !authorized(ctx)) {
-      return;
+    if (path != null) {
+      authorized(ctx, () -> write(ctx, path));
     }
+  }
+
+  private void write(RoutingContext ctx, RequestPath path) {
+    HttpServerRequest request = ctx.request();
     if (path.names().isEmpty() || path.trailingSlash()) {
       refuse(ctx, Refusal.of(400, "a PUT names a file, not a directory"));
       return;
@@ -606,9 +616,12 @@ public final class FilesVerticle extends VerticleBase {
 
   private void delete(RoutingContext ctx) {
     RequestPath path = requestPath(ctx);
-    if (path == null || !authorized(ctx)) {
-      return;
+    if (path != null) {
+      authorized(ctx, () -> delete(ctx, path));
     }
+  }
+
+  private void delete(RoutingContext ctx, RequestPath path) {
     if (path.names().isEmpty()) {
       JsonErrors.send(ctx.response(), 400, new JsonObject().put("error", "the root cannot be deleted"));
       return;
@@ -649,25 +662,46 @@ public final class FilesVerticle extends VerticleBase {
       });
   }
 
-  /** Writes need {@code Authorization: Bearer <token>}; without a configured token there are none. */
-  private boolean authorized(RoutingContext ctx) {
-    if (!options.writable()) {
+  /**
+   * Runs {@code write} when the request may write: {@code Authorization: Bearer} with the static
+   * token, or with a JSON Web Token carrying {@code writeScope} (with the process's {@code auth}
+   * keys). Without either configured the service is read-only.
+   */
+  private void authorized(RoutingContext ctx, Runnable write) {
+    if (!options.hasToken() && tokens == null) {
       refuse(ctx, Refusal.of(403, "read-only: writes are disabled (no token configured)"));
-      return false;
+      return;
     }
     String authorization = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
     if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
       ctx.response().putHeader(WWW_AUTHENTICATE, "Bearer realm=\"files\"");
       refuse(ctx, Refusal.of(401, "bearer token required"));
-      return false;
+      return;
     }
-    byte[] given = authorization.substring(7).trim().getBytes(StandardCharsets.UTF_8);
-    if (!MessageDigest.isEqual(given, options.token().getBytes(StandardCharsets.UTF_8))) {
+    String given = authorization.substring(7).trim();
+    if (options.hasToken() && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), options.token().getBytes(StandardCharsets.UTF_8))) {
+      write.run();
+      return;
+    }
+    if (tokens == null) {
       ctx.response().putHeader(WWW_AUTHENTICATE, "Bearer realm=\"files\", error=\"invalid_token\"");
       refuse(ctx, Refusal.of(403, "invalid token"));
-      return false;
+      return;
     }
-    return true;
+    // A static token never looks like a JWT (no dots); anything else is checked as one.
+    tokens.verify(given).onComplete(checked -> {
+      if (checked.failed()) {
+        String reason = checked.cause() instanceof TokenRejectedException rejected ? rejected.getMessage() : "token not checked";
+        ctx.response().putHeader(WWW_AUTHENTICATE, "Bearer realm=\"files\", error=\"invalid_token\", error_description=\"" + reason + "\"");
+        refuse(ctx, new Refusal(401, new JsonObject().put("error", "invalid token").put("reason", reason)));
+      } else if (!checked.result().hasScope(options.writeScope())) {
+        ctx.response().putHeader(WWW_AUTHENTICATE,
+          "Bearer realm=\"files\", error=\"insufficient_scope\", scope=\"" + options.writeScope() + "\"");
+        refuse(ctx, new Refusal(403, new JsonObject().put("error", "missing scope").put("scope", options.writeScope())));
+      } else {
+        write.run();
+      }
+    });
   }
 
   private long declaredLength(HttpServerRequest request) {

@@ -24,7 +24,7 @@ class FilesOptionsTest {
     assertEquals(16, options.maxTransfersPerClient());
     assertEquals(Duration.ofSeconds(30), options.idleTimeout());
     assertEquals(100, options.pageSize());
-    assertFalse(options.writable());
+    assertFalse(options.hasToken());
   }
 
   @Test
@@ -34,7 +34,7 @@ class FilesOptionsTest {
     assertEquals(8001, options.port());
     assertEquals(1024, options.maxUploadSize());
     assertEquals(Duration.ofMinutes(5), options.idleTimeout());
-    assertTrue(options.writable());
+    assertTrue(options.hasToken());
     assertEquals(7, options.pageSize());
   }
 

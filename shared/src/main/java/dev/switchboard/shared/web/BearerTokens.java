@@ -34,7 +34,12 @@ public final class BearerTokens {
    */
   public static String of(HttpServerRequest request, boolean inQuery) {
     List<String> headers = request.headers().getAll(HttpHeaders.AUTHORIZATION);
-    List<String> query = inQuery ? request.params().getAll(QUERY_PARAMETER) : List.of();
+    List<String> query;
+    try {
+      query = inQuery ? request.params().getAll(QUERY_PARAMETER) : List.of();
+    } catch (IllegalArgumentException e) {
+      return null; // a query string that does not decode carries no token
+    }
     if (headers.size() + query.size() != 1) {
       return null;
     }
