@@ -4,6 +4,7 @@ import dev.switchboard.shared.IngressOptions;
 import dev.switchboard.shared.ServiceRuntime;
 import dev.switchboard.shared.auth.IdentityHeaders;
 import dev.switchboard.shared.registry.ServiceRegistry;
+import dev.switchboard.shared.testkit.RawHttp;
 import dev.switchboard.shared.testkit.TestCluster;
 import dev.switchboard.shared.testkit.TestKit;
 import dev.switchboard.shared.testkit.TestTokens;
@@ -256,6 +257,20 @@ class GatewayAuthTest {
     JsonObject expired = shortLived.nextOfType("err");
     assertEquals("token_expired", expired.getString("message"));
     assertTrue(shortLived.closed(), "closed once the token expired");
+  }
+
+  @Test
+  void aHandshakeWithAMalformedOrDoubledTokenIsRefused() throws Exception {
+    int before = served.get();
+    for (String query : new String[] {"access_token=%zz", "access_token=a&access_token=b", "access_token="}) {
+      try (RawHttp raw = RawHttp.connect(port)) {
+        RawHttp.Response refused = raw.write("GET /ws?" + query + " HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").read();
+        assertEquals(401, refused.status(), query + ": " + refused.head());
+        assertEquals("unauthorized", new JsonObject(refused.text()).getString("error"), query);
+      }
+    }
+    assertEquals(before, served.get(), "no refused handshake reached the node");
   }
 
   @ParameterizedTest(name = "{0} {1}")
