@@ -41,6 +41,7 @@ import java.util.regex.Pattern;
  * @param eventBusOrigins   origins of pages from other sites allowed on {@code /eventbus} ({@code scheme://host[:port]},
  *                          or {@code *}); pages of the gateway's own origin, and clients that send no
  *                          {@code Origin}, always are
+ * @param tls               HTTPS on the public port, the redirecting plain port, HSTS
  */
 public record GatewayOptions(
   String host,
@@ -58,7 +59,8 @@ public record GatewayOptions(
   List<BffEndpoint> bff,
   List<String> eventBusOutbound,
   List<String> eventBusInbound,
-  List<String> eventBusOrigins) implements ServiceOptions {
+  List<String> eventBusOrigins,
+  TlsOptions tls) implements ServiceOptions {
 
   public static final String SECTION = "gateway";
   public static final String DEFAULT_HOST = "0.0.0.0";
@@ -101,6 +103,7 @@ public record GatewayOptions(
     d.put("eventBusOutbound", "addresses browsers on /eventbus may receive from (* at the end: a prefix)");
     d.put("eventBusInbound", "addresses browsers on /eventbus may send to");
     d.put("eventBusOrigins", "origins of other sites' pages allowed on /eventbus (comma-separated, * for any)");
+    d.putAll(TlsOptions.DESCRIPTIONS);
     return Map.copyOf(d);
   }
 
@@ -159,6 +162,10 @@ public record GatewayOptions(
         throw new InvalidSettingException("eventBusOrigins", origin, "must be * or scheme://host[:port], such as https://app.example.com");
       }
     }
+    Objects.requireNonNull(tls, "tls");
+    if (tls.redirectPort() > 0 && (tls.redirectPort() == port || tls.redirectPort() == adminPort || ports.contains(tls.redirectPort()))) {
+      throw new InvalidSettingException("tlsRedirectPort", String.valueOf(tls.redirectPort()), "uses a port the gateway already listens on");
+    }
   }
 
   private static List<String> addresses(String key, List<String> addresses) {
@@ -176,7 +183,7 @@ public record GatewayOptions(
       DEFAULT_TCP_ROUTES.stream().map(TcpRoute::parse).toList(), DEFAULT_HEALTH_INTERVAL,
       DEFAULT_EJECT_AFTER, DEFAULT_EJECT_FOR, DEFAULT_MAX_CONNECTIONS, DEFAULT_IDLE_TIMEOUT, new EdgeOptions(),
       DEFAULT_BUS_ROUTES.stream().map(BusRoute::parse).toList(), DEFAULT_BFF.stream().map(BffEndpoint::parse).toList(),
-      DEFAULT_EVENT_BUS_OUTBOUND, List.of(), List.of());
+      DEFAULT_EVENT_BUS_OUTBOUND, List.of(), List.of(), new TlsOptions());
   }
 
   public static GatewayOptions fromJson(JsonObject json) {
@@ -197,7 +204,8 @@ public record GatewayOptions(
       lines("bff", s.list("bff", DEFAULT_BFF), BffEndpoint::parse),
       s.list("eventBusOutbound", DEFAULT_EVENT_BUS_OUTBOUND),
       s.list("eventBusInbound", List.of()),
-      s.list("eventBusOrigins", List.of())));
+      s.list("eventBusOrigins", List.of()),
+      TlsOptions.read(s)));
   }
 
   private static <T> List<T> lines(String key, List<String> lines, Function<String, T> parse) {
@@ -226,11 +234,13 @@ public record GatewayOptions(
       .put("maxConnections", maxConnections)
       .put("idleTimeout", Settings.format(idleTimeout));
     edge.write(json);
-    return json
+    json
       .put("busRoutes", new JsonArray(busRoutes.stream().map(BusRoute::format).toList()))
       .put("bff", new JsonArray(bff.stream().map(BffEndpoint::format).toList()))
       .put("eventBusOutbound", new JsonArray(eventBusOutbound))
       .put("eventBusInbound", new JsonArray(eventBusInbound))
       .put("eventBusOrigins", new JsonArray(eventBusOrigins));
+    tls.write(json);
+    return json;
   }
 }
