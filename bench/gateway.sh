@@ -36,7 +36,7 @@ readonly GATEWAY_ROUNDS=${GATEWAY_ROUNDS:-5}
 # same turns, so that a change to the gateway is judged against what it replaces, in one run;
 # GATEWAY_BASELINE_NAME names it in the table (the commit, say).
 readonly GATEWAY_BASELINE=${GATEWAY_BASELINE:-}
-GATEWAY_SETUPS=(direct gateway nodeproxy bareproxy)
+GATEWAY_SETUPS=(direct gateway gatewaytls nodeproxy bareproxy)
 [ -z "$GATEWAY_BASELINE" ] || GATEWAY_SETUPS+=(baseline)
 readonly GATEWAY_SETUPS
 gateway_clean_rounds=()
@@ -62,6 +62,7 @@ bench_gateway() {
   echo "== gateway: $connections connections, $GATEWAY_ROUNDS rounds of ${duration}s per setup, after a ${GATEWAY_WARMUP}s warm-up each"
   label[direct]="http, straight ($direct_instances verticles, 1 JVM)"
   label[gateway]="gateway ($proxies verticles) → $GATEWAY_NODES clustered http nodes"
+  label[gatewaytls]="gateway over HTTPS (TLS 1.3, HTTP/1.1; $proxies verticles) → the same $GATEWAY_NODES http nodes"
   label[nodeproxy]="Node.js proxy (cluster, $proxies workers) → the same $GATEWAY_NODES http nodes"
   label[bareproxy]="bare Vert.x proxy (bench/BareProxy.java, $proxies verticles) → the same $GATEWAY_NODES http nodes"
   label[baseline]="baseline gateway (${GATEWAY_BASELINE_NAME:-another build}, $proxies verticles) → the same $GATEWAY_NODES http nodes"
@@ -98,6 +99,11 @@ bench_gateway() {
 
   gateway_admin=$(free_port)
   start_gateway gateway switchboard-gateway gateway/target/switchboard-gateway.jar "${member_ports[0]}" "$gateway_admin"
+  # The same build with TLS in front, a certificate made for this run (never kept: logs/ is not committed).
+  member_ports+=("$(member_port)")
+  gateway_certificate "$logs/tls"
+  start_gateway gatewaytls switchboard-gateway-tls gateway/target/switchboard-gateway.jar "${member_ports[-1]}" "$(free_port)" \
+    https "$logs/tls"
   if [ -n "$GATEWAY_BASELINE" ]; then
     member_ports+=("$(member_port)")
     start_gateway baseline switchboard-gateway-baseline "$GATEWAY_BASELINE" "${member_ports[-1]}" "$(free_port)"
@@ -118,7 +124,7 @@ bench_gateway() {
     echo "  round $round of $GATEWAY_ROUNDS"
     for setup in $(in_turn "$round" "${GATEWAY_SETUPS[@]}"); do
       server_pid=${kept_pid[$setup]}
-      wrk_run "$setup-$round" "${kept_port[$setup]}" "$duration"
+      wrk_run "$setup-$round" "${kept_port[$setup]}" "$duration" "${kept_scheme[$setup]}"
       server_pid=""
     done
   done
@@ -137,13 +143,23 @@ bench_gateway() {
   report_gateway "$before" "$after"
 }
 
-# start_gateway RUN NAME JAR MEMBER_PORT ADMIN_PORT: a gateway from JAR joined to the nodes' cluster,
-# every node in its view, warmed up, then kept to be measured in turns as RUN.
+# gateway_certificate DIR: a self-signed certificate for $HOST, cert.pem and key.pem in DIR, for one run.
+gateway_certificate() {
+  mkdir -p "$1"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=$HOST" -addext "subjectAltName=IP:$HOST" \
+    -keyout "$1/key.pem" -out "$1/cert.pem" > "$logs/openssl.log" 2>&1 || die "openssl could not make a certificate (log: bench/results/logs/openssl.log)"
+}
+
+# start_gateway RUN NAME JAR MEMBER_PORT ADMIN_PORT [https CERT_DIR]: a gateway from JAR joined to
+# the nodes' cluster (over HTTPS with CERT_DIR's pair), every node in its view, warmed up, then kept
+# to be measured in turns as RUN.
 start_gateway() {
-  local run=$1 name=$2 jar=$3 member=$4 admin=$5 port
+  local run=$1 name=$2 jar=$3 member=$4 admin=$5 scheme=${6:-http} tls=()
+  local port
+  [ "$scheme" = http ] || tls=(-Dswitchboard.gateway.tlsCert="$7/cert.pem" -Dswitchboard.gateway.tlsKey="$7/key.pem")
   port=$(free_port)
-  start_server "$name" http "$port" "gateway up:" \
-    "${proxy[@]}" java -Dswitchboard.gateway.host=$HOST -Dswitchboard.gateway.port="$port" -Dswitchboard.gateway.adminPort="$admin" \
+  start_server "$name" "$scheme" "$port" "gateway up:" \
+    "${proxy[@]}" java "${tls[@]}" -Dswitchboard.gateway.host=$HOST -Dswitchboard.gateway.port="$port" -Dswitchboard.gateway.adminPort="$admin" \
     -Dswitchboard.gateway.routes="/ http" -Dswitchboard.gateway.tcpRoutes= \
     -Dswitchboard.cluster.name="$cluster" -Dswitchboard.cluster.port="$member" \
     -Dswitchboard.cluster.portCount=1 -Dswitchboard.cluster.members="$members" \
@@ -153,8 +169,8 @@ start_gateway() {
     [ "$(grep -c 'node up: http@' "$logs/$name.log")" -ge "$GATEWAY_NODES" ] && break
     sleep 0.1
   done
-  wrk_run "" "$port" "$GATEWAY_WARMUP"
-  keep_server "$run" "$port"
+  wrk_run "" "$port" "$GATEWAY_WARMUP" "$scheme"
+  keep_server "$run" "$port" "$scheme"
 }
 
 # gateway_reference RUN NAME READY WARMUP COMMAND...: a proxy started on a free port (the word PORT
@@ -226,6 +242,7 @@ report_gateway() { # SPREAD_BEFORE SPREAD_AFTER
     echo "Throughput through the gateway: **$r** of straight (target ≥ 0.65×: $(verdict "$r" ">=" 0.65)),"
     echo "**$(ratio "${rate[gateway]}" "${rate[nodeproxy]}")** of the Node.js proxy's ($(ratio "${rate[nodeproxy]}" "${rate[direct]}") of straight),"
     echo "**$(ratio "${rate[gateway]}" "${rate[bareproxy]}")** of the bare Vert.x proxy's ($(ratio "${rate[bareproxy]}" "${rate[direct]}") of straight);"
+    echo "over HTTPS the gateway made **$(ratio "${rate[gatewaytls]}" "${rate[gateway]}")** of its plain HTTP requests/s (p99 $(ms "${p99[gatewaytls]}") vs $(ms "${p99[gateway]}") ms);"
     if [ -n "$GATEWAY_BASELINE" ]; then
       echo "**$(ratio "${rate[gateway]}" "${rate[baseline]}")** of the baseline gateway's ($(ratio "${rate[baseline]}" "${rate[direct]}") of straight);"
     fi

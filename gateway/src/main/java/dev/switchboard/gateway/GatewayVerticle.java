@@ -7,6 +7,7 @@ import dev.switchboard.gateway.config.BffEndpoint;
 import dev.switchboard.gateway.config.BusRoute;
 import dev.switchboard.gateway.config.GatewayOptions;
 import dev.switchboard.gateway.config.TcpRoute;
+import dev.switchboard.gateway.config.TlsOptions;
 import dev.switchboard.gateway.edge.ClientConnections;
 import dev.switchboard.gateway.edge.Edge;
 import dev.switchboard.gateway.edge.TokenCheck;
@@ -15,6 +16,8 @@ import dev.switchboard.gateway.forward.ProxyRoutes;
 import dev.switchboard.gateway.forward.TcpForwarder;
 import dev.switchboard.gateway.forward.WebSocketForwarder;
 import dev.switchboard.gateway.ops.Admin;
+import dev.switchboard.gateway.tls.Certificates;
+import dev.switchboard.gateway.tls.HttpsRedirect;
 import dev.switchboard.gateway.upstream.Backends;
 import dev.switchboard.gateway.upstream.RouteMeters;
 import dev.switchboard.gateway.upstream.Target;
@@ -34,6 +37,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.PoolOptions;
@@ -82,11 +86,16 @@ public final class GatewayVerticle extends VerticleBase {
   private static final WebSocketLimits WEBSOCKET_LIMITS = WebSocketLimits.DEFAULT
     .withMaxFrame(1024 * 1024).withMaxMessage(4 * 1024 * 1024).withWriteQueueMax(2 * 1024 * 1024);
 
-  /** What the instances of one process share: the upstream with its nodes and meters, the edge's budgets, the routes' targets. */
+  /**
+   * What the instances of one process share: the upstream with its nodes and meters, the edge's
+   * budgets, the routes' targets, and the TLS certificate (null without TLS).
+   */
   private record Shared(GatewayOptions options, ServiceRuntime runtime, Upstream upstream, Edge edge, ClientConnections clients,
                         List<ProxyRoutes.Proxied> routes, Map<TcpRoute, Target> tcpTargets,
-                        Map<TcpRoute, ConnectionLimit> tcpLimits, Map<String, Target> bffTargets) {
+                        Map<TcpRoute, ConnectionLimit> tcpLimits, Map<String, Target> bffTargets, Certificates certificates) {
   }
+
+  private static final CharSequence STRICT_TRANSPORT_SECURITY = HttpHeaders.createOptimized("Strict-Transport-Security");
 
   private final Shared shared;
   private final int instance;
@@ -95,6 +104,10 @@ public final class GatewayVerticle extends VerticleBase {
   private Counter requests;
   private HttpServer server;
   private HttpServer admin;
+  /** The certificate pair this instance's servers were made with; null without TLS. */
+  private Certificates.Pair madeWith;
+  /** The plain port that redirects to HTTPS; null without one. */
+  private HttpServer redirect;
 
   private GatewayVerticle(Shared shared, int instance) {
     this.shared = shared;
@@ -119,26 +132,38 @@ public final class GatewayVerticle extends VerticleBase {
     }
     Edge edge = new Edge(options.edge(), new TrustedProxies(runtime.ingress().proxies()), runtime.meters());
     ClientConnections clients = new ClientConnections(options.edge().maxConnectionsPerClient(), runtime.ingress().proxies(), runtime.meters());
+    Certificates certificates = options.tls().enabled() ? new Certificates(options.tls(), runtime.meters()) : null;
     Shared shared = new Shared(options, runtime, upstream, edge, clients, routes,
-      tcpTargets, tcpLimits, BffComposer.targets(upstream, options.bff()));
+      tcpTargets, tcpLimits, BffComposer.targets(upstream, options.bff()), certificates);
     return () -> new GatewayVerticle(shared, runtime.nextInstance());
   }
 
   @Override
   public Future<?> start() {
+    // With TLS, the servers are made with the certificate: it is read (off the event loop) first;
+    // with routes that ask for tokens, the keys are read first too.
+    Certificates certificates = shared.certificates();
+    return (certificates == null ? Future.<Void>succeededFuture() : certificates.acquire(vertx))
+      .compose(v -> tokens())
+      .compose(this::serve);
+  }
+
+  /** The check of the tokens routes ask for: none when no route asks. */
+  private Future<TokenCheck> tokens() {
     GatewayOptions options = shared.options();
     if (!options.needsTokens()) {
-      return serve(TokenCheck.NONE);
+      return Future.succeededFuture(TokenCheck.NONE);
     }
     if (!shared.runtime().auth().enabled()) {
       return Future.failedFuture(new IllegalStateException(
         "a route or /eventbus asks for tokens (auth=token, scopes=, eventBusAuth), but auth.jwks is not set"));
     }
-    return shared.runtime().tokens(vertx).compose(verifier -> serve(new TokenCheck(verifier)));
+    return shared.runtime().tokens(vertx).map(TokenCheck::new);
   }
 
-  private Future<?> serve(TokenCheck tokens) {
+  private Future<Void> serve(TokenCheck tokens) {
     GatewayOptions options = shared.options();
+    TlsOptions tls = options.tls();
     ServiceRuntime runtime = shared.runtime();
     HttpClient client = vertx.createHttpClient(new HttpClientOptions()
         .setConnectTimeout(CONNECT_TIMEOUT_MS)
@@ -180,6 +205,14 @@ public final class GatewayVerticle extends VerticleBase {
       .setMaxHeaderSize(options.edge().maxHeaderSize())
       .setIdleTimeout((int) options.idleTimeout().toMillis())
       .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
+    String hsts = null;
+    if (tls.enabled()) {
+      // HTTP/2 by ALPN (h1 clients keep HTTP/1.1 and the strict decoder); its header list bounded as HTTP/1.1's head.
+      madeWith = shared.certificates().current();
+      shared.certificates().applyTo(serverOptions).getInitialSettings().setMaxHeaderListSize(options.edge().maxHeaderSize());
+      hsts = tls.hstsHeader();
+    }
+    String strictTransport = hsts;
     Duration headTimeout = runtime.ingress().headTimeout();
     server = vertx.createHttpServer(serverOptions)
       .connectionHandler(connection -> {
@@ -196,6 +229,9 @@ public final class GatewayVerticle extends VerticleBase {
             .register(runtime.meters());
         }
         requests.increment();
+        if (strictTransport != null) {
+          request.response().headers().set(STRICT_TRANSPORT_SECURITY, strictTransport);
+        }
         router.handle(request);
       });
     admin = StrictHttp.server(vertx, new HttpServerOptions()
@@ -204,19 +240,39 @@ public final class GatewayVerticle extends VerticleBase {
         .setPort(runtime.bindPort("admin", options.adminPort())), headTimeout)
       .invalidRequestHandler(JsonErrors::invalidRequest)
       .requestHandler(Admin.router(vertx, runtime, options, shared.upstream()));
+    if (tls.redirectPort() != TlsOptions.OFF) {
+      HttpServerOptions redirectOptions = new HttpServerOptions()
+        .setHttp2ClearTextEnabled(false)
+        .setHost(options.host())
+        .setPort(runtime.bindPort("redirect", tls.redirectPort()))
+        .setTcpNoDelay(true)
+        .setMaxHeaderSize(options.edge().maxHeaderSize())
+        .setIdleTimeout((int) options.idleTimeout().toMillis())
+        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
+      redirect = vertx.createHttpServer(redirectOptions)
+        .connectionHandler(connection -> {
+          StrictHttp.apply(connection, redirectOptions, headTimeout);
+          shared.clients().accept(connection);
+        })
+        .invalidRequestHandler(JsonErrors::invalidRequest)
+        .requestHandler(new HttpsRedirect(tls, () -> server.actualPort()));
+    }
     NetClient tcpClient = vertx.createNetClient(new NetClientOptions()
       .setConnectTimeout(CONNECT_TIMEOUT_MS)
       .setTcpNoDelay(true));
     for (TcpRoute route : options.tcpRoutes()) {
       TcpForwarder relay = new TcpForwarder(route, shared.tcpTargets().get(route), tcpClient, shared.upstream(),
         shared.tcpLimits().get(route), runtime.meters());
-      tcpServers.add(vertx.createNetServer(new NetServerOptions()
-          .setHost(options.host())
-          .setPort(runtime.bindPort(route.endpoint(), route.port()))
-          .setTcpNoDelay(true)
-          .setIdleTimeout((int) options.idleTimeout().toMillis())
-          .setIdleTimeoutUnit(TimeUnit.MILLISECONDS))
-        .connectHandler(relay::accept));
+      NetServerOptions tcpOptions = new NetServerOptions()
+        .setHost(options.host())
+        .setPort(runtime.bindPort(route.endpoint(), route.port()))
+        .setTcpNoDelay(true)
+        .setIdleTimeout((int) options.idleTimeout().toMillis())
+        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
+      if (tls.enabled() && tls.tcp()) {
+        shared.certificates().applyTo(tcpOptions); // TLS ends here: plain to the node
+      }
+      tcpServers.add(vertx.createNetServer(tcpOptions).connectHandler(relay::accept));
     }
     // A server serves its connections on the event loop of the context it listens from. The
     // backends are shared by the instances, and their future (and anything composed on it) calls
@@ -230,12 +286,20 @@ public final class GatewayVerticle extends VerticleBase {
   private Future<Void> listen() {
     GatewayOptions options = shared.options();
     ServiceRuntime runtime = shared.runtime();
+    Certificates certificates = shared.certificates();
+    boolean tcpTls = certificates != null && options.tls().tcp();
     List<Future<?>> all = new ArrayList<>();
-    all.add(server.listen().onSuccess(s -> runtime.listening("http", "http://" + options.host() + ":" + s.actualPort())));
+    all.add(server.listen().compose(s -> certificates == null ? Future.succeededFuture() : certificates.register(s, madeWith))
+      .onSuccess(s -> runtime.listening("http", (certificates == null ? "http://" : "https://") + options.host() + ":" + server.actualPort())));
     all.add(admin.listen().onSuccess(s -> runtime.listening("admin", "http://" + options.host() + ":" + s.actualPort())));
+    if (redirect != null) {
+      all.add(redirect.listen().onSuccess(s -> runtime.listening("redirect", "http://" + options.host() + ":" + s.actualPort())));
+    }
     for (int i = 0; i < tcpServers.size(); i++) {
       TcpRoute route = options.tcpRoutes().get(i);
-      all.add(tcpServers.get(i).listen().onSuccess(s -> runtime.listening(route.endpoint(), options.host() + ":" + s.actualPort())));
+      NetServer tcp = tcpServers.get(i);
+      all.add(tcp.listen().compose(s -> tcpTls ? certificates.register(s, madeWith) : Future.succeededFuture())
+        .onSuccess(s -> runtime.listening(route.endpoint(), options.host() + ":" + tcp.actualPort())));
     }
     return Future.all(all).mapEmpty();
   }
@@ -243,9 +307,18 @@ public final class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     long grace = shared.runtime().shutdownGrace().toMillis();
+    Certificates certificates = shared.certificates();
+    if (certificates != null) {
+      certificates.unregister(server);
+      tcpServers.forEach(certificates::unregister);
+      certificates.release();
+    }
     List<Future<?>> all = new ArrayList<>();
     all.add(server.shutdown(grace, TimeUnit.MILLISECONDS));
     all.add(admin.shutdown(grace, TimeUnit.MILLISECONDS));
+    if (redirect != null) {
+      all.add(redirect.shutdown(grace, TimeUnit.MILLISECONDS));
+    }
     tcpServers.forEach(tcp -> all.add(tcp.shutdown(grace, TimeUnit.MILLISECONDS)));
     return Future.join(all).eventually(shared.upstream().backends()::release);
   }

@@ -45,6 +45,7 @@ import java.util.regex.Pattern;
  *                          {@code access_token} query parameter, or in the headers of its first frame)
  * @param eventBusScopes    scopes an address asks of a browser's token, {@code ADDRESS=SCOPE} (address
  *                          exact or a prefix ending in {@code *}), for registering, sending and publishing
+ * @param tls               HTTPS on the public port, the redirecting plain port, HSTS
  */
 public record GatewayOptions(
   String host,
@@ -64,7 +65,8 @@ public record GatewayOptions(
   List<String> eventBusInbound,
   List<String> eventBusOrigins,
   boolean eventBusAuth,
-  List<String> eventBusScopes) implements ServiceOptions {
+  List<String> eventBusScopes,
+  TlsOptions tls) implements ServiceOptions {
 
   public static final String SECTION = "gateway";
   public static final String DEFAULT_HOST = "0.0.0.0";
@@ -109,6 +111,7 @@ public record GatewayOptions(
     d.put("eventBusOrigins", "origins of other sites' pages allowed on /eventbus (comma-separated, * for any)");
     d.put("eventBusAuth", "browsers on /eventbus present a token (access_token query parameter or first frame's headers)");
     d.put("eventBusScopes", "scopes addresses ask of a token on /eventbus: 'ADDRESS[*]=SCOPE', comma-separated");
+    d.putAll(TlsOptions.DESCRIPTIONS);
     return Map.copyOf(d);
   }
 
@@ -177,6 +180,10 @@ public record GatewayOptions(
     if (!eventBusAuth && !eventBusScopes.isEmpty()) {
       throw new InvalidSettingException("eventBusScopes", String.join(",", eventBusScopes), "needs eventBusAuth: true");
     }
+    Objects.requireNonNull(tls, "tls");
+    if (tls.redirectPort() > 0 && (tls.redirectPort() == port || tls.redirectPort() == adminPort || ports.contains(tls.redirectPort()))) {
+      throw new InvalidSettingException("tlsRedirectPort", String.valueOf(tls.redirectPort()), "uses a port the gateway already listens on");
+    }
   }
 
   /** Whether any route, bus route or the browser bridge asks for a token. */
@@ -199,7 +206,7 @@ public record GatewayOptions(
       DEFAULT_TCP_ROUTES.stream().map(TcpRoute::parse).toList(), DEFAULT_HEALTH_INTERVAL,
       DEFAULT_EJECT_AFTER, DEFAULT_EJECT_FOR, DEFAULT_MAX_CONNECTIONS, DEFAULT_IDLE_TIMEOUT, new EdgeOptions(),
       DEFAULT_BUS_ROUTES.stream().map(BusRoute::parse).toList(), DEFAULT_BFF.stream().map(BffEndpoint::parse).toList(),
-      DEFAULT_EVENT_BUS_OUTBOUND, List.of(), List.of(), false, List.of());
+      DEFAULT_EVENT_BUS_OUTBOUND, List.of(), List.of(), false, List.of(), new TlsOptions());
   }
 
   public static GatewayOptions fromJson(JsonObject json) {
@@ -222,7 +229,8 @@ public record GatewayOptions(
       s.list("eventBusInbound", List.of()),
       s.list("eventBusOrigins", List.of()),
       s.bool("eventBusAuth", false),
-      s.list("eventBusScopes", List.of())));
+      s.list("eventBusScopes", List.of()),
+      TlsOptions.read(s)));
   }
 
   private static <T> List<T> lines(String key, List<String> lines, Function<String, T> parse) {
@@ -251,7 +259,7 @@ public record GatewayOptions(
       .put("maxConnections", maxConnections)
       .put("idleTimeout", Settings.format(idleTimeout));
     edge.write(json);
-    return json
+    json
       .put("busRoutes", new JsonArray(busRoutes.stream().map(BusRoute::format).toList()))
       .put("bff", new JsonArray(bff.stream().map(BffEndpoint::format).toList()))
       .put("eventBusOutbound", new JsonArray(eventBusOutbound))
@@ -259,5 +267,7 @@ public record GatewayOptions(
       .put("eventBusOrigins", new JsonArray(eventBusOrigins))
       .put("eventBusAuth", eventBusAuth)
       .put("eventBusScopes", new JsonArray(eventBusScopes));
+    tls.write(json);
+    return json;
   }
 }

@@ -5,6 +5,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.SocketAddress;
 
 import java.util.List;
@@ -29,6 +30,7 @@ final class Headers {
   static final CharSequence FORWARDED_FOR = HttpHeaders.createOptimized("X-Forwarded-For");
   private static final CharSequence FORWARDED_PROTO = HttpHeaders.createOptimized("X-Forwarded-Proto");
   private static final CharSequence FORWARDED_HOST = HttpHeaders.createOptimized("X-Forwarded-Host");
+  private static final CharSequence STRICT_TRANSPORT_SECURITY = HttpHeaders.createOptimized("Strict-Transport-Security");
   private static final CharSequence HTTP = HttpHeaders.createOptimized("http");
   private static final CharSequence HTTPS = HttpHeaders.createOptimized("https");
 
@@ -47,9 +49,17 @@ final class Headers {
     forwarded(in, requestId, to);
   }
 
-  /** The node's end-to-end headers, written into {@code to} (the response to the client). */
+  /**
+   * The node's end-to-end headers, written into {@code to} (the response to the client). A
+   * {@code Strict-Transport-Security} the gateway set already stays the only one: it ends TLS, and
+   * a node behind it knows nothing of it.
+   */
   static void toClient(MultiMap from, MultiMap to) {
+    String ownHsts = to.get(STRICT_TRANSPORT_SECURITY);
     copy(from, to, false);
+    if (ownHsts != null) {
+      to.set(STRICT_TRANSPORT_SECURITY, ownHsts);
+    }
   }
 
   private static void forwarded(HttpServerRequest in, String requestId, MultiMap to) {
@@ -64,6 +74,9 @@ final class Headers {
     }
     to.set(FORWARDED_PROTO, connection.isSsl() ? HTTPS : HTTP);
     String host = in.getHeader(HttpHeaders.HOST);
+    if (host == null && in.version() == HttpVersion.HTTP_2 && in.authority() != null) {
+      host = in.authority().toString(); // HTTP/2 names it in :authority, and sends no Host
+    }
     if (host != null) {
       to.set(FORWARDED_HOST, host);
     }
