@@ -128,6 +128,23 @@ class GatewayTlsTest {
   }
 
   @Test
+  void answersThatEndAnHttp11ConnectionAreWellFormedOverHttp2() throws Exception {
+    Path big = Files.write(dir.resolve("big.json"), new byte[128 * 1024]);
+    Curl tooLarge = curl("--http2", "-X", "POST", "-H", "Content-Type: application/json", "--data-binary", "@" + big,
+      "https://127.0.0.1:" + https + "/bus/echo");
+    assertEquals("2", tooLarge.version(), tooLarge.toString());
+    assertTrue(tooLarge.headers().startsWith("HTTP/2 413"), tooLarge.headers());
+    assertTrue(!tooLarge.headers().contains("connection:"), "no connection header in HTTP/2: " + tooLarge.headers());
+    assertEquals("request body too large", new JsonObject(tooLarge.body()).getString("error"));
+    Curl declared = curl("--http2", "-X", "POST", "--data-binary", "@" + big, "-H", "Content-Length: " + (64L << 30),
+      "https://127.0.0.1:" + https + "/api/upload");
+    assertTrue(declared.headers().startsWith("HTTP/2 413"), declared.headers());
+    // The gateway's own origin, named by :authority alone (HTTP/2 has no Host header).
+    Curl sameOrigin = curl("--http2", "-H", "Origin: https://127.0.0.1:" + https, "https://127.0.0.1:" + https + "/eventbus/info");
+    assertTrue(sameOrigin.headers().startsWith("HTTP/2 200"), sameOrigin.headers() + sameOrigin.body());
+  }
+
+  @Test
   void curlSpeaksHttp11OverTlsToo() throws Exception {
     Curl answer = curl("--http1.1", "https://127.0.0.1:" + https + "/api/headers");
     assertEquals("1.1", answer.version(), answer.toString());
@@ -248,6 +265,32 @@ class GatewayTlsTest {
       new JsonObject().put("tlsCert", dir.resolve("bad.crt").toString()).put("tlsKey", dir.resolve("bad.key").toString()), 1)));
     assertTrue(String.valueOf(failed.getCause().getMessage()).contains("the key in tlsKey is not the certificate's"),
       failed.getCause().toString());
+  }
+
+  @Test
+  void answersWrittenBeforeAnyRequestAreEncryptedToo() throws Exception {
+    Path cert = dir.resolve("edge.crt");
+    Path key = dir.resolve("edge.key");
+    first.writeTo(cert, key);
+    TestKit.Deployed edge = await(TestGateway.deploy(cluster.node(0), new JsonObject()
+      .put("routes", new JsonArray().add("/api/ http"))
+      .put("tlsCert", cert.toString()).put("tlsKey", key.toString())
+      .put("maxConnectionsPerClient", 1), 1,
+      new dev.switchboard.shared.IngressOptions(java.time.Duration.ofMillis(500), List.of())));
+    int port = edge.port("http");
+    try (SSLSocket held = tlsSocket(port, first.clientContext())) {
+      // A head that never ends: 408 once the head timeout passes, over TLS.
+      held.getOutputStream().write("GET /api/x HTTP/1.1\r\nHost: localhost\r\n".getBytes(StandardCharsets.US_ASCII));
+      held.getOutputStream().flush();
+      try (SSLSocket second = tlsSocket(port, first.clientContext())) {
+        String refused = readAll(second.getInputStream());
+        assertTrue(refused.startsWith("HTTP/1.1 429 "), "a second connection of the client: " + refused);
+        assertTrue(refused.endsWith("{\"error\":\"too many connections from this client\"}"), refused);
+      }
+      String timedOut = readAll(held.getInputStream());
+      assertTrue(timedOut.startsWith("HTTP/1.1 408 "), timedOut);
+    }
+    await(cluster.node(0).undeploy(edge.id()));
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.switchboard.gateway.bridge;
 
+import dev.switchboard.shared.web.LastAnswer;
 import dev.switchboard.gateway.config.GatewayOptions;
 import dev.switchboard.gateway.edge.Requests;
 import dev.switchboard.gateway.edge.TokenCheck;
@@ -8,6 +9,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.HostAndPort;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.bridge.BridgeEventType;
 import io.vertx.ext.bridge.PermittedOptions;
@@ -106,7 +109,7 @@ public final class BrowserBridge {
         // vertx-web closes the connection of a receiving request once it has answered, without
         // saying so: a client that kept it alive sent its next request into a closing socket (a
         // send lost, the session dropped: seen with Node's keep-alive agent over xhr-polling).
-        ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+        LastAnswer.mark(ctx.request());
       }
       checkOrigin(ctx, origins);
     });
@@ -127,12 +130,22 @@ public final class BrowserBridge {
    */
   private static void checkOrigin(RoutingContext ctx, Set<String> allowed) {
     String origin = ctx.request().getHeader(HttpHeaders.ORIGIN);
-    if (origin == null || allowed.contains("*") || allowed.contains(origin) || sameOrigin(origin, ctx.request().getHeader(HttpHeaders.HOST))) {
+    if (origin == null || allowed.contains("*") || allowed.contains(origin) || sameOrigin(origin, host(ctx.request()))) {
       ctx.next();
       return;
     }
     JsonErrors.send(ctx.response(), 403, new JsonObject().put("error", "origin not allowed on " + PATH)
       .put("origin", origin).put("requestId", Requests.id(ctx)));
+  }
+
+  /** The host (and port) the request was sent to: its Host header, or over HTTP/2 its {@code :authority}. */
+  private static String host(HttpServerRequest request) {
+    String host = request.getHeader(HttpHeaders.HOST);
+    if (host != null) {
+      return host;
+    }
+    HostAndPort authority = request.authority();
+    return authority == null ? null : authority.port() >= 0 ? authority.host() + ":" + authority.port() : authority.host();
   }
 
   /**

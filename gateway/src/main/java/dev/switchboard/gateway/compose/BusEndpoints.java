@@ -1,5 +1,6 @@
 package dev.switchboard.gateway.compose;
 
+import dev.switchboard.shared.web.LastAnswer;
 import dev.switchboard.gateway.config.BusRoute;
 import dev.switchboard.gateway.edge.Edge;
 import dev.switchboard.gateway.edge.Requests;
@@ -88,7 +89,7 @@ public final class BusEndpoints {
     request.handler(chunk -> {
       if (body.length() + chunk.length() > max) {
         request.handler(null);
-        request.response().putHeader(HttpHeaders.CONNECTION, "close");
+        LastAnswer.mark(request);
         read.tryFail(new BadBody(413, "request body too large"));
       } else {
         body.appendBuffer(chunk);

@@ -1,15 +1,12 @@
 package dev.switchboard.gateway.edge;
 
 import dev.switchboard.shared.net.AddressBlocks;
+import dev.switchboard.shared.web.StrictHttp;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.net.SocketAddress;
-import io.vertx.core.net.impl.ConnectionBase;
 
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -22,9 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ClientConnections {
 
-  private static final String REFUSAL_BODY = "{\"error\":\"too many connections from this client\"}";
-  private static final byte[] REFUSAL = ("HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\nconnection: close\r\n"
-    + "retry-after: 1\r\ncontent-length: " + REFUSAL_BODY.length() + "\r\n\r\n" + REFUSAL_BODY).getBytes(StandardCharsets.US_ASCII);
+  private static final String REFUSAL_ERROR = "too many connections from this client";
 
   private final int max;
   private final AddressBlocks trusted;
@@ -69,13 +64,8 @@ public final class ClientConnections {
     }
   }
 
-  /** The 429, written to the socket ahead of any handler (no request exists yet), then the connection closed. */
+  /** The 429, written to the socket (no request exists yet), then the connection closed. */
   private static void refuse(HttpConnection connection) {
-    if (connection instanceof ConnectionBase base) {
-      base.channelHandlerContext().pipeline().firstContext().writeAndFlush(Unpooled.wrappedBuffer(REFUSAL))
-        .addListener(ChannelFutureListener.CLOSE);
-    } else {
-      connection.close();
-    }
+    StrictHttp.refuse(connection, 429, "Too Many Requests", REFUSAL_ERROR);
   }
 }

@@ -1,5 +1,6 @@
 package dev.switchboard.gateway.edge;
 
+import dev.switchboard.shared.web.LastAnswer;
 import dev.switchboard.gateway.config.EdgeOptions;
 import dev.switchboard.gateway.config.Route;
 import dev.switchboard.shared.Ids;
@@ -191,8 +192,8 @@ public final class Edge {
       return false;
     }
     HttpServerResponse response = ctx.response();
-    // The body is not read: the connection cannot be used for another request.
-    response.putHeader(HttpHeaders.CONNECTION, "close");
+    // The body is not read: on HTTP/1.x the connection cannot be used for another request.
+    LastAnswer.mark(ctx.request());
     JsonErrors.send(response, declared < 0 ? 400 : 413, new JsonObject()
       .put("error", declared < 0 ? "Content-Length is not a number" : "request body too large")
       .put("limit", max).put("requestId", Requests.id(ctx)));

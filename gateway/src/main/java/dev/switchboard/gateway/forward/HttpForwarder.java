@@ -1,5 +1,6 @@
 package dev.switchboard.gateway.forward;
 
+import dev.switchboard.shared.web.LastAnswer;
 import dev.switchboard.gateway.config.Route;
 import dev.switchboard.gateway.edge.Requests;
 import dev.switchboard.gateway.upstream.Backend;
@@ -339,9 +340,8 @@ public final class HttpForwarder {
       body.put("error", x.route.service() + " failed");
     }
     body.put("requestId", x.requestId);
-    if (x.bodyUnread()) {
-      // The body was not read: the connection cannot be used for another request.
-      out.putHeader(HttpHeaders.CONNECTION, "close");
+    if (x.bodyUnread() && LastAnswer.mark(x.request)) {
+      // The body was not read: the HTTP/1.x connection cannot be used for another request.
       JsonErrors.send(out, status, body).onComplete(sent -> x.request.connection().close());
     } else {
       JsonErrors.send(out, status, body);

@@ -6,6 +6,7 @@ import dev.switchboard.shared.ServiceRuntime;
 import dev.switchboard.shared.bus.Addresses;
 import dev.switchboard.shared.ops.Operations;
 import dev.switchboard.shared.web.JsonErrors;
+import dev.switchboard.shared.web.LastAnswer;
 import dev.switchboard.shared.web.StrictHttp;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
@@ -204,14 +205,12 @@ public final class HttpVerticle extends VerticleBase {
     HttpServerResponse response = request.response();
     response.headers().remove(HttpHeaders.CONTENT_LENGTH).remove(HttpHeaders.CONTENT_ENCODING);
     response.setChunked(false);
-    if (request.version() != HttpVersion.HTTP_2) {
-      response.putHeader(HttpHeaders.CONNECTION, "close");
-    }
+    boolean last = LastAnswer.mark(request);
     JsonErrors.send(response, status, body).onComplete(done -> {
-      if (request.version() != HttpVersion.HTTP_2) {
+      if (last) {
         request.connection().close();
       } else {
-        request.response().reset();
+        request.response().reset(); // HTTP/2: this stream alone
       }
     });
   }

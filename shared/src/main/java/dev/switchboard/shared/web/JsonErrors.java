@@ -74,9 +74,11 @@ public final class JsonErrors {
       error = "malformed request";
     }
     HttpServerResponse response = request.response();
-    response.putHeader(HttpHeaders.CONNECTION, "close");
-    send(response, status, new JsonObject().put("error", error))
-      .onComplete(done -> request.connection().close());
+    if (LastAnswer.mark(request)) {
+      send(response, status, new JsonObject().put("error", error)).onComplete(done -> request.connection().close());
+    } else {
+      send(response, status, new JsonObject().put("error", error));
+    }
   }
 
   /** Ends {@code response} with {@code status} and {@code body}, unless it was already started. */

@@ -100,7 +100,9 @@ public final class StrictHttp {
 
   /**
    * Answers a connection before any request of it could be: {@code status} with a JSON body
-   * {@code {"error": error}}, written straight to the socket, then the connection closed.
+   * {@code {"error": error}}, written straight to the socket (through TLS, when the connection has
+   * it), then the connection closed. An HTTP/2 connection is closed without an answer: it has no
+   * request to answer, and HTTP/1.1 bytes would mean nothing to its client.
    */
   public static void refuse(HttpConnection connection, int status, String reason, String error) {
     if (connection instanceof ConnectionBase base) {
@@ -115,10 +117,16 @@ public final class StrictHttp {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     String head = "HTTP/1.1 " + status + " " + reason + "\r\ncontent-type: application/json\r\nconnection: close\r\n"
       + (status == 429 ? "retry-after: 1\r\n" : "") + "content-length: " + bytes.length + "\r\n\r\n";
+    ChannelHandlerContext decoder = pipeline.context(DECODER);
+    if (decoder == null) {
+      pipeline.close();
+      return;
+    }
     ByteBuf answer = Unpooled.buffer(head.length() + bytes.length)
       .writeBytes(head.getBytes(StandardCharsets.US_ASCII)).writeBytes(bytes);
-    // From the head of the pipeline: past the response encoder, which has no response to encode.
-    pipeline.firstContext().writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
+    // From the request decoder: past the response encoder after it, which has no response to
+    // encode, and through the TLS handler before it.
+    decoder.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
   }
 
   /**
