@@ -25,7 +25,7 @@ import java.util.function.UnaryOperator;
 /**
  * An N-member Vert.x cluster in one JVM: Hazelcast members on 127.0.0.1 with free ports and a
  * random cluster name, so concurrent runs and other clusters on the machine never meet it.
- * Configured through the same {@link HazelcastConfigs} as the services.
+ * Configured through the same {@link HazelcastConfigs} and {@link EventBusConfigs} as the services.
  */
 public final class TestCluster {
 
