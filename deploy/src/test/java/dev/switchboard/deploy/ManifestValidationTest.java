@@ -67,6 +67,30 @@ class ManifestValidationTest {
   }
 
   @Test
+  void prodRunsTheBusOverTlsOnEveryMemberAndChecksTokens() throws Exception {
+    String rendered = render(K8S.resolve("overlays/prod"));
+    long members = ManifestValidator.clusterMembers(rendered);
+    assertTrue(members >= 6, "cluster members: " + members);
+    assertEquals(members, count(rendered, "secretName: switchboard-cluster-tls"), rendered);
+    assertTrue(rendered.contains("SWITCHBOARD_CLUSTER_BUS_TLS_CERT: /etc/switchboard/cluster-tls/tls.crt"), rendered);
+    assertTrue(rendered.contains("SWITCHBOARD_CHAT_AUTH: \"true\""), rendered);
+    for (String key : List.of("SWITCHBOARD_AUTH_JWKS", "SWITCHBOARD_AUTH_ISSUER", "SWITCHBOARD_AUTH_AUDIENCE")) {
+      assertTrue(rendered.contains(key + ":"), key + " is not in prod's switchboard-auth");
+    }
+    String dev = render(K8S.resolve("overlays/dev"));
+    assertTrue(!dev.contains("BUS_TLS"), "dev keeps the bus in plaintext");
+  }
+
+  @Test
+  void everyOverlayDeniesIngressByDefault() throws Exception {
+    for (String overlay : List.of("base", "overlays/dev", "overlays/prod")) {
+      List<String> objects = ManifestValidator.objects(render(K8S.resolve(overlay)));
+      assertTrue(objects.contains("NetworkPolicy/default-deny-ingress"), overlay + ": " + objects);
+      assertTrue(objects.contains("NetworkPolicy/cluster-members"), overlay + ": " + objects);
+    }
+  }
+
+  @Test
   void brokenFixturesAreRejectedWithTheirProblem() throws Exception {
     List<Path> fixtures;
     try (Stream<Path> files = Files.list(BROKEN)) {

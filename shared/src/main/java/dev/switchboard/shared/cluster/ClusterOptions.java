@@ -29,6 +29,13 @@ import java.util.regex.Pattern;
  * @param backups     where data backups go: {@code member} (any other member) or {@code host}
  *                    (a member on another host, so that losing a whole host loses no data; needs
  *                    members on at least two hosts)
+ * @param busPort     the event bus's own port (node-to-node messages; not Hazelcast's): 0 takes
+ *                    any free port, a fixed one lets a firewall or NetworkPolicy name it
+ * @param busTlsCert  the cluster certificate (PEM) this node presents on the event bus, as server
+ *                    and as client; empty: the bus is plaintext (see {@link EventBusConfigs})
+ * @param busTlsKey   the private key of {@code busTlsCert} (PEM, PKCS#8 or PKCS#1)
+ * @param busTlsCa    the certificates (PEM) a peer's certificate must chain to; empty: the
+ *                    cluster certificate itself, one certificate shared by every node
  */
 public record ClusterOptions(
   String name,
@@ -38,7 +45,11 @@ public record ClusterOptions(
   List<String> members,
   Discovery discovery,
   String serviceDns,
-  Backups backups) {
+  Backups backups,
+  int busPort,
+  String busTlsCert,
+  String busTlsKey,
+  String busTlsCa) {
 
   /** How members find each other. */
   public enum Discovery { TCP, KUBERNETES }
@@ -58,18 +69,24 @@ public record ClusterOptions(
   public static final Discovery DEFAULT_DISCOVERY = Discovery.TCP;
   /** One machine in development, where every member shares the host: any other member. */
   public static final Backups DEFAULT_BACKUPS = Backups.MEMBER;
+  /** Any free port, as Vert.x picks by default: several processes share one machine in development. */
+  public static final int DEFAULT_BUS_PORT = 0;
   public static final int MAX_PORT_COUNT = 1000;
   private static final Pattern MEMBER_RANGE = Pattern.compile(".+:(\\d{1,5})-(\\d{1,5})");
 
-  public static final Map<String, String> DESCRIPTIONS = Map.of(
-    "name", "cluster name; only members with the same name join",
-    "host", "interface Hazelcast binds to and announces (kubernetes: leave empty for the pod IP)",
-    "port", "first Hazelcast member port",
-    "portCount", "how many ports from 'port' up are tried",
-    "members", "tcp discovery: comma-separated host, host:port or host:first-last of members",
-    "discovery", "tcp or kubernetes",
-    "serviceDns", "kubernetes discovery: DNS name of the headless service",
-    "backups", "member (backups on any other member) or host (on another host's member)");
+  public static final Map<String, String> DESCRIPTIONS = Map.ofEntries(
+    Map.entry("name", "cluster name; only members with the same name join"),
+    Map.entry("host", "interface Hazelcast binds to and announces (kubernetes: leave empty for the pod IP)"),
+    Map.entry("port", "first Hazelcast member port"),
+    Map.entry("portCount", "how many ports from 'port' up are tried"),
+    Map.entry("members", "tcp discovery: comma-separated host, host:port or host:first-last of members"),
+    Map.entry("discovery", "tcp or kubernetes"),
+    Map.entry("serviceDns", "kubernetes discovery: DNS name of the headless service"),
+    Map.entry("backups", "member (backups on any other member) or host (on another host's member)"),
+    Map.entry("busPort", "event bus port between nodes; 0: any free port"),
+    Map.entry("busTlsCert", "cluster certificate (PEM file) for TLS on the event bus; empty: plaintext bus"),
+    Map.entry("busTlsKey", "its private key (PEM file)"),
+    Map.entry("busTlsCa", "CA certificates (PEM file) a peer must chain to; empty: busTlsCert itself"));
 
   public ClusterOptions {
     Require.nonBlank("name", name);
@@ -86,6 +103,19 @@ public record ClusterOptions(
     serviceDns = serviceDns == null ? "" : serviceDns.trim();
     if (backups == null) {
       throw new InvalidSettingException("backups", null, "must be one of member, host");
+    }
+    Require.port("busPort", busPort);
+    busTlsCert = busTlsCert == null ? "" : busTlsCert.trim();
+    busTlsKey = busTlsKey == null ? "" : busTlsKey.trim();
+    busTlsCa = busTlsCa == null ? "" : busTlsCa.trim();
+    if (!busTlsCert.isEmpty() && busTlsKey.isEmpty()) {
+      throw new InvalidSettingException("busTlsKey", "", "must be set with busTlsCert (the certificate's private key)");
+    }
+    if (busTlsCert.isEmpty() && !busTlsKey.isEmpty()) {
+      throw new InvalidSettingException("busTlsCert", "", "must be set with busTlsKey (the key's certificate)");
+    }
+    if (busTlsCert.isEmpty() && !busTlsCa.isEmpty()) {
+      throw new InvalidSettingException("busTlsCert", "", "must be set with busTlsCa (a node that trusts peers needs a certificate of its own)");
     }
     if (discovery == Discovery.TCP && host.isEmpty()) {
       throw new InvalidSettingException("host", host, "must be set for tcp discovery");
@@ -109,8 +139,24 @@ public record ClusterOptions(
     }
   }
 
+  /** Hazelcast's side only: the bus on any free port, in plaintext. */
+  public ClusterOptions(String name, String host, int port, int portCount, List<String> members, Discovery discovery,
+                        String serviceDns, Backups backups) {
+    this(name, host, port, portCount, members, discovery, serviceDns, backups, DEFAULT_BUS_PORT, "", "", "");
+  }
+
   public ClusterOptions() {
     this(DEFAULT_NAME, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_PORT_COUNT, DEFAULT_MEMBERS, DEFAULT_DISCOVERY, "", DEFAULT_BACKUPS);
+  }
+
+  /** Whether the event bus between nodes runs over TLS. */
+  public boolean busTls() {
+    return !busTlsCert.isEmpty();
+  }
+
+  /** These options with the event bus over TLS: for tests, and for nodes built in code. */
+  public ClusterOptions withBusTls(String cert, String key, String ca) {
+    return new ClusterOptions(name, host, port, portCount, members, discovery, serviceDns, backups, busPort, cert, key, ca);
   }
 
   public static ClusterOptions fromJson(JsonObject json) {
@@ -123,7 +169,11 @@ public record ClusterOptions(
       s.list("members", DEFAULT_MEMBERS),
       s.choice("discovery", DEFAULT_DISCOVERY, Discovery.class),
       s.string("serviceDns", ""),
-      s.choice("backups", DEFAULT_BACKUPS, Backups.class)));
+      s.choice("backups", DEFAULT_BACKUPS, Backups.class),
+      s.integer("busPort", DEFAULT_BUS_PORT),
+      s.string("busTlsCert", ""),
+      s.string("busTlsKey", ""),
+      s.string("busTlsCa", "")));
   }
 
   public JsonObject toJson() {
@@ -135,6 +185,11 @@ public record ClusterOptions(
       .put("members", new JsonArray(members))
       .put("discovery", discovery.name().toLowerCase())
       .put("serviceDns", serviceDns)
-      .put("backups", backups.name().toLowerCase());
+      .put("backups", backups.name().toLowerCase())
+      .put("busPort", busPort)
+      // Paths only: the key's contents never reach a log line.
+      .put("busTlsCert", busTlsCert)
+      .put("busTlsKey", busTlsKey)
+      .put("busTlsCa", busTlsCa);
   }
 }

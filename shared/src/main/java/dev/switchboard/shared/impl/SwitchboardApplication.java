@@ -10,6 +10,7 @@ import dev.switchboard.shared.Settings;
 import dev.switchboard.shared.ShutdownOptions;
 import dev.switchboard.shared.auth.AuthOptions;
 import dev.switchboard.shared.cluster.ClusterOptions;
+import dev.switchboard.shared.cluster.EventBusConfigs;
 import dev.switchboard.shared.cluster.HazelcastConfigs;
 import dev.switchboard.shared.registry.ServiceRecord;
 import dev.switchboard.shared.registry.ServiceRegistry;
@@ -127,6 +128,9 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
     JsonObject config = loadConfig(conf);
     try {
       cluster = ClusterOptions.fromJson(section(config, ClusterOptions.SECTION));
+      if (isClustered()) {
+        EventBusConfigs.checkFiles(cluster);
+      }
       shutdown = ShutdownOptions.fromJson(section(config, ShutdownOptions.SECTION));
       ingress = IngressOptions.fromJson(section(config, IngressOptions.SECTION));
       auth = AuthOptions.fromJson(section(config, AuthOptions.SECTION));
@@ -156,6 +160,8 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
     VertxBuilder builder = Vertx.builder().with(vertxOptions);
     if (isClustered()) {
       clusterManager = new HazelcastClusterManager(HazelcastConfigs.create(cluster));
+      // In place: the launcher applies -cluster-host and -cluster-port to these same options afterwards.
+      EventBusConfigs.configure(vertxOptions.getEventBusOptions(), cluster);
       builder.withClusterManager(clusterManager);
     }
     return builder;

@@ -1,6 +1,7 @@
 package dev.switchboard.shared.testkit;
 
 import dev.switchboard.shared.cluster.ClusterOptions;
+import dev.switchboard.shared.cluster.EventBusConfigs;
 import dev.switchboard.shared.cluster.HazelcastConfigs;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -13,16 +14,18 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.UnaryOperator;
 
 /**
  * An N-member Vert.x cluster in one JVM: Hazelcast members on 127.0.0.1 with free ports and a
  * random cluster name, so concurrent runs and other clusters on the machine never meet it.
- * Configured through the same {@link HazelcastConfigs} as the services.
+ * Configured through the same {@link HazelcastConfigs} and {@link EventBusConfigs} as the services.
  */
 public final class TestCluster {
 
@@ -46,17 +49,34 @@ public final class TestCluster {
 
   /** Starts {@code size} members one after the other; fails if any cannot join. */
   public static Future<TestCluster> start(int size) {
+    return start(Collections.nCopies(size, UnaryOperator.identity()));
+  }
+
+  /**
+   * Starts one member per entry, one after the other, each with the cluster's options as that
+   * entry changes them (e.g. {@link ClusterOptions#withBusTls}: the event bus over TLS on some
+   * members and not on others); fails if any cannot join. Each member is built as the launcher
+   * builds a service's Vert.x: {@link HazelcastConfigs} and {@link EventBusConfigs}.
+   */
+  public static Future<TestCluster> start(List<UnaryOperator<ClusterOptions>> settings) {
     List<Integer> ports = new ArrayList<>();
-    for (int i = 0; i < size; i++) {
+    for (int i = 0; i < settings.size(); i++) {
       ports.add(freePort());
     }
     List<String> members = ports.stream().map(p -> "127.0.0.1:" + p).toList();
     TestCluster cluster = new TestCluster("test-" + UUID.randomUUID(), new CopyOnWriteArrayList<>(members));
     Future<Void> chain = Future.succeededFuture();
-    for (int port : ports) {
-      chain = chain.compose(v -> cluster.addNode(port, BIND_ATTEMPTS));
+    for (int i = 0; i < ports.size(); i++) {
+      int port = ports.get(i);
+      UnaryOperator<ClusterOptions> change = settings.get(i);
+      chain = chain.compose(v -> cluster.addNode(port, change, BIND_ATTEMPTS));
     }
     return chain.map(cluster);
+  }
+
+  /** {@link #start(List)}, waited for at most {@link #START_SECONDS}: for a test's set-up. */
+  public static TestCluster started(List<UnaryOperator<ClusterOptions>> settings) throws TimeoutException {
+    return start(settings).await(START_SECONDS, TimeUnit.SECONDS);
   }
 
   /** {@link #start}, waited for at most {@link #START_SECONDS}: for a test's set-up. */
@@ -96,10 +116,12 @@ public final class TestCluster {
    * Hazelcast binds it (seen in CI): then the member starts on another free port, which it adds to
    * the member list; the others still reach it, as it contacts them.
    */
-  private Future<Void> addNode(int port, int attemptsLeft) {
-    HazelcastClusterManager manager = new HazelcastClusterManager(HazelcastConfigs.create(options(port)));
+  private Future<Void> addNode(int port, UnaryOperator<ClusterOptions> change, int attemptsLeft) {
+    ClusterOptions options = change.apply(options(port));
+    HazelcastClusterManager manager = new HazelcastClusterManager(HazelcastConfigs.create(options));
+    EventBusOptions bus = EventBusConfigs.configure(new EventBusOptions().setHost("127.0.0.1").setPort(0), options);
     return Vertx.builder()
-      .with(new VertxOptions().setEventBusOptions(new EventBusOptions().setHost("127.0.0.1").setPort(0)))
+      .with(new VertxOptions().setEventBusOptions(bus))
       .withClusterManager(manager)
       .buildClustered()
       .onSuccess(nodes::add)
@@ -110,7 +132,7 @@ public final class TestCluster {
         }
         int other = freePort();
         members.add("127.0.0.1:" + other);
-        return addNode(other, attemptsLeft - 1);
+        return addNode(other, change, attemptsLeft - 1);
       });
   }
 
