@@ -77,7 +77,7 @@ final class ManifestValidator {
   private static final String BUS_TLS_CERT = "SWITCHBOARD_CLUSTER_BUS_TLS_CERT";
   /** Settings whose value is a file the container reads: it must be in a volume mounted there. */
   private static final Set<String> FILE_SETTINGS = Set.of(BUS_TLS_CERT, "SWITCHBOARD_CLUSTER_BUS_TLS_KEY",
-    "SWITCHBOARD_CLUSTER_BUS_TLS_CA", "SWITCHBOARD_AUTH_JWKS");
+    "SWITCHBOARD_CLUSTER_BUS_TLS_CA", "SWITCHBOARD_AUTH_JWKS", "SWITCHBOARD_GATEWAY_TLS_CERT", "SWITCHBOARD_GATEWAY_TLS_KEY");
   /** File modes of a Secret volume may give others nothing: a key is for the pod's user and group. */
   private static final int OTHERS = 0007;
 
