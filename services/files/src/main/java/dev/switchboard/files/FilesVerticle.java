@@ -45,6 +45,7 @@ import java.net.URLEncoder;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -204,7 +205,14 @@ public final class FilesVerticle extends VerticleBase {
           download(ctx, found);
         }
       })
-      .onFailure(ctx::fail);
+      .onFailure(failure -> {
+        if (failure instanceof AccessDeniedException) {
+          // The service's own user may not read it: the file exists, but is not served.
+          JsonErrors.send(ctx.response(), 403, new JsonObject().put("error", "forbidden").put("reason", "not readable by the service"));
+        } else {
+          ctx.fail(failure);
+        }
+      });
   }
 
   private void download(RoutingContext ctx, Found found) {
