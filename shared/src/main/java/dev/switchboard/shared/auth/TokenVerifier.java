@@ -41,6 +41,8 @@ public final class TokenVerifier {
   /** A JWKS is a handful of keys; a bigger answer is not one. */
   static final int MAX_JWKS_BYTES = 256 * 1024;
   static final long FETCH_TIMEOUT_MILLIS = 10_000;
+  /** The end of 9999: a later {@code exp} is no date a token means (and past what timers can count in milliseconds). */
+  static final long LATEST_EXPIRY = 253_402_300_799L;
 
   private final Vertx vertx;
   private final AuthOptions options;
@@ -124,6 +126,9 @@ public final class TokenVerifier {
     }
     if (!(claims.getValue("exp") instanceof Number exp)) {
       return reject("no expiry");
+    }
+    if (exp.longValue() > LATEST_EXPIRY) {
+      return reject("expiry out of range");
     }
     if (exp.longValue() + skew <= now) {
       return reject("token expired");

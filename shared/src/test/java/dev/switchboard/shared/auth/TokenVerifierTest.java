@@ -70,6 +70,7 @@ class TokenVerifierTest {
     assertRejected(verifier, tokens.sign(TestTokens.claims("ada").put("aud", 7)), "wrong audience");
     assertRejected(verifier, tokens.sign(TestTokens.claims("ada").put("exp", now - 31)), "token expired");
     assertRejected(verifier, tokens.sign(withoutKey(TestTokens.claims("ada"), "exp")), "no expiry");
+    assertRejected(verifier, tokens.sign(TestTokens.claims("ada").put("exp", 1e30)), "expiry out of range");
     assertRejected(verifier, tokens.sign(withoutKey(TestTokens.claims("ada"), "sub")), "no subject");
     assertRejected(verifier, tokens.sign(TestTokens.claims("ada").put("nbf", now + 120)), "token not valid yet");
     assertRejected(verifier, tokens.sign(TestTokens.claims("ada").put("iat", now + 120)), "token issued in the future");
