@@ -262,12 +262,13 @@ class GatewayAuthTest {
   @Test
   void aHandshakeWithAMalformedOrDoubledTokenIsRefused() throws Exception {
     int before = served.get();
-    for (String query : new String[] {"access_token=%zz", "access_token=a&access_token=b", "access_token="}) {
+    for (String[] query : new String[][] {{"access_token=%zz", "400", "malformed query string"},
+      {"access_token=a&access_token=b", "401", "unauthorized"}, {"access_token=", "401", "unauthorized"}}) {
       try (RawHttp raw = RawHttp.connect(port)) {
-        RawHttp.Response refused = raw.write("GET /ws?" + query + " HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        RawHttp.Response refused = raw.write("GET /ws?" + query[0] + " HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
           + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").read();
-        assertEquals(401, refused.status(), query + ": " + refused.head());
-        assertEquals("unauthorized", new JsonObject(refused.text()).getString("error"), query);
+        assertEquals(Integer.parseInt(query[1]), refused.status(), query[0] + ": " + refused.head());
+        assertEquals(query[2], new JsonObject(refused.text()).getString("error"), query[0]);
       }
     }
     assertEquals(before, served.get(), "no refused handshake reached the node");

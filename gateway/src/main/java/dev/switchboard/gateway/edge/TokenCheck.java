@@ -6,9 +6,11 @@ import dev.switchboard.shared.auth.IdentityHeaders;
 import dev.switchboard.shared.auth.TokenRejectedException;
 import dev.switchboard.shared.auth.TokenVerifier;
 import dev.switchboard.shared.web.BearerTokens;
+import dev.switchboard.shared.web.JsonErrors;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
 import java.util.Set;
@@ -43,7 +45,13 @@ public final class TokenCheck {
       return;
     }
     HttpServerRequest request = ctx.request();
-    String token = BearerTokens.of(request, isUpgrade(request));
+    String token;
+    try {
+      token = BearerTokens.of(request, isUpgrade(request));
+    } catch (IllegalArgumentException e) {
+      JsonErrors.send(ctx.response(), 400, new JsonObject().put("error", "malformed query string").put("requestId", Requests.id(ctx)));
+      return;
+    }
     if (token == null) {
       BearerTokens.unauthorized(ctx.response(), null);
       return;

@@ -31,15 +31,13 @@ public final class BearerTokens {
    * query parameter (browsers cannot set headers on a WebSocket); null when there is none. A
    * request with two tokens, or a second {@code Authorization} header, has none: which one counts
    * would be a guess.
+   *
+   * @throws IllegalArgumentException with {@code inQuery}, when the query string does not decode
+   *                                  (answer 400: it is no request for a token at all)
    */
   public static String of(HttpServerRequest request, boolean inQuery) {
     List<String> headers = request.headers().getAll(HttpHeaders.AUTHORIZATION);
-    List<String> query;
-    try {
-      query = inQuery ? request.params().getAll(QUERY_PARAMETER) : List.of();
-    } catch (IllegalArgumentException e) {
-      return null; // a query string that does not decode carries no token
-    }
+    List<String> query = inQuery ? request.params().getAll(QUERY_PARAMETER) : List.of();
     if (headers.size() + query.size() != 1) {
       return null;
     }
