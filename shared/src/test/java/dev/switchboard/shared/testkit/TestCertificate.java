@@ -1,5 +1,7 @@
 package dev.switchboard.shared.testkit;
 
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
@@ -67,14 +69,31 @@ public record TestCertificate(String name, Path cert, Path key, X509Certificate 
 
   /** A client TLS context that trusts this certificate alone. */
   public SSLContext clientContext() {
+    return clientContext(null);
+  }
+
+  /**
+   * A client TLS context that trusts this certificate alone and, unless {@code presented} is null,
+   * presents {@code presented}'s certificate and key (mutual TLS).
+   */
+  public SSLContext clientContext(TestCertificate presented) {
     try {
       KeyStore trusted = KeyStore.getInstance("PKCS12");
       trusted.load(null, null);
       trusted.setCertificateEntry(name, certificate);
       TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       trust.init(trusted);
+      KeyManager[] keys = null;
+      if (presented != null) {
+        KeyStore identity = KeyStore.getInstance("PKCS12");
+        identity.load(null, null);
+        identity.setKeyEntry(presented.name, presented.privateKey, PASSWORD, new java.security.cert.Certificate[] {presented.certificate});
+        KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        factory.init(identity, PASSWORD);
+        keys = factory.getKeyManagers();
+      }
       SSLContext context = SSLContext.getInstance("TLS");
-      context.init(null, trust.getTrustManagers(), null);
+      context.init(keys, trust.getTrustManagers(), null);
       return context;
     } catch (IOException | GeneralSecurityException e) {
       throw new IllegalStateException(e);
