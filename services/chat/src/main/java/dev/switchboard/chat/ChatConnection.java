@@ -261,18 +261,19 @@ final class ChatConnection implements WebSocketGuard.Listener {
     // within commandTimeout and its next commands are not held behind this one.
     Promise<Void> settled = Promise.promise();
     long timeout = options.commandTimeout().toMillis();
+    String clientId = command instanceof Message message ? message.clientId() : null;
     long timer = chat.setTimer(timeout, t -> {
       if (settled.tryComplete()) {
         log.debug("connection {}: {} not done after {} ms", serial, command, timeout);
         sendError(ChatProtocol.UNAVAILABLE, "the chat did not finish that within " + timeout + " ms; try again"
-          + (command instanceof Message ? " (a resend with the same clientId is never posted twice)" : ""));
+          + (command instanceof Message ? " (a resend with the same clientId is never posted twice)" : ""), clientId);
       }
     });
     done.onComplete(result -> {
       chat.cancelTimer(timer);
       if (settled.tryComplete() && result.failed()) {
         log.debug("connection {}: {} failed: {}", serial, command, result.cause().toString());
-        sendError(ChatProtocol.UNAVAILABLE, "the chat could not do that just now; try again");
+        sendError(ChatProtocol.UNAVAILABLE, "the chat could not do that just now; try again", clientId);
       }
     });
     return settled.future();
@@ -456,7 +457,7 @@ final class ChatConnection implements WebSocketGuard.Listener {
 
   private Future<?> message(Message message) {
     if (room == null) {
-      sendError(ChatProtocol.NOT_JOINED, "join a room before sending messages");
+      sendError(ChatProtocol.NOT_JOINED, "join a room before sending messages", message.clientId());
       return Future.succeededFuture();
     }
     String name = room.name;
@@ -486,7 +487,7 @@ final class ChatConnection implements WebSocketGuard.Listener {
               return postOnce(name, sender, text, clientId, false);
             } else {
               sendError(ChatProtocol.UNAVAILABLE, "the message with clientId " + clientId
-                + " is still being posted; send it again with the same clientId");
+                + " is still being posted; send it again with the same clientId", clientId);
             }
             return Future.<Void>succeededFuture();
           });
@@ -584,6 +585,12 @@ final class ChatConnection implements WebSocketGuard.Listener {
 
   private void sendError(String code, String message) {
     send(ChatProtocol.error(code, message).encode());
+  }
+
+  /** An error about a posted message: it names the message's {@code clientId}, when it has one. */
+  private void sendError(String code, String message, String clientId) {
+    JsonObject error = ChatProtocol.error(code, message);
+    send((clientId == null ? error : error.put("clientId", clientId)).encode());
   }
 
   /**

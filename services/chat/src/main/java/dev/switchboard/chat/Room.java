@@ -56,7 +56,7 @@ final class Room {
       ready = consumer.completion()
         .compose(v -> store.lastSeq(name))
         .map(last -> {
-          nextSeq = last + 1;
+          advanceTo(last + 1);
           pending.headMap(nextSeq).clear();
           drain();
           return this;
@@ -150,8 +150,7 @@ final class Room {
 
   private void deliver(JsonObject message) {
     long seq = message.getLong("seq");
-    nextSeq = seq + 1;
-    store.saw(name, seq);
+    advanceTo(seq + 1);
     String text = message.encode();
     ByteBuf frame = ChatConnection.frame(text);
     try {
@@ -185,7 +184,7 @@ final class Room {
             deliver(found);
           } else {
             log.debug("room {}: #{} never arrived, skipped", name, missing);
-            nextSeq = missing + 1;
+            advanceTo(missing + 1);
           }
           drain();
         });
@@ -195,7 +194,13 @@ final class Room {
   private void skipGap() {
     long first = pending.firstKey();
     log.warn("room {}: {} messages waiting for #{}, skipping to #{}", name, pending.size(), nextSeq, first);
-    nextSeq = first;
+    advanceTo(first);
     drain();
+  }
+
+  /** Everything before {@code next} is handed out (or skipped); the store hears it, so that a number given again is caught. */
+  private void advanceTo(long next) {
+    nextSeq = next;
+    store.handedOut(name, next - 1);
   }
 }
