@@ -259,22 +259,29 @@ final class ChatStore {
 
   // ---- presence: one map per room, keyed by nickname
 
+  /** What {@link #enter} did: {@code in} false when another connection holds the nickname; {@code tookOver} the entry replaced, if any. */
+  record Entered(boolean in, JsonObject tookOver) {
+    static final Entered REFUSED = new Entered(false, null);
+    static final Entered IN = new Entered(true, null);
+  }
+
   /**
-   * Enters a room under a nickname unique in it; the result is false when another connection
-   * holds the nickname there. Marks the room active in the room index first, so a sweep never
-   * drops a room somebody is entering.
+   * Enters a room under a nickname unique in it; refused when another connection holds the
+   * nickname there, unless it has the same session: then this one takes it over, and the result
+   * names the entry (node and connection) it replaced. Marks the room active in the room index
+   * first, so a sweep never drops a room somebody is entering.
    */
-  Future<Boolean> enter(String node, String connection, String room, String nickname, String session) {
+  Future<Entered> enter(String node, String connection, String room, String nickname, String session) {
     JsonObject entry = presenceEntry(node, connection, session);
     return touch(room).compose(v -> presence(room)).compose(map -> map.putIfAbsent(nickname, entry).compose(previous -> {
       if (previous == null || previous.equals(entry)) {
-        return Future.succeededFuture(true);
+        return Future.succeededFuture(Entered.IN);
       }
       if (session != null && session.equals(previous.getString("session"))) {
         // The same client again, before its old connection was noticed gone: it takes over.
-        return map.replaceIfPresent(nickname, previous, entry);
+        return map.replaceIfPresent(nickname, previous, entry).map(replaced -> replaced ? new Entered(true, previous) : Entered.REFUSED);
       }
-      return Future.succeededFuture(false);
+      return Future.succeededFuture(Entered.REFUSED);
     }));
   }
 
