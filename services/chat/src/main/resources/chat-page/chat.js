@@ -146,9 +146,10 @@
         break;
       case 'error':
         $('error').textContent = e.code + ': ' + e.message;
-        if (e.code === 'nickname_taken' || e.code === 'forbidden') {
-          // Someone else has this nickname in the room, or the token does not open it: back to the
-          // form, no reconnecting.
+        if (e.code === 'nickname_taken' || e.code === 'forbidden' || e.code === 'session_taken') {
+          // Someone else has this nickname in the room, or the token does not open it, or a newer
+          // connection of this tab's session (a copy of the tab) took over: back to the form, no
+          // reconnecting (which would take the nickname back and forth).
           const taken = ws;
           ws = null;
           taken.onclose = null;

@@ -52,6 +52,9 @@ final class ChatConnection implements WebSocketGuard.Listener {
   /** The close reason for a connection whose first message is not its token. */
   static final String AUTH_FIRST = ChatProtocol.UNAUTHORIZED_PREFIX + "send {\"type\":\"auth\",\"token\":\"<JWT>\"} first";
 
+  /** The close reason of a connection whose session another connection took over. */
+  static final String SESSION_TAKEN_REASON = "session taken over by another connection";
+
   /** Outbound bytes gathered for one flush beyond which they are handed to the socket at once. */
   static final int MAX_GATHERED_BYTES = 64 * 1024;
 
@@ -138,6 +141,25 @@ final class ChatConnection implements WebSocketGuard.Listener {
       key = chat.nodeId() + "/" + serial;
     }
     return key;
+  }
+
+  /** Unique among the connections of this process. */
+  long serial() {
+    return serial;
+  }
+
+  /**
+   * A newer connection with this one's session took its nickname in its room (see
+   * {@link ChatStore#enter}): this one is told and closed. It leaves without a {@code left}, as
+   * the nickname is still in the room.
+   */
+  void takenOver(String roomName, String nick) {
+    if (room == null || !room.name.equals(roomName) || !nick.equals(nickname) || closing) {
+      return; // it has moved on already
+    }
+    sendError(ChatProtocol.SESSION_TAKEN, "another connection with this session joined room '" + roomName + "' as '" + nick
+      + "'; this one is closed");
+    close(CloseCodes.NORMAL, SESSION_TAKEN_REASON, "session taken");
   }
 
   /** Puts the guard in front of the connection and starts reading; on the connection's event loop, right after the upgrade. */
@@ -261,18 +283,19 @@ final class ChatConnection implements WebSocketGuard.Listener {
     // within commandTimeout and its next commands are not held behind this one.
     Promise<Void> settled = Promise.promise();
     long timeout = options.commandTimeout().toMillis();
+    String clientId = command instanceof Message message ? message.clientId() : null;
     long timer = chat.setTimer(timeout, t -> {
       if (settled.tryComplete()) {
         log.debug("connection {}: {} not done after {} ms", serial, command, timeout);
         sendError(ChatProtocol.UNAVAILABLE, "the chat did not finish that within " + timeout + " ms; try again"
-          + (command instanceof Message ? " (a resend with the same clientId is never posted twice)" : ""));
+          + (command instanceof Message ? " (a resend with the same clientId is never posted twice)" : ""), clientId);
       }
     });
     done.onComplete(result -> {
       chat.cancelTimer(timer);
       if (settled.tryComplete() && result.failed()) {
         log.debug("connection {}: {} failed: {}", serial, command, result.cause().toString());
-        sendError(ChatProtocol.UNAVAILABLE, "the chat could not do that just now; try again");
+        sendError(ChatProtocol.UNAVAILABLE, "the chat could not do that just now; try again", clientId);
       }
     });
     return settled.future();
@@ -354,7 +377,10 @@ final class ChatConnection implements WebSocketGuard.Listener {
     return leaveRoom("left")
       .compose(v -> store.enter(chat.nodeId(), key(), join.room(), join.nickname(), join.session()))
       .<Object>compose(entered -> {
-        if (!entered) {
+        if (entered.tookOver() != null) {
+          chat.takenOver(entered.tookOver(), join.room(), join.nickname());
+        }
+        if (!entered.in()) {
           sendError(ChatProtocol.NICKNAME_TAKEN, "nickname '" + join.nickname() + "' is already in room '" + join.room() + "'");
           return Future.succeededFuture();
         }
@@ -388,7 +414,7 @@ final class ChatConnection implements WebSocketGuard.Listener {
       .compose(members -> {
         send(ChatProtocol.joined(joinedRoom.name, nickname, now).put("self", true).put("seq", last).put("truncated", truncated).encode());
         send(ChatProtocol.presence(joinedRoom.name, members).encode());
-        chat.publish(joinedRoom.name, ChatProtocol.joined(joinedRoom.name, nickname, now).put("from", key()));
+        chat.publish(joinedRoom.name, ChatProtocol.joined(joinedRoom.name, nickname, now), key());
         return store.messages(joinedRoom.name, from, last);
       })
       .map(replay -> {
@@ -448,7 +474,7 @@ final class ChatConnection implements WebSocketGuard.Listener {
     }
     return chat.store().exit(chat.nodeId(), key(), leaving.name, nick, ses).map(removed -> {
       if (removed) {
-        chat.publish(leaving.name, ChatProtocol.left(leaving.name, nick, System.currentTimeMillis(), reason).put("from", key()));
+        chat.publish(leaving.name, ChatProtocol.left(leaving.name, nick, System.currentTimeMillis(), reason), key());
       }
       return null;
     });
@@ -456,7 +482,7 @@ final class ChatConnection implements WebSocketGuard.Listener {
 
   private Future<?> message(Message message) {
     if (room == null) {
-      sendError(ChatProtocol.NOT_JOINED, "join a room before sending messages");
+      sendError(ChatProtocol.NOT_JOINED, "join a room before sending messages", message.clientId());
       return Future.succeededFuture();
     }
     String name = room.name;
@@ -486,7 +512,7 @@ final class ChatConnection implements WebSocketGuard.Listener {
               return postOnce(name, sender, text, clientId, false);
             } else {
               sendError(ChatProtocol.UNAVAILABLE, "the message with clientId " + clientId
-                + " is still being posted; send it again with the same clientId");
+                + " is still being posted; send it again with the same clientId", clientId);
             }
             return Future.<Void>succeededFuture();
           });
@@ -513,7 +539,7 @@ final class ChatConnection implements WebSocketGuard.Listener {
     if (room == null) {
       sendError(ChatProtocol.NOT_JOINED, "join a room before typing");
     } else {
-      chat.publish(room.name, ChatProtocol.typing(room.name, nickname).put("from", key()));
+      chat.publish(room.name, ChatProtocol.typing(room.name, nickname), key());
     }
     return Future.succeededFuture();
   }
@@ -584,6 +610,12 @@ final class ChatConnection implements WebSocketGuard.Listener {
 
   private void sendError(String code, String message) {
     send(ChatProtocol.error(code, message).encode());
+  }
+
+  /** An error about a posted message: it names the message's {@code clientId}, when it has one. */
+  private void sendError(String code, String message, String clientId) {
+    JsonObject error = ChatProtocol.error(code, message);
+    send((clientId == null ? error : error.put("clientId", clientId)).encode());
   }
 
   /**

@@ -3,6 +3,8 @@ package dev.switchboard.chat;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -27,6 +29,10 @@ final class ChatProtocol {
   static final String INVALID_JSON = "invalid_json";
   static final String UNKNOWN_TYPE = "unknown_type";
   static final String INVALID_FIELD = "invalid_field";
+  /** A {@code since} that is not a sequence number: not an integer, or outside 0..2^63-1. */
+  static final String BAD_SINCE = "bad_since";
+  /** This connection's session was taken over by a newer connection with the same {@code session}; it is closed. */
+  static final String SESSION_TAKEN = "session_taken";
   static final String NOT_JOINED = "not_joined";
   static final String RATE_LIMITED = "rate_limited";
   static final String UNAVAILABLE = "unavailable";
@@ -42,6 +48,7 @@ final class ChatProtocol {
   static final int MAX_CLOSE_REASON_BYTES = 123;
 
   private static final String TYPES = "(auth, join, leave, message, typing)";
+  private static final BigDecimal MAX_SEQ = BigDecimal.valueOf(Long.MAX_VALUE);
 
   private ChatProtocol() {
   }
@@ -149,15 +156,37 @@ final class ChatProtocol {
     return s;
   }
 
+  /**
+   * A sequence number: an integer from 0 to 2^63-1. JSON has one number type, so the parser hands
+   * over whichever Java type fits; a big integer or a float is taken only when it is exactly such
+   * a number ({@code 1e400} and 20-digit numbers are not: they would wrap or saturate).
+   */
   private static Long since(JsonObject json) throws ProtocolError {
     Object value = json.getValue("since");
     if (value == null) {
       return null;
     }
-    if (value instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue()) && n.longValue() >= 0) {
-      return n.longValue();
+    if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+      long n = ((Number) value).longValue();
+      if (n >= 0) {
+        return n;
+      }
+    } else if (value instanceof BigInteger n) {
+      if (n.signum() >= 0 && n.bitLength() < Long.SIZE) {
+        return n.longValue();
+      }
+    } else if (value instanceof BigDecimal n) {
+      if (n.signum() >= 0 && n.compareTo(MAX_SEQ) <= 0 && n.stripTrailingZeros().scale() <= 0) {
+        return n.longValueExact();
+      }
+    } else if (value instanceof Double || value instanceof Float) {
+      double n = ((Number) value).doubleValue();
+      // 2^63 is the first double past Long.MAX_VALUE; below it every integral double is a long.
+      if (n >= 0 && n < 0x1p63 && n == Math.rint(n)) {
+        return (long) n;
+      }
     }
-    throw new ProtocolError(INVALID_FIELD, "'since' must be a sequence number (an integer >= 0)");
+    throw new ProtocolError(BAD_SINCE, "'since' must be a sequence number: an integer from 0 to " + Long.MAX_VALUE);
   }
 
   private static String abbreviate(String s) {

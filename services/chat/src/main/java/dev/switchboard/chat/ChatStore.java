@@ -60,8 +60,14 @@ final class ChatStore {
   private final Map<String, Future<AsyncMap<String, JsonObject>>> presenceMaps = lru();
   private final Future<AsyncMap<String, Long>> clientIds;
   private final Map<String, Future<Counter>> counters = lru();
-  /** The highest sequence number this instance has seen per room. */
-  private final Map<String, Long> seen = lru();
+  /** The highest sequence number known to have been given per room: a floor for the counter if it is ever lost. */
+  private final Map<String, Long> known = lru();
+  /**
+   * The highest sequence number this instance's view of a room has handed out (delivered, skipped,
+   * or counted as history when the view opened). Numbers are handed out strictly in order, so a
+   * number this instance is given that is not above it was given before.
+   */
+  private final Map<String, Long> handedOut = lru();
 
   ChatStore(Vertx vertx, int historySize, long dedupeTtlMillis, long claimTtlMillis, long touchEveryMillis) {
     this.vertx = vertx;
@@ -92,26 +98,31 @@ final class ChatStore {
   // ---- sequence and history
 
   /**
-   * The room's next number. A number at or below one this instance has already seen means the
-   * counter went back (see {@link #repairCounter}): it is repaired and asked again.
+   * The room's next number. Several may be asked for at once, by this instance and others, and
+   * their answers come back in any order: a number below one already given is no sign of trouble
+   * as long as this instance's view of the room has not handed it out yet (it waits for it). A
+   * number it has handed out already was given twice: the counter went back (see
+   * {@link #repairCounter}); it is repaired and asked again. Not behind, the counter answered so
+   * late (beyond {@code gapTimeout}) that the room skipped the number: the post fails and the
+   * client sends it again.
    */
   Future<Long> nextSeq(String room) {
     return counter(room).compose(Counter::incrementAndGet)
-      .compose(seq -> seq > seen.getOrDefault(room, 0L) ? Future.succeededFuture(seq)
-        : Future.failedFuture(new IllegalStateException("room " + room + ": counter went back to " + seq)))
+      .compose(seq -> seq > handedOut.getOrDefault(room, 0L) ? Future.succeededFuture(seq)
+        : Future.failedFuture(new IllegalStateException("room " + room + ": #" + seq + " was handed out already")))
       .recover(failure -> repairCounter(room).compose(repaired -> repaired
         ? counter(room).compose(Counter::incrementAndGet)
         : Future.failedFuture(failure)))
       .onSuccess(seq -> saw(room, seq));
   }
 
-  /** The room's last number; checked against what this instance saw and what history holds, repaired if behind. */
+  /** The room's last number; checked against what this instance knows and what history holds, repaired if behind. */
   Future<Long> lastSeq(String room) {
     return counter(room).compose(Counter::get).compose(last -> {
       long counted = last == null ? 0 : last;
-      long known = seen.getOrDefault(room, 0L);
+      long floor = known.getOrDefault(room, 0L);
       return (historySize == 0 ? Future.succeededFuture((JsonObject) null) : message(room, counted + 1)).compose(next -> {
-        if (last != null && known <= counted && next == null) {
+        if (last != null && floor <= counted && next == null) {
           return Future.succeededFuture(counted);
         }
         return repairCounter(room).compose(repaired -> counter(room).compose(Counter::get)).map(v -> v == null ? 0L : v);
@@ -119,12 +130,21 @@ final class ChatStore {
     }).onSuccess(last -> saw(room, last));
   }
 
-  /** Records the highest sequence number this instance has seen in a room (a floor if its counter is ever lost). */
+  /** Records that {@code seq} was given in a room (a floor if its counter is ever lost). */
   void saw(String room, long seq) {
-    Long known = seen.get(room);
-    if (known == null || known < seq) {
-      seen.put(room, seq);
+    Long floor = known.get(room);
+    if (floor == null || floor < seq) {
+      known.put(room, seq);
     }
+  }
+
+  /** This instance's view of a room has handed out every number up to {@code seq}; it was given, too. */
+  void handedOut(String room, long seq) {
+    Long before = handedOut.get(room);
+    if (before == null || before < seq) {
+      handedOut.put(room, seq);
+    }
+    saw(room, seq);
   }
 
   /**
@@ -134,12 +154,12 @@ final class ChatStore {
    * again it starts over at 0: numbers would be given twice and members would drop them as
    * already seen. Repair: the counter is moved up to the highest number still known, this
    * instance's own or the highest kept in history above it. The result is false when it was not
-   * behind.
+   * behind, true when it was moved or moved meanwhile (read it again).
    */
   private Future<Boolean> repairCounter(String room) {
     return counter(room).compose(Counter::get).compose(current -> {
       long counted = current == null ? 0 : current;
-      return highestKept(room, Math.max(counted, seen.getOrDefault(room, 0L)), historySize).compose(floor -> {
+      return highestKept(room, Math.max(counted, known.getOrDefault(room, 0L)), historySize).compose(floor -> {
         if (current != null && floor <= counted) {
           return Future.succeededFuture(false);
         }
@@ -147,7 +167,12 @@ final class ChatStore {
           ? data.<String, Long>getAsyncMap(HAZELCAST_COUNTERS).compose(map -> map.putIfAbsent(SEQUENCE_PREFIX + room, floor)).map(previous -> previous == null)
           : counter(room).compose(c -> c.compareAndSet(current, floor));
         return moved.map(done -> {
-          log.warn("room {}: its sequence counter was lost or went back (at {}); {} #{}", room, current, done ? "moved up to" : "someone else repaired it, highest known", floor);
+          if (done) {
+            log.warn("room {}: its sequence counter was lost or went back (at {}); moved up to #{}", room, current, floor);
+          } else {
+            // Repaired by someone else, or numbers were given while this looked: read again.
+            log.debug("room {}: its sequence counter moved from {} while being checked (highest known #{})", room, current, floor);
+          }
           return true;
         });
       });
@@ -234,22 +259,29 @@ final class ChatStore {
 
   // ---- presence: one map per room, keyed by nickname
 
+  /** What {@link #enter} did: {@code in} false when another connection holds the nickname; {@code tookOver} the entry replaced, if any. */
+  record Entered(boolean in, JsonObject tookOver) {
+    static final Entered REFUSED = new Entered(false, null);
+    static final Entered IN = new Entered(true, null);
+  }
+
   /**
-   * Enters a room under a nickname unique in it; the result is false when another connection
-   * holds the nickname there. Marks the room active in the room index first, so a sweep never
-   * drops a room somebody is entering.
+   * Enters a room under a nickname unique in it; refused when another connection holds the
+   * nickname there, unless it has the same session: then this one takes it over, and the result
+   * names the entry (node and connection) it replaced. Marks the room active in the room index
+   * first, so a sweep never drops a room somebody is entering.
    */
-  Future<Boolean> enter(String node, String connection, String room, String nickname, String session) {
+  Future<Entered> enter(String node, String connection, String room, String nickname, String session) {
     JsonObject entry = presenceEntry(node, connection, session);
     return touch(room).compose(v -> presence(room)).compose(map -> map.putIfAbsent(nickname, entry).compose(previous -> {
       if (previous == null || previous.equals(entry)) {
-        return Future.succeededFuture(true);
+        return Future.succeededFuture(Entered.IN);
       }
       if (session != null && session.equals(previous.getString("session"))) {
         // The same client again, before its old connection was noticed gone: it takes over.
-        return map.replaceIfPresent(nickname, previous, entry);
+        return map.replaceIfPresent(nickname, previous, entry).map(replaced -> replaced ? new Entered(true, previous) : Entered.REFUSED);
       }
-      return Future.succeededFuture(false);
+      return Future.succeededFuture(Entered.REFUSED);
     }));
   }
 

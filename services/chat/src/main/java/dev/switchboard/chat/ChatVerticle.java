@@ -24,6 +24,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpHeaders;
@@ -69,6 +70,17 @@ public final class ChatVerticle extends VerticleBase {
 
   /** The WebSocket path. */
   public static final String PATH = "/chat";
+  /**
+   * Where the instances with members in room {@code R} hear its events, at
+   * {@code chat.internal.room.R}: the public event and, in the header {@value #FROM_HEADER}, the
+   * connection it came from. The same event without it goes to {@code chat.room.R}
+   * ({@link Addresses#CHAT_ROOM_PREFIX}), which the bridges forward, headers and all.
+   */
+  static final String INTERNAL_ROOM_PREFIX = "chat.internal.room.";
+  /** Where the instances of node {@code N} hear that a connection of theirs was taken over: {@code chat.internal.takeover.N}. */
+  static final String TAKEOVER_PREFIX = "chat.internal.takeover.";
+  /** The header that names the connection (node and serial) an unsequenced event came from, so that it is not echoed to it. */
+  static final String FROM_HEADER = "from";
   /** Classpath folder of the chat page. */
   static final String PAGE_ROOT = "chat-page";
 
@@ -93,6 +105,7 @@ public final class ChatVerticle extends VerticleBase {
   private String nodeId;
   private HttpServer server;
   private MessageConsumer<Object> roomsConsumer;
+  private MessageConsumer<JsonObject> takeovers;
   private long heartbeat = -1;
   private long sweep = -1;
   private boolean sweeping;
@@ -184,6 +197,7 @@ public final class ChatVerticle extends VerticleBase {
         }
       });
     roomsConsumer = vertx.eventBus().consumer(Addresses.CHAT_ROOMS, this::listRooms);
+    takeovers = vertx.eventBus().consumer(TAKEOVER_PREFIX + nodeId, message -> onTakeover(message.body()));
     heartbeat = vertx.setPeriodic(options.heartbeatInterval().toMillis(), id -> {
       long now = System.nanoTime();
       new ArrayList<>(connections).forEach(connection -> connection.heartbeat(now));
@@ -195,6 +209,7 @@ public final class ChatVerticle extends VerticleBase {
     return Future.all(
       store.ready(),
       roomsConsumer.completion(),
+      takeovers.completion(),
       verifier()
         .compose(verifier -> {
           tokens = verifier;
@@ -242,7 +257,7 @@ public final class ChatVerticle extends VerticleBase {
       hazelcast.getCluster().removeMembershipListener(membership);
     }
     new ArrayList<>(connections).forEach(c -> c.close(CloseCodes.GOING_AWAY, "server shutting down", "server stopped"));
-    return Future.join(roomsConsumer.unregister(), server.shutdown(runtime.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS));
+    return Future.join(roomsConsumer.unregister(), takeovers.unregister(), server.shutdown(runtime.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS));
   }
 
   // ---- connections
@@ -409,7 +424,36 @@ public final class ChatVerticle extends VerticleBase {
 
   /** Publishes an unsequenced event (joined, left, typing) to every member of a room on every node. */
   void publish(String room, JsonObject event) {
+    publish(room, event, null);
+  }
+
+  /** The same, not echoed to the connection {@code from} (its {@link ChatConnection#key()}), if not null. */
+  void publish(String room, JsonObject event, String from) {
+    vertx.eventBus().publish(INTERNAL_ROOM_PREFIX + room, event, from == null ? new DeliveryOptions() : new DeliveryOptions().addHeader(FROM_HEADER, from));
     vertx.eventBus().publish(Addresses.CHAT_ROOM_PREFIX + room, event);
+  }
+
+  /** Tells the connection of presence entry {@code entry}, wherever it is, that a connection with its session took its nickname. */
+  void takenOver(JsonObject entry, String room, String nickname) {
+    vertx.eventBus().publish(TAKEOVER_PREFIX + entry.getString("node"),
+      new JsonObject().put("connection", entry.getString("connection")).put("room", room).put("nickname", nickname));
+  }
+
+  private void onTakeover(JsonObject notice) {
+    String connection = notice.getString("connection", "");
+    String prefix = nodeId + "/";
+    long serial;
+    try {
+      serial = connection.startsWith(prefix) ? Long.parseLong(connection.substring(prefix.length())) : -1;
+    } catch (NumberFormatException e) {
+      return;
+    }
+    // Every instance of the node hears it; the one holding the connection acts. Rare: a scan beats an index per connection.
+    for (ChatConnection open : new ArrayList<>(connections)) {
+      if (open.serial() == serial) {
+        open.takenOver(notice.getString("room"), notice.getString("nickname"));
+      }
+    }
   }
 
   /**
@@ -426,7 +470,7 @@ public final class ChatVerticle extends VerticleBase {
         .onFailure(e -> log.warn("room {}: #{} not kept in history: {}", room, seq, e.toString()))
         .otherwiseEmpty()
         .map(v -> {
-          vertx.eventBus().publish(Addresses.CHAT_ROOM_PREFIX + room, message);
+          publish(room, message);
           return message;
         });
     });

@@ -1,6 +1,5 @@
 package dev.switchboard.chat;
 
-import dev.switchboard.shared.bus.Addresses;
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -16,7 +15,7 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * One room as seen by one verticle instance: its subscription to {@code chat.room.<name>} and the
+ * One room as seen by one verticle instance: its subscription to {@code chat.internal.room.<name>} and the
  * local members. Messages travel the bus from whichever node sent them, so two of them may arrive
  * in either order; the room hands them to its members strictly by sequence number. A missing
  * number is waited for {@code gapTimeout}, then read from history, then skipped (its sender died
@@ -52,11 +51,12 @@ final class Room {
   /** Subscribes, then learns the room's last number: what was numbered before is history, what follows is live. */
   Future<Room> open() {
     if (ready == null) {
-      consumer = vertx.eventBus().consumer(Addresses.CHAT_ROOM_PREFIX + name, message -> onEvent(message.body()));
+      consumer = vertx.eventBus().consumer(ChatVerticle.INTERNAL_ROOM_PREFIX + name,
+        message -> onEvent(message.body(), message.headers().get(ChatVerticle.FROM_HEADER)));
       ready = consumer.completion()
         .compose(v -> store.lastSeq(name))
         .map(last -> {
-          nextSeq = last + 1;
+          advanceTo(last + 1);
           pending.headMap(nextSeq).clear();
           drain();
           return this;
@@ -93,16 +93,15 @@ final class Room {
     return consumer.unregister();
   }
 
-  private void onEvent(JsonObject event) {
+  private void onEvent(JsonObject event, String from) {
     if (closed) {
       return;
     }
     if (!"message".equals(event.getString("type"))) {
-      String from = (String) event.remove("from");
       ByteBuf frame = ChatConnection.frame(event.encode());
       try {
         for (ChatConnection member : new ArrayList<>(members)) {
-          if (!member.key().equals(from)) {
+          if (from == null || !member.key().equals(from)) {
             member.send(frame);
           }
         }
@@ -150,8 +149,7 @@ final class Room {
 
   private void deliver(JsonObject message) {
     long seq = message.getLong("seq");
-    nextSeq = seq + 1;
-    store.saw(name, seq);
+    advanceTo(seq + 1);
     String text = message.encode();
     ByteBuf frame = ChatConnection.frame(text);
     try {
@@ -185,7 +183,7 @@ final class Room {
             deliver(found);
           } else {
             log.debug("room {}: #{} never arrived, skipped", name, missing);
-            nextSeq = missing + 1;
+            advanceTo(missing + 1);
           }
           drain();
         });
@@ -195,7 +193,13 @@ final class Room {
   private void skipGap() {
     long first = pending.firstKey();
     log.warn("room {}: {} messages waiting for #{}, skipping to #{}", name, pending.size(), nextSeq, first);
-    nextSeq = first;
+    advanceTo(first);
     drain();
+  }
+
+  /** Everything before {@code next} is handed out (or skipped); the store hears it, so that a number given again is caught. */
+  private void advanceTo(long next) {
+    nextSeq = next;
+    store.handedOut(name, next - 1);
   }
 }

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -51,23 +52,37 @@ class ChatBusTest extends ChatTestBase {
   }
 
   @Test
-  void roomEventsArePublishedForBusListeners() {
+  void roomEventsArePublishedForBusListenersAsTheDocumentedJsonOnly() {
     List<JsonObject> heard = new CopyOnWriteArrayList<>();
-    CompletableFuture<Void> gotMessage = new CompletableFuture<>();
+    List<String> headers = new CopyOnWriteArrayList<>();
+    CompletableFuture<Void> gotLeft = new CompletableFuture<>();
     MessageConsumer<JsonObject> listener = vertx.eventBus().consumer(Addresses.CHAT_ROOM_PREFIX + "lobby", m -> {
       heard.add(m.body());
-      if ("message".equals(m.body().getString("type"))) {
-        gotMessage.complete(null);
+      m.headers().names().forEach(headers::add);
+      if ("left".equals(m.body().getString("type"))) {
+        gotLeft.complete(null);
       }
     });
     await(listener.completion());
     ChatTestClient ann = connect();
+    ChatTestClient bob = connect();
     ann.join("lobby", "ann");
+    bob.join("lobby", "bob");
+    ann.send(new JsonObject().put("type", "typing"));
+    bob.awaitOne(ChatTestClient.ofType("typing"));
     ann.send(ann.message("hello bus"));
-    await(io.vertx.core.Future.fromCompletionStage(gotMessage));
-    JsonObject message = heard.stream().filter(e -> "message".equals(e.getString("type"))).findFirst().orElseThrow();
+    bob.messages(1);
+    bob.send(new JsonObject().put("type", "leave"));
+    await(io.vertx.core.Future.fromCompletionStage(gotLeft));
+    assertEquals(List.of("joined", "joined", "typing", "message", "left"), heard.stream().map(e -> e.getString("type")).toList());
+    JsonObject message = heard.get(3);
     assertEquals("hello bus", message.getString("text"));
     assertEquals(1L, message.getLong("seq"));
-    assertEquals("joined", heard.get(0).getString("type"));
+    // Exactly the fields the README documents: nothing of the cluster's own (no member id, no connection number).
+    assertEquals(Set.of("type", "room", "nickname", "time"), heard.get(0).fieldNames());
+    assertEquals(Set.of("type", "room", "nickname"), heard.get(2).fieldNames());
+    assertEquals(Set.of("type", "room", "sender", "text", "time", "seq", "id"), message.fieldNames());
+    assertEquals(Set.of("type", "room", "nickname", "time", "reason"), heard.get(4).fieldNames());
+    assertEquals(List.of(), headers, "no headers");
   }
 }

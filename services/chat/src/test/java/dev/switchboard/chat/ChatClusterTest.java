@@ -118,6 +118,22 @@ class ChatClusterTest {
   }
 
   @Test
+  void aSessionTakenOverFromAnotherNodeClosesTheOldConnection() {
+    String session = "5d0c7d4e-6f0a-4f67-9a0e-2b7f0c1d9e31";
+    ChatTestClient old = connect(0);
+    ChatTestClient bob = connect(1);
+    old.join(new JsonObject().put("type", "join").put("room", "lobby").put("nickname", "ann").put("session", session));
+    bob.join("lobby", "bob");
+    ChatTestClient back = connect(2);
+    back.join(new JsonObject().put("type", "join").put("room", "lobby").put("nickname", "ann").put("session", session));
+    assertEquals(ChatProtocol.SESSION_TAKEN, old.awaitOne(ofType("error")).getString("code"));
+    assertEquals(1000, old.closeCode());
+    bob.send(bob.message("still here?"));
+    assertEquals("still here?", back.messages(1).get(0).getString("text"));
+    assertEquals(0, bob.count(ofType("left")), "ann never left the room");
+  }
+
+  @Test
   void membersOfANodeThatDiesLeavePresence() {
     ChatTestClient ann = connect(0);
     ChatTestClient bob = connect(1);

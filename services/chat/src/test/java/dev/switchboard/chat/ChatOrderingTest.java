@@ -1,6 +1,5 @@
 package dev.switchboard.chat;
 
-import dev.switchboard.shared.bus.Addresses;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,7 +27,7 @@ class ChatOrderingTest extends ChatTestBase {
   }
 
   private void publish(long seq, String text) {
-    vertx.eventBus().publish(Addresses.CHAT_ROOM_PREFIX + "lobby", message(seq, text));
+    vertx.eventBus().publish(ChatVerticle.INTERNAL_ROOM_PREFIX + "lobby", message(seq, text));
   }
 
   private static JsonObject message(long seq, String text) {

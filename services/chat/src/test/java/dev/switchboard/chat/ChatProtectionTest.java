@@ -83,6 +83,55 @@ class ChatProtectionTest extends ChatTestBase {
     }
   }
 
+  /**
+   * The reported flood: a client that never reads sends 400,000 pings. Past the ping rate it is
+   * closed at once; with pings allowed at any rate, the pongs count toward {@code writeQueueMax}
+   * and it is cut off as too slow. Either way the server stops reading it long before the flood
+   * ends: it holds at most the write queue and the kernel's buffers, not 50 MB of pongs.
+   */
+  @Test
+  void aNonReadingClientFloodingPingsIsCutOffBeforeItsPongsPileUp() throws Exception {
+    int writeQueueMax = 16 * 1024;
+    for (JsonObject limits : List.of(new JsonObject(), new JsonObject().put("pingRate", 1_000_000).put("pingBurst", 1_000_000))) {
+      deploy(limits.copy().put("writeQueueMax", writeQueueMax));
+      ChatTestClient bob = connect();
+      bob.join("lobby", "bob");
+      boolean rateLimited = limits.isEmpty();
+      String nickname = rateLimited ? "pinger" : "flooder";
+      int flood = 400_000;
+      int batch = 256;
+      byte[] pings = new byte[0];
+      for (int i = 0; i < batch; i++) {
+        pings = concat(pings, RawWebSocket.encode(true, 0, RawWebSocket.PING, new byte[125], true));
+      }
+      // What the server could be made to hold before it must stop reading: its queue and the kernel buffers of both ends.
+      long pongBytes = 127;
+      long bound = (writeQueueMax + 16L * 1024 * 1024) / pongBytes;
+      long sent = 0;
+      boolean dropped = false;
+      try (RawWebSocket flooder = nonReader(4096)) {
+        flooder.text(new JsonObject().put("type", "join").put("room", "lobby").put("nickname", nickname).encode());
+        bob.awaitOne(e -> "joined".equals(e.getString("type")) && nickname.equals(e.getString("nickname")));
+        while (sent < flood) {
+          try {
+            flooder.raw(pings);
+          } catch (java.io.IOException e) {
+            assertFalse(flooder.writeTimedOut(), "the server stopped reading the pings but kept the connection");
+            dropped = true;
+            break;
+          }
+          sent += batch;
+        }
+      }
+      assertTrue(dropped, nickname + ": still connected after " + sent + " pings never read");
+      assertTrue(sent <= bound, nickname + ": " + sent + " pings taken before the cut, more than " + bound);
+      JsonObject left = bob.awaitOne(e -> "left".equals(e.getString("type")) && nickname.equals(e.getString("nickname")));
+      assertEquals(rateLimited ? "rate limit" : "too slow", left.getString("reason"), nickname);
+      closeVertx();
+      startVertx();
+    }
+  }
+
   private static byte[] concat(byte[] a, byte[] b) {
     byte[] both = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, both, a.length, b.length);

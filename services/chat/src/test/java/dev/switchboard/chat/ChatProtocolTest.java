@@ -93,9 +93,6 @@ class ChatProtocolTest {
   void joinFieldsMustHaveTheirTypes() {
     assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"join\",\"room\":1,\"nickname\":\"x\"}"));
     assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"join\",\"room\":\"r\"}"));
-    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"join\",\"room\":\"r\",\"nickname\":\"x\",\"since\":-1}"));
-    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"join\",\"room\":\"r\",\"nickname\":\"x\",\"since\":1.5}"));
-    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"join\",\"room\":\"r\",\"nickname\":\"x\",\"since\":\"3\"}"));
   }
 
   @Test
@@ -109,6 +106,21 @@ class ChatProtocolTest {
     assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"message\",\"text\":\"x\",\"clientId\":\"a b\"}"));
     assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"message\",\"text\":\"x\",\"clientId\":" + "1".repeat(65) + "}"));
     assertNull(((Message) ChatProtocol.parse("{\"type\":\"message\",\"text\":\"x\",\"clientId\":null}", MAX_TEXT)).clientId());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"-1", "1.5", "\"3\"", "true", "[1]", "1e400", "-1e400", "9223372036854775808", "18446744073709551617",
+    "12345678901234567890", "9.3e18", "1e-3", "-0.5"})
+  void sinceOutsideTheSequenceNumbersIsBadSince(String since) {
+    assertEquals(ChatProtocol.BAD_SINCE, code("{\"type\":\"join\",\"room\":\"r\",\"nickname\":\"x\",\"since\":" + since + "}"));
+  }
+
+  @Test
+  void sinceTakesEveryIntegerFromZeroToTheLargestLong() throws ProtocolError {
+    for (String since : new String[] {"0", "7", "2147483648", "9223372036854775807", "4.0", "1e3", "1E18"}) {
+      Join join = (Join) ChatProtocol.parse("{\"type\":\"join\",\"room\":\"r\",\"nickname\":\"x\",\"since\":" + since + "}", MAX_TEXT);
+      assertEquals(new java.math.BigDecimal(since).longValueExact(), join.since(), since);
+    }
   }
 
   @Test

@@ -40,6 +40,28 @@ class ChatRoomTest extends ChatTestBase {
   }
 
   @Test
+  void aSinceThatIsNoSequenceNumberIsRefusedWithBadSinceAndJoinsNothing() {
+    ChatTestClient ann = connect();
+    for (String since : List.of("1e400", "12345678901234567890", "9223372036854775808", "-1", "2.5")) {
+      ann.sendText("{\"type\":\"join\",\"room\":\"lobby\",\"nickname\":\"ann\",\"since\":" + since + "}");
+    }
+    List<JsonObject> errors = ann.await(ofType("error"), 5);
+    assertEquals(List.of("bad_since", "bad_since", "bad_since", "bad_since", "bad_since"), errors.stream().map(e -> e.getString("code")).toList());
+    assertEquals(0, ann.count(ofType("joined")));
+    JsonObject joined = ann.join(new JsonObject().put("type", "join").put("room", "lobby").put("nickname", "ann").put("since", Long.MAX_VALUE));
+    assertEquals(0L, joined.getLong("seq"));
+  }
+
+  @Test
+  void anErrorAboutAMessageNamesItsClientId() {
+    ChatTestClient ann = connect();
+    ann.send(ann.message("too early").put("clientId", "early-1"));
+    JsonObject error = ann.awaitOne(ofType("error"));
+    assertEquals(ChatProtocol.NOT_JOINED, error.getString("code"));
+    assertEquals("early-1", error.getString("clientId"));
+  }
+
+  @Test
   void everyMemberReceivesMessagesInOneSequence() {
     ChatTestClient ann = connect();
     ChatTestClient bob = connect();

@@ -30,6 +30,30 @@ class ChatRulesTest extends ChatTestBase {
   }
 
   @Test
+  void aConnectionWhoseSessionIsTakenOverIsToldAndClosedAndCannotPostAnyMore() {
+    ChatTestClient old = connect();
+    old.join(join("lobby", "ann").put("session", SESSION));
+    ChatTestClient bob = connect();
+    bob.join("lobby", "bob");
+    ChatTestClient back = connect();
+    back.join(join("lobby", "ann").put("session", SESSION));
+
+    JsonObject error = old.awaitOne(ofType("error"));
+    assertEquals(ChatProtocol.SESSION_TAKEN, error.getString("code"));
+    assertEquals(1000, old.closeCode());
+    assertEquals(ChatConnection.SESSION_TAKEN_REASON, old.closeReason());
+
+    // Still ann in the room, through the new connection only: nobody left, and what bob says reaches it once.
+    bob.send(bob.message("after the takeover"));
+    assertEquals("after the takeover", back.messages(1).get(0).getString("text"));
+    assertEquals(0, old.count(ChatTestClient::isMessage), "the old connection hears nothing more");
+    assertEquals(0, bob.count(ofType("left")), "the nickname never left the room");
+    ChatTestClient cat = connect();
+    cat.join("lobby", "cat");
+    assertEquals(List.of("ann", "bob", "cat"), cat.awaitOne(ofType("presence")).getJsonArray("members").getList());
+  }
+
+  @Test
   void aNicknameIsUniqueInARoomOnly() {
     ChatTestClient ann = connect();
     ann.join("lobby", "ann");
