@@ -34,7 +34,6 @@ import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -59,6 +58,7 @@ class GatewayTracingTest {
   private static Vertx clientVertx;
   private static HttpClient client;
   private static int gatewayPort;
+  private static int httpPort;
 
   @BeforeAll
   static void start() throws Exception {
@@ -83,6 +83,7 @@ class GatewayTracingTest {
     cluster = TestCluster.started(List.of(UnaryOperator.identity(), UnaryOperator.identity(), UnaryOperator.identity()), tracers);
     TestKit.Deployed http = GatewayClusterTest.await(TestKit.deploy(cluster.node(1), HttpVerticle.DEFINITION, new JsonObject(), 1));
     GatewayClusterTest.await(ServiceRegistry.announce(cluster.node(1), http.runtime()));
+    httpPort = http.port("http");
     GatewayClusterTest.await(TestKit.deploy(cluster.node(2), EchoVerticle.DEFINITION, new JsonObject(), 1));
     JsonObject settings = new JsonObject().put("routes", new JsonArray().add("/api/ http")).put("healthInterval", "2s");
     gatewayPort = GatewayClusterTest.await(TestGateway.deploy(cluster.node(0), settings, 1)).port("http");
@@ -109,6 +110,10 @@ class GatewayTracingTest {
     random.nextBytes(ids);
     String traceId = HexFormat.of().formatHex(ids, 0, 16);
     String callerSpan = HexFormat.of().formatHex(ids, 16, 24);
+    // Probes as a balancer sends them, straight to http and before the traced request: http exports in the order spans end.
+    for (String probe : List.of("/ready", "/health")) {
+      assertEquals(200, await(get(httpPort, probe), Duration.ofSeconds(30)).status, probe);
+    }
     RequestOptions request = new RequestOptions().setPort(gatewayPort).setHost("127.0.0.1").setURI("/api/echo?msg=hi")
       .putHeader("traceparent", "00-" + traceId + "-" + callerSpan + "-01");
     Answer answer = await(TestKit.onContext(clientVertx, () -> client.request(request)
@@ -145,6 +150,15 @@ class GatewayTracingTest {
     assertEquals("send", busSend.getString("name"), shown);
     assertEquals("send", echoConsumer.getString("name"), shown);
     assertTrue(httpServer.getJsonObject("tags", new JsonObject()).encode().contains("/api/echo"), "http's span has the path:" + shown);
+
+    // The probes' spans, had they been recorded, would have reached Zipkin with http's spans of the trace or before.
+    JsonArray httpTraces = await(get(zipkinPort, "/api/v2/traces?serviceName=http&limit=1000").map(a -> a.body.toJsonArray()),
+      Duration.ofSeconds(30));
+    List<String> paths = httpTraces.stream().flatMap(t -> ((JsonArray) t).stream()).map(s -> (JsonObject) s)
+      .map(s -> s.getJsonObject("tags", new JsonObject()).getString("url.path")).toList();
+    assertTrue(paths.contains("/api/echo"), paths::toString);
+    assertTrue(paths.stream().noneMatch(path -> path != null && (path.equals("/ready") || path.equals("/health"))),
+      "probes start no trace: " + paths);
   }
 
   private static JsonObject find(JsonArray spans, String service, String kind) {

@@ -1,5 +1,6 @@
 package dev.switchboard.shared.tracing;
 
+import dev.switchboard.shared.ops.Operations;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
@@ -9,7 +10,9 @@ import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
+import io.opentelemetry.sdk.trace.data.LinkData;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
+import io.opentelemetry.sdk.trace.samplers.SamplingResult;
 import io.vertx.core.Context;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.spi.VertxTracerFactory;
@@ -22,8 +25,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 
@@ -36,6 +41,10 @@ public final class Tracing {
 
   private static final Logger log = LoggerFactory.getLogger(Tracing.class);
   private static final AttributeKey<String> SERVICE_NAME = AttributeKey.stringKey("service.name");
+  /** The path of a request, as Vert.x's HTTP server tags its span. */
+  private static final AttributeKey<String> URL_PATH = AttributeKey.stringKey("url.path");
+  /** Probes and scrapes, asked every few seconds by balancers, the gateway and Prometheus: not worth a trace each. */
+  private static final Set<String> OPERATIONS = Set.of(Operations.HEALTH, Operations.READY, Operations.METRICS);
   /** How long finished spans wait to be sent with others: short, so a trace is readable soon after a request. */
   static final Duration EXPORT_DELAY = Duration.ofSeconds(1);
   /** How long closing Vert.x waits for the last spans to reach Zipkin. */
@@ -73,7 +82,7 @@ public final class Tracing {
     SdkTracerProvider provider = SdkTracerProvider.builder()
       .setResource(Resource.getDefault().merge(Resource.create(Attributes.of(SERVICE_NAME, service))))
       // A caller's decision holds: a trace the gateway records is recorded by every node on its way.
-      .setSampler(Sampler.parentBased(Sampler.traceIdRatioBased(options.sampleRatio())))
+      .setSampler(Sampler.parentBased(new NoProbes(Sampler.traceIdRatioBased(options.sampleRatio()))))
       .addSpanProcessor(BatchSpanProcessor.builder(exporter).setScheduleDelay(EXPORT_DELAY).build())
       .build();
     // Not registered as the global instance: several Vert.x instances of one JVM (tests) each have their own.
@@ -81,6 +90,30 @@ public final class Tracing {
       .setTracerProvider(provider)
       .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance()))
       .build();
+  }
+
+  /** Starts no trace for a request to an operations endpoint; samples other new traces as {@code next} does. */
+  private static final class NoProbes implements Sampler {
+
+    private final Sampler next;
+
+    NoProbes(Sampler next) {
+      this.next = next;
+    }
+
+    @Override
+    public SamplingResult shouldSample(io.opentelemetry.context.Context parentContext, String traceId, String name,
+                                       io.opentelemetry.api.trace.SpanKind spanKind, Attributes attributes, List<LinkData> parentLinks) {
+      if (spanKind == io.opentelemetry.api.trace.SpanKind.SERVER && OPERATIONS.contains(attributes.get(URL_PATH))) {
+        return SamplingResult.drop();
+      }
+      return next.shouldSample(parentContext, traceId, name, spanKind, attributes, parentLinks);
+    }
+
+    @Override
+    public String getDescription() {
+      return "NoProbes{" + next.getDescription() + "}";
+    }
   }
 
   /** Vert.x's OpenTelemetry tracer, which also sends its last spans and stops the SDK when Vert.x closes. */
