@@ -66,6 +66,28 @@ public final class Settings {
     throw invalid(key, raw, "must be an integer");
   }
 
+  /** A number, integral or not, e.g. {@code 0.25}. */
+  public double decimal(String key, double defaultValue) {
+    Object raw = raw(key);
+    if (raw == null) {
+      return defaultValue;
+    }
+    if (raw instanceof Number n) {
+      return n.doubleValue();
+    }
+    if (raw instanceof String s) {
+      try {
+        double value = Double.parseDouble(s.trim());
+        if (Double.isFinite(value)) {
+          return value;
+        }
+      } catch (NumberFormatException e) {
+        // falls through to the error below
+      }
+    }
+    throw invalid(key, raw, "must be a number");
+  }
+
   public boolean bool(String key, boolean defaultValue) {
     Object raw = raw(key);
     if (raw == null) {

@@ -2,10 +2,12 @@ package dev.switchboard.gateway.forward;
 
 import dev.switchboard.gateway.edge.Requests;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.net.SocketAddress;
 
 import java.util.List;
@@ -16,7 +18,9 @@ import java.util.TreeSet;
 /**
  * The headers a relayed message keeps: end-to-end ones only (RFC 9110 §7.6.1: never the hop-by-hop
  * ones, nor those the {@code Connection} header names), and on the way to a node the request id and
- * {@code X-Forwarded-For}, {@code -Proto}, {@code -Host}.
+ * {@code X-Forwarded-For}, {@code -Proto}, {@code -Host}. When the gateway traces, the client's W3C
+ * trace context is not copied: the gateway's own span continues it, and Vert.x's client writes
+ * the context naming that span (it adds its header, so a copied one would come first and be read).
  */
 final class Headers {
 
@@ -27,6 +31,8 @@ final class Headers {
   /** What a WebSocket handshake carries of its own: the gateway's handshake with the node makes them anew. */
   private static final String[] HANDSHAKE = {"sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions",
     "sec-websocket-protocol", "content-length"};
+  /** The W3C trace context, which a tracing gateway writes anew for the node. */
+  private static final String[] TRACE_CONTEXT = {"traceparent", "tracestate"};
   static final CharSequence FORWARDED_FOR = HttpHeaders.createOptimized("X-Forwarded-For");
   private static final CharSequence FORWARDED_PROTO = HttpHeaders.createOptimized("X-Forwarded-Proto");
   private static final CharSequence FORWARDED_HOST = HttpHeaders.createOptimized("X-Forwarded-Host");
@@ -37,15 +43,23 @@ final class Headers {
   private Headers() {
   }
 
-  /** The client's end-to-end headers, the request id and X-Forwarded-*, written into {@code to} (the request to the node). */
-  static void toNode(HttpServerRequest in, String requestId, MultiMap to) {
-    copy(in.headers(), to, false);
+  /** Whether this Vert.x has a tracer, which then writes the trace context of every request to a node. */
+  static boolean traced(Vertx vertx) {
+    return ((VertxInternal) vertx).tracer() != null;
+  }
+
+  /**
+   * The client's end-to-end headers, the request id and X-Forwarded-*, written into {@code to} (the
+   * request to the node); the client's trace context too unless {@code traced}.
+   */
+  static void toNode(HttpServerRequest in, String requestId, MultiMap to, boolean traced) {
+    copy(in.headers(), to, false, traced);
     forwarded(in, requestId, to);
   }
 
   /** As {@link #toNode}, for a WebSocket handshake: its own handshake headers left out too. */
-  static void handshakeToNode(HttpServerRequest in, String requestId, MultiMap to) {
-    copy(in.headers(), to, true);
+  static void handshakeToNode(HttpServerRequest in, String requestId, MultiMap to, boolean traced) {
+    copy(in.headers(), to, true, traced);
     forwarded(in, requestId, to);
   }
 
@@ -56,7 +70,7 @@ final class Headers {
    */
   static void toClient(MultiMap from, MultiMap to) {
     String ownHsts = to.get(STRICT_TRANSPORT_SECURITY);
-    copy(from, to, false);
+    copy(from, to, false, false);
     if (ownHsts != null) {
       to.set(STRICT_TRANSPORT_SECURITY, ownHsts);
     }
@@ -82,7 +96,7 @@ final class Headers {
     }
   }
 
-  private static void copy(MultiMap from, MultiMap to, boolean handshake) {
+  private static void copy(MultiMap from, MultiMap to, boolean handshake, boolean traced) {
     Set<String> named = Set.of();
     if (from.contains(HttpHeaders.CONNECTION)) {
       named = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
@@ -94,7 +108,8 @@ final class Headers {
     }
     for (Map.Entry<String, String> header : from) {
       String name = header.getKey();
-      if (!is(HOP_BY_HOP, name) && !named.contains(name) && !(handshake && is(HANDSHAKE, name))) {
+      if (!is(HOP_BY_HOP, name) && !named.contains(name) && !(handshake && is(HANDSHAKE, name))
+        && !(traced && is(TRACE_CONTEXT, name))) {
         to.add(name, header.getValue());
       }
     }

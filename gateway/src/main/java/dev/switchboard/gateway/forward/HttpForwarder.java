@@ -75,6 +75,8 @@ public final class HttpForwarder {
   private final HttpClient client;
   private final Upstream upstream;
   private final Duration bodyTimeout;
+  /** Whether Vert.x traces this gateway's requests: then each call to a node is a span named for its route. */
+  private final boolean traced;
 
   /**
    * @param bodyTimeout how long a request body may stall (no byte while the gateway is ready to take one)
@@ -85,6 +87,7 @@ public final class HttpForwarder {
     this.client = client;
     this.upstream = upstream;
     this.bodyTimeout = bodyTimeout;
+    this.traced = Headers.traced(vertx);
   }
 
   public void forward(HttpServerRequest request, Route route, Target target, String requestId, long maxBody) {
@@ -141,6 +144,9 @@ public final class HttpForwarder {
         .setURI(request.uri())
         .setConnectTimeout(CONNECT_TIMEOUT.toMillis())
         .setIdleTimeout(route.timeout().toMillis());
+      if (traced) {
+        options.setTraceOperation(request.method().name() + " " + route.prefix() + " " + route.service());
+      }
       return client.request(options).transform(created -> {
         if (created.failed()) {
           // Nothing of the request was read yet: any request may go to another node.
@@ -148,7 +154,7 @@ public final class HttpForwarder {
         }
         HttpClientRequest out = created.result();
         current = out;
-        Headers.toNode(request, requestId, out.headers());
+        Headers.toNode(request, requestId, out.headers(), traced);
         return body ? sendWithBody(out) : out.send();
       });
     }

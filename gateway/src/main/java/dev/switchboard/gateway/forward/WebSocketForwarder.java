@@ -67,6 +67,8 @@ public final class WebSocketForwarder {
   private final Upstream upstream;
   private final WebSocketLimits limits;
   private final Duration stallTimeout;
+  /** Whether Vert.x traces this gateway: then the handshake carries the gateway's trace context, not the client's. */
+  private final boolean traced;
 
   /**
    * @param client       a client whose options {@code limits} were applied to
@@ -75,6 +77,7 @@ public final class WebSocketForwarder {
    */
   public WebSocketForwarder(Vertx vertx, WebSocketClient client, Upstream upstream, WebSocketLimits limits, Duration stallTimeout) {
     this.vertx = vertx;
+    this.traced = Headers.traced(vertx);
     this.client = client;
     this.upstream = upstream;
     this.limits = limits;
@@ -123,7 +126,7 @@ public final class WebSocketForwarder {
         .setAllowOriginHeader(false)
         .setTimeout(timeout.toMillis());
       MultiMap headers = MultiMap.caseInsensitiveMultiMap();
-      Headers.handshakeToNode(request, requestId, headers);
+      Headers.handshakeToNode(request, requestId, headers, traced);
       options.setHeaders(headers);
       String protocols = request.getHeader("Sec-WebSocket-Protocol");
       if (protocols != null) {

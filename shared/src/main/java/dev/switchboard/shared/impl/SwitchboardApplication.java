@@ -15,6 +15,8 @@ import dev.switchboard.shared.cluster.HazelcastConfigs;
 import dev.switchboard.shared.registry.ServiceRecord;
 import dev.switchboard.shared.registry.ServiceRegistry;
 import dev.switchboard.shared.ops.Metrics;
+import dev.switchboard.shared.tracing.Tracing;
+import dev.switchboard.shared.tracing.TracingOptions;
 import io.vertx.core.Deployable;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
@@ -76,6 +78,7 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
   private ShutdownOptions shutdown;
   private IngressOptions ingress;
   private AuthOptions auth;
+  private TracingOptions tracing;
   private HazelcastClusterManager clusterManager;
   private ServiceRuntime runtime;
   /** This process in the cluster's service registry, once announced. */
@@ -134,6 +137,7 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
       shutdown = ShutdownOptions.fromJson(section(config, ShutdownOptions.SECTION));
       ingress = IngressOptions.fromJson(section(config, IngressOptions.SECTION));
       auth = AuthOptions.fromJson(section(config, AuthOptions.SECTION));
+      tracing = TracingOptions.fromJson(section(config, TracingOptions.SECTION));
       options = service.fromJson().apply(section(config, service.name()));
     } catch (InvalidSettingException e) {
       String[] parts = e.key().split("\\.", 2);
@@ -147,7 +151,8 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
       .put(ClusterOptions.SECTION, cluster.toJson())
       .put(ShutdownOptions.SECTION, shutdown.toJson())
       .put(IngressOptions.SECTION, ingress.toJson())
-      .put(AuthOptions.SECTION, auth.toJson());
+      .put(AuthOptions.SECTION, auth.toJson())
+      .put(TracingOptions.SECTION, tracing.toJson());
     log.info("{} settings: {}", service.name(), effective.encode());
     // The verticles get their options from the factory, not from config(). Vert.x 5.0.8 copies a
     // deployment's config into every context it makes, and its HTTP client makes one per request:
@@ -157,7 +162,7 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
 
   @Override
   public VertxBuilder createVertxBuilder(VertxOptions vertxOptions) {
-    VertxBuilder builder = Vertx.builder().with(vertxOptions);
+    VertxBuilder builder = Tracing.install(Vertx.builder().with(vertxOptions), tracing, service.name());
     if (isClustered()) {
       clusterManager = new HazelcastClusterManager(HazelcastConfigs.create(cluster));
       // In place: the launcher applies -cluster-host and -cluster-port to these same options afterwards.
@@ -275,6 +280,7 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
     known.put(ShutdownOptions.SECTION, new ShutdownOptions().toJson().fieldNames());
     known.put(IngressOptions.SECTION, new IngressOptions().toJson().fieldNames());
     known.put(AuthOptions.SECTION, new AuthOptions().toJson().fieldNames());
+    known.put(TracingOptions.SECTION, new TracingOptions().toJson().fieldNames());
     known.put(service.name(), service.defaults().toJson().fieldNames());
     // vertx-config needs a Vert.x instance, and the real one cannot exist before the cluster settings are known.
     Vertx reader;
@@ -360,6 +366,7 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
     rows.put(ShutdownOptions.SECTION, describe(new ShutdownOptions().toJson(), ShutdownOptions.DESCRIPTIONS));
     rows.put(IngressOptions.SECTION, describe(new IngressOptions().toJson(), IngressOptions.DESCRIPTIONS));
     rows.put(AuthOptions.SECTION, describe(new AuthOptions().toJson(), AuthOptions.DESCRIPTIONS));
+    rows.put(TracingOptions.SECTION, describe(new TracingOptions().toJson(), TracingOptions.DESCRIPTIONS));
     rows.forEach((section, settings) -> settings.forEach((key, line) -> {
       out.printf("  %-24s %-34s %s%n", section + "." + key, ConfigLoader.envName(section, key), line);
     }));

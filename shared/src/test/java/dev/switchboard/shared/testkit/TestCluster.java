@@ -5,6 +5,7 @@ import dev.switchboard.shared.cluster.EventBusConfigs;
 import dev.switchboard.shared.cluster.HazelcastConfigs;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
@@ -59,6 +60,17 @@ public final class TestCluster {
    * builds a service's Vert.x: {@link HazelcastConfigs} and {@link EventBusConfigs}.
    */
   public static Future<TestCluster> start(List<UnaryOperator<ClusterOptions>> settings) {
+    return start(settings, Collections.nCopies(settings.size(), UnaryOperator.identity()));
+  }
+
+  /**
+   * As {@link #start(List)}, each member's Vert.x also built as its entry of {@code builders} changes
+   * it (e.g. a tracer for the service it will run, as the launcher adds one).
+   */
+  public static Future<TestCluster> start(List<UnaryOperator<ClusterOptions>> settings, List<UnaryOperator<VertxBuilder>> builders) {
+    if (builders.size() != settings.size()) {
+      throw new IllegalArgumentException("one builder change per member: " + builders.size() + " for " + settings.size());
+    }
     List<Integer> ports = new ArrayList<>();
     for (int i = 0; i < settings.size(); i++) {
       ports.add(freePort());
@@ -69,7 +81,8 @@ public final class TestCluster {
     for (int i = 0; i < ports.size(); i++) {
       int port = ports.get(i);
       UnaryOperator<ClusterOptions> change = settings.get(i);
-      chain = chain.compose(v -> cluster.addNode(port, change, BIND_ATTEMPTS));
+      UnaryOperator<VertxBuilder> build = builders.get(i);
+      chain = chain.compose(v -> cluster.addNode(port, change, build, BIND_ATTEMPTS));
     }
     return chain.map(cluster);
   }
@@ -77,6 +90,11 @@ public final class TestCluster {
   /** {@link #start(List)}, waited for at most {@link #START_SECONDS}: for a test's set-up. */
   public static TestCluster started(List<UnaryOperator<ClusterOptions>> settings) throws TimeoutException {
     return start(settings).await(START_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /** {@link #start(List, List)}, waited for at most {@link #START_SECONDS}: for a test's set-up. */
+  public static TestCluster started(List<UnaryOperator<ClusterOptions>> settings, List<UnaryOperator<VertxBuilder>> builders) throws TimeoutException {
+    return start(settings, builders).await(START_SECONDS, TimeUnit.SECONDS);
   }
 
   /** {@link #start}, waited for at most {@link #START_SECONDS}: for a test's set-up. */
@@ -116,13 +134,13 @@ public final class TestCluster {
    * Hazelcast binds it (seen in CI): then the member starts on another free port, which it adds to
    * the member list; the others still reach it, as it contacts them.
    */
-  private Future<Void> addNode(int port, UnaryOperator<ClusterOptions> change, int attemptsLeft) {
+  private Future<Void> addNode(int port, UnaryOperator<ClusterOptions> change, UnaryOperator<VertxBuilder> build, int attemptsLeft) {
     ClusterOptions options = change.apply(options(port));
     HazelcastClusterManager manager = new HazelcastClusterManager(HazelcastConfigs.create(options));
     EventBusOptions bus = EventBusConfigs.configure(new EventBusOptions().setHost("127.0.0.1").setPort(0), options);
-    return Vertx.builder()
+    return build.apply(Vertx.builder()
       .with(new VertxOptions().setEventBusOptions(bus))
-      .withClusterManager(manager)
+      .withClusterManager(manager))
       .buildClustered()
       .onSuccess(nodes::add)
       .<Void>mapEmpty()
@@ -132,7 +150,7 @@ public final class TestCluster {
         }
         int other = freePort();
         members.add("127.0.0.1:" + other);
-        return addNode(other, change, attemptsLeft - 1);
+        return addNode(other, change, build, attemptsLeft - 1);
       });
   }
 

@@ -1,0 +1,70 @@
+package dev.switchboard.shared.tracing;
+
+import dev.switchboard.shared.InvalidSettingException;
+import dev.switchboard.shared.Settings;
+import io.vertx.core.json.JsonObject;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.Map;
+
+/**
+ * Whether and where a process sends its spans; the {@code tracing} section of the configuration,
+ * the same for every service.
+ *
+ * @param endpoint    the Zipkin API that takes spans, e.g. {@code http://127.0.0.1:9411/api/v2/spans};
+ *                    empty: tracing off, no tracer installed at all
+ * @param sampleRatio the share of new traces recorded, 0 to 1; a request that arrives with a
+ *                    sampled {@code traceparent} is recorded whatever this says, so a trace stays whole
+ */
+public record TracingOptions(String endpoint, double sampleRatio) {
+
+  public static final String SECTION = "tracing";
+  public static final String DEFAULT_ENDPOINT = "";
+  public static final double DEFAULT_SAMPLE_RATIO = 1.0;
+
+  public static final Map<String, String> DESCRIPTIONS = Map.of(
+    "endpoint", "Zipkin's span API (http://HOST:9411/api/v2/spans); empty: tracing off",
+    "sampleRatio", "share of new traces recorded, 0 to 1 (a sampled incoming traceparent is always followed)");
+
+  public TracingOptions {
+    endpoint = endpoint == null ? "" : endpoint.trim();
+    if (!endpoint.isEmpty()) {
+      checkUrl(endpoint);
+    }
+    if (!(sampleRatio >= 0 && sampleRatio <= 1)) {
+      throw new InvalidSettingException("sampleRatio", sampleRatio, "must be a number from 0 to 1");
+    }
+  }
+
+  /** Every option at its default: tracing off. */
+  public TracingOptions() {
+    this(DEFAULT_ENDPOINT, DEFAULT_SAMPLE_RATIO);
+  }
+
+  public static TracingOptions fromJson(JsonObject json) {
+    Settings s = Settings.of(SECTION, json);
+    return s.build(() -> new TracingOptions(s.string("endpoint", DEFAULT_ENDPOINT), s.decimal("sampleRatio", DEFAULT_SAMPLE_RATIO)));
+  }
+
+  /** Whether spans are recorded and sent at all. */
+  public boolean enabled() {
+    return !endpoint.isEmpty();
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject().put("endpoint", endpoint).put("sampleRatio", sampleRatio);
+  }
+
+  private static void checkUrl(String endpoint) {
+    try {
+      URI uri = new URI(endpoint);
+      if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null) {
+        return;
+      }
+    } catch (URISyntaxException e) {
+      // falls through to the error below
+    }
+    throw new InvalidSettingException("endpoint", endpoint, "must be an http or https URL such as http://127.0.0.1:9411/api/v2/spans, or empty");
+  }
+}
