@@ -83,7 +83,7 @@ public final class AccessLog {
     }
     router.route().order(Integer.MIN_VALUE).handler(ctx -> {
       RequestScope scope = RequestScope.current();
-      if (scope != null) {
+      if (scope != null && !scope.logged) {
         ctx.addEndHandler(v -> ended(scope, ctx));
       }
       ctx.next();
@@ -104,7 +104,8 @@ public final class AccessLog {
     }
   }
 
-  private void ended(RequestScope scope, RoutingContext ctx) {
+  /** Writes the line of {@code scope}'s request, in the format of the access log that opened it. */
+  private static void ended(RequestScope scope, RoutingContext ctx) {
     if (scope.logged) {
       return;
     }
@@ -113,7 +114,7 @@ public final class AccessLog {
       return;
     }
     HttpServerResponse response = scope.request.response();
-    log.info(line(scope, ctx, response.ended() ? response.getStatusCode() : CLOSED));
+    log.info(scope.accessLog.line(scope, ctx, response.ended() ? response.getStatusCode() : CLOSED));
   }
 
   private String line(RequestScope scope, RoutingContext ctx, int status) {
