@@ -36,11 +36,17 @@ public final class RequestMdc extends TurboFilter {
       }
       return FilterReply.NEUTRAL;
     }
-    MDC.put(REQUEST_ID, scope.id());
-    if (scope.traceId() != null) {
-      MDC.put(TRACE_ID, scope.traceId());
-    } else if (MDC.get(TRACE_ID) != null) {
-      MDC.remove(TRACE_ID);
+    // Changed only when it differs: each change makes logback copy the thread's MDC for the next line.
+    if (!scope.id().equals(MDC.get(REQUEST_ID))) {
+      MDC.put(REQUEST_ID, scope.id());
+    }
+    String traceId = scope.traceId();
+    if (traceId == null ? MDC.get(TRACE_ID) != null : !traceId.equals(MDC.get(TRACE_ID))) {
+      if (traceId == null) {
+        MDC.remove(TRACE_ID);
+      } else {
+        MDC.put(TRACE_ID, traceId);
+      }
     }
     return FilterReply.NEUTRAL;
   }
