@@ -28,6 +28,7 @@ import dev.switchboard.shared.ServiceDefinition;
 import dev.switchboard.shared.ServiceRuntime;
 import dev.switchboard.shared.net.ConnectionLimit;
 import dev.switchboard.shared.ops.Operations;
+import dev.switchboard.shared.web.AccessLog;
 import dev.switchboard.shared.web.JsonErrors;
 import dev.switchboard.shared.web.StrictHttp;
 import dev.switchboard.shared.web.TrustedProxies;
@@ -176,7 +177,9 @@ public final class GatewayVerticle extends VerticleBase {
       shared.upstream(), WEBSOCKET_LIMITS, options.idleTimeout());
     ProxyRoutes proxy = new ProxyRoutes(shared.routes(), shared.edge(), tokens, http, sockets);
 
+    AccessLog accessLog = AccessLog.create(runtime.ingress());
     Router router = Router.router(vertx);
+    accessLog.mount(router);
     Operations.mountProbes(router, vertx, runtime);
     shared.edge().mount(router);
     router.route(BrowserBridge.PATH + "/*").subRouter(BrowserBridge.router(vertx, options, tokens));
@@ -220,7 +223,7 @@ public final class GatewayVerticle extends VerticleBase {
         shared.clients().accept(connection);
       })
       .invalidRequestHandler(JsonErrors::invalidRequest)
-      .requestHandler(request -> {
+      .requestHandler(accessLog.handler(request -> {
         if (requests == null) {
           requests = Counter.builder("switchboard.gateway.instance.requests")
             .description("Requests received, per gateway verticle instance (one per core) and the event loop serving it")
@@ -233,7 +236,7 @@ public final class GatewayVerticle extends VerticleBase {
           request.response().headers().set(STRICT_TRANSPORT_SECURITY, strictTransport);
         }
         router.handle(request);
-      });
+      }));
     admin = StrictHttp.server(vertx, new HttpServerOptions()
         .setHttp2ClearTextEnabled(false)
         .setHost(options.host())

@@ -6,6 +6,7 @@ import dev.switchboard.gateway.config.Route;
 import dev.switchboard.shared.Ids;
 import dev.switchboard.shared.auth.IdentityHeaders;
 import dev.switchboard.shared.web.JsonErrors;
+import dev.switchboard.shared.web.RequestScope;
 import dev.switchboard.shared.web.TrustedProxies;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -37,7 +38,7 @@ import java.util.regex.Pattern;
 public final class Edge {
 
   /** A request id from the client is kept if it is this safe and this short; otherwise a new one is made. */
-  private static final Pattern SAFE_REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+  private static final Pattern SAFE_REQUEST_ID = RequestScope.SAFE_REQUEST_ID;
   /** Clients (addresses, keys) whose buckets are kept at most; beyond, new ones pass untracked. */
   private static final int MAX_TRACKED_CLIENTS = 100_000;
   private static final long SWEEP_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
@@ -116,8 +117,10 @@ public final class Edge {
     HttpServerRequest request = ctx.request();
     // Only the gateway says who the caller is, after checking a token (TokenCheck).
     IdentityHeaders.strip(request.headers());
-    String given = request.getHeader(Requests.REQUEST_ID);
-    String id = given != null && SAFE_REQUEST_ID.matcher(given).matches() ? given : Ids.randomUuid().toString();
+    // The access log's handler gave the request its id (by the same rule) when it opened its scope.
+    RequestScope scope = RequestScope.current();
+    String given = scope != null ? scope.id() : request.getHeader(Requests.REQUEST_ID);
+    String id = scope != null ? given : given != null && SAFE_REQUEST_ID.matcher(given).matches() ? given : Ids.randomUuid().toString();
     ctx.put(Requests.REQUEST_ID_KEY, id);
     HttpServerResponse response = ctx.response();
     response.putHeader(Requests.REQUEST_ID, id);

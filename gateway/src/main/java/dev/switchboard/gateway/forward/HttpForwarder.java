@@ -12,6 +12,7 @@ import dev.switchboard.gateway.upstream.Target;
 import dev.switchboard.gateway.upstream.Unsent;
 import dev.switchboard.gateway.upstream.Upstream;
 import dev.switchboard.shared.web.JsonErrors;
+import dev.switchboard.shared.web.RequestScope;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -118,6 +119,8 @@ public final class HttpForwarder {
     final long maxBody;
     final boolean body;
     final boolean replayable;
+    /** The request's scope, for its access line: the node that answered. */
+    final RequestScope scope = RequestScope.current();
     /** The request to the node of the current attempt. */
     HttpClientRequest current;
     /** Set once the body is on its way to the node. */
@@ -242,6 +245,9 @@ public final class HttpForwarder {
       abandon(x.current, response);
       call.finished(true);
       return;
+    }
+    if (x.scope != null) {
+      x.scope.upstream(call.node().label());
     }
     out.setStatusCode(response.statusCode()).setStatusMessage(response.statusMessage());
     Headers.toClient(response.headers(), out.headers());

@@ -6,6 +6,7 @@ import dev.switchboard.gateway.edge.Requests;
 import dev.switchboard.gateway.edge.TokenCheck;
 import dev.switchboard.gateway.upstream.Target;
 import io.vertx.core.http.HttpHeaders;
+import dev.switchboard.shared.web.RequestScope;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 
@@ -56,6 +57,10 @@ public final class ProxyRoutes {
   private void forward(RoutingContext ctx, Proxied proxied) {
     HttpServerRequest request = ctx.request();
     Route route = proxied.route();
+    RequestScope scope = RequestScope.current();
+    if (scope != null) {
+      scope.route(route.prefix());
+    }
     if (isUpgrade(request)) {
       sockets.forward(request, route.timeout(), proxied.target(), Requests.id(ctx));
     } else if (!Edge.declaredTooLarge(ctx, edge.maxBody(route))) {

@@ -9,7 +9,9 @@ import dev.switchboard.gateway.upstream.NoAnswer;
 import dev.switchboard.gateway.upstream.Target;
 import dev.switchboard.gateway.upstream.Unsent;
 import dev.switchboard.gateway.upstream.Upstream;
+import dev.switchboard.shared.web.AccessLog;
 import dev.switchboard.shared.web.JsonErrors;
+import dev.switchboard.shared.web.RequestScope;
 import dev.switchboard.shared.ws.CloseCodes;
 import dev.switchboard.shared.ws.WebSocketGuard;
 import dev.switchboard.shared.ws.WebSocketHandshake;
@@ -106,6 +108,8 @@ public final class WebSocketForwarder {
     final HttpServerRequest request;
     final Duration timeout;
     final String requestId;
+    /** The request's scope, for its access line: the node that answered. */
+    final RequestScope scope = RequestScope.current();
     /** Made once both sides are connected; a node refused before that is found closed then. */
     Relay relay;
     WebSocketGuard nodeGuard;
@@ -183,6 +187,10 @@ public final class WebSocketForwarder {
         toNode.close(GOING_AWAY);
         return;
       }
+      if (x.scope != null) {
+        x.scope.upstream(call.node().label());
+      }
+      AccessLog.upgraded(x.scope);
       Relay relay = new Relay(accepted.result(), x.request.connection(), toNode, x.nodeGuard, call);
       x.relay = relay;
       relay.start();

@@ -13,6 +13,8 @@ import dev.switchboard.shared.bus.Addresses;
 import dev.switchboard.shared.ops.Operations;
 import dev.switchboard.shared.web.BearerTokens;
 import dev.switchboard.shared.web.JsonErrors;
+import dev.switchboard.shared.web.AccessLog;
+import dev.switchboard.shared.web.RequestScope;
 import dev.switchboard.shared.web.StrictHttp;
 import dev.switchboard.shared.ws.CloseCodes;
 import dev.switchboard.shared.ws.WebSocketHandshake;
@@ -171,7 +173,9 @@ public final class ChatVerticle extends VerticleBase {
       });
     }
 
+    AccessLog accessLog = AccessLog.create(runtime.ingress());
     Router router = Router.router(vertx);
+    accessLog.mount(router);
     Operations.mount(router, vertx, runtime);
     router.get("/*").handler(StaticHandler.create(PAGE_ROOT).setIndexPage("index.html").setCachingEnabled(true));
     JsonErrors.install(router);
@@ -188,14 +192,14 @@ public final class ChatVerticle extends VerticleBase {
       .setHttp2ClearTextEnabled(false));
     server = StrictHttp.server(vertx, serverOptions, runtime.ingress().headTimeout())
       .invalidRequestHandler(JsonErrors::invalidRequest)
-      .requestHandler(request -> {
+      .requestHandler(accessLog.handler(request -> {
         // The WebSocket path bypasses the router, whose wrapper would hide the connection's pipeline.
         if (PATH.equals(request.path())) {
           upgrade(request);
         } else {
           router.handle(request);
         }
-      });
+      }));
     roomsConsumer = vertx.eventBus().consumer(Addresses.CHAT_ROOMS, this::listRooms);
     takeovers = vertx.eventBus().consumer(TAKEOVER_PREFIX + nodeId, message -> onTakeover(message.body()));
     heartbeat = vertx.setPeriodic(options.heartbeatInterval().toMillis(), id -> {
@@ -314,8 +318,10 @@ public final class ChatVerticle extends VerticleBase {
 
   /** Upgrades a request that passed every check; {@code caller} is null without a token (yet). */
   private void accept(HttpServerRequest request, Caller caller) {
+    RequestScope scope = RequestScope.current();
     request.toWebSocket()
       .onSuccess(ws -> {
+        AccessLog.upgraded(scope);
         UpgradeLeftovers.trim(ws);
         ChatConnection connection = new ChatConnection(this, shared.serials.incrementAndGet(), options, ws, caller);
         connections.add(connection);

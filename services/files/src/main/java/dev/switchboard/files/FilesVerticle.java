@@ -14,6 +14,7 @@ import dev.switchboard.shared.auth.TokenVerifier;
 import dev.switchboard.shared.bus.Addresses;
 import dev.switchboard.shared.ops.Operations;
 import dev.switchboard.shared.web.JsonErrors;
+import dev.switchboard.shared.web.AccessLog;
 import dev.switchboard.shared.web.StrictHttp;
 import dev.switchboard.shared.web.TrustedProxies;
 import io.micrometer.core.instrument.Counter;
@@ -131,7 +132,9 @@ public final class FilesVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    AccessLog accessLog = AccessLog.create(runtime.ingress());
     Router router = Router.router(vertx);
+    accessLog.mount(router);
     for (String path : List.of("/files", "/files/*")) {
       router.route(HttpMethod.GET, path).handler(this::read);
       router.route(HttpMethod.HEAD, path).handler(this::read);
@@ -163,13 +166,13 @@ public final class FilesVerticle extends VerticleBase {
         }
         server = StrictHttp.server(vertx, serverOptions, runtime.ingress().headTimeout())
           .invalidRequestHandler(JsonErrors::invalidRequest)
-          .requestHandler(request -> {
+          .requestHandler(accessLog.handler(request -> {
             // Checked before routing: the router would first decode and normalise the path.
             if (malformedFilesPath(request)) {
               return;
             }
             router.handle(request);
-          });
+          }));
         return Future.all(lister.completion(), server.listen());
       })
       .onSuccess(v -> {

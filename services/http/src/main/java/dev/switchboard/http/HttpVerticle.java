@@ -7,6 +7,7 @@ import dev.switchboard.shared.bus.Addresses;
 import dev.switchboard.shared.ops.Operations;
 import dev.switchboard.shared.web.JsonErrors;
 import dev.switchboard.shared.web.LastAnswer;
+import dev.switchboard.shared.web.AccessLog;
 import dev.switchboard.shared.web.StrictHttp;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
@@ -88,7 +89,9 @@ public final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    AccessLog accessLog = AccessLog.create(runtime.ingress());
     Router router = Router.router(vertx);
+    accessLog.mount(router);
     router.route(HttpMethod.GET, "/").handler(ctx -> hello(ctx.request()));
     router.route(HttpMethod.HEAD, "/").handler(ctx -> hello(ctx.request()));
     router.route(HttpMethod.POST, "/echo").handler(this::echo);
@@ -112,10 +115,10 @@ public final class HttpVerticle extends VerticleBase {
     serverOptions.getInitialSettings().setMaxHeaderListSize(options.maxHeaderSize());
     server = StrictHttp.server(vertx, serverOptions, runtime.ingress().headTimeout())
       .invalidRequestHandler(JsonErrors::invalidRequest)
-      .requestHandler(request -> {
+      .requestHandler(accessLog.handler(request -> {
         requests.increment();
         router.handle(request);
-      });
+      }));
     return server.listen()
       .onSuccess(s -> runtime.listening("http", "http://" + options.host() + ":" + s.actualPort()));
   }
