@@ -179,14 +179,8 @@ final class FileRoot {
       }
       Path name = names.get(names.size() - 1);
       BasicFileAttributes before = attributes(dir, name);
-      if (before.isSymbolicLink()) {
-        return CHANGED;
-      }
-      if (before.isDirectory()) {
-        return new Found(Stat.of(resolved), null);
-      }
-      if (!before.isRegularFile()) {
-        return null;
+      if (!before.isRegularFile()) { // read without following links: a link is no regular file
+        return notAFile(before, resolved);
       }
       FileChannel channel = null;
       if (open) {
@@ -209,14 +203,8 @@ final class FileRoot {
   /** {@link #find} without {@code openat}: open the real path, then check it again. */
   private Found recheck(Path resolved, boolean open) throws IOException {
     BasicFileAttributes before = Files.readAttributes(resolved, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-    if (before.isSymbolicLink()) {
-      return CHANGED;
-    }
-    if (before.isDirectory()) {
-      return new Found(Stat.of(resolved), null);
-    }
-    if (!before.isRegularFile()) {
-      return null;
+    if (!before.isRegularFile()) { // read without following links: a link is no regular file
+      return notAFile(before, resolved);
     }
     FileChannel channel = null;
     if (open) {
@@ -245,6 +233,17 @@ final class FileRoot {
    * described by one {@code lstat} of it and the size of {@code channel} when open; otherwise
    * {@link #CHANGED}, and the channel closed.
    */
+  /**
+   * What a looked-up name that is no regular file comes to: a link, which turned up since the path
+   * was checked ({@code CHANGED}: look again), a directory (listed), or anything else (null: 404).
+   */
+  private static Found notAFile(BasicFileAttributes seen, Path resolved) throws IOException {
+    if (seen.isSymbolicLink()) {
+      return CHANGED;
+    }
+    return seen.isDirectory() ? new Found(Stat.of(resolved), null) : null;
+  }
+
   private static Found identified(Path resolved, Object key, FileChannel channel) throws IOException {
     try {
       Identity now = Identity.of(resolved);
