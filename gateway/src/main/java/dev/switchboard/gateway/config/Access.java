@@ -1,9 +1,10 @@
 package dev.switchboard.gateway.config;
 
+import dev.switchboard.shared.auth.Identity;
+
 import java.util.Collections;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Pattern;
 
 /**
  * Who may use a route, written among its words: {@code auth=token} (any good token) or
@@ -17,8 +18,6 @@ public record Access(boolean token, Set<String> scopes) {
 
   /** Anyone, no token asked. */
   public static final Access OPEN = new Access(false, Set.of());
-  /** OAuth 2.0's scope-token characters: printable ASCII without space, quote and backslash. */
-  static final Pattern SCOPE = Pattern.compile("[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,128}");
   public static final int MAX_SCOPES = 16;
 
   public Access {
@@ -40,7 +39,7 @@ public record Access(boolean token, Set<String> scopes) {
   static Access scopes(Access current, String value) {
     Set<String> scopes = new TreeSet<>(current.scopes);
     for (String scope : value.split(",")) {
-      if (!SCOPE.matcher(scope).matches()) {
+      if (!Identity.isScope(scope)) {
         throw new IllegalArgumentException("scope '" + scope + "' is not a scope (printable ASCII, no space, quote or backslash)");
       }
       scopes.add(scope);

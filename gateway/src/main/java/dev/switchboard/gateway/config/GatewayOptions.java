@@ -4,6 +4,7 @@ import dev.switchboard.shared.InvalidSettingException;
 import dev.switchboard.shared.Require;
 import dev.switchboard.shared.ServiceOptions;
 import dev.switchboard.shared.Settings;
+import dev.switchboard.shared.auth.Identity;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -173,7 +174,7 @@ public record GatewayOptions(
     eventBusScopes = List.copyOf(eventBusScopes);
     for (String rule : eventBusScopes) {
       String[] parts = rule.split("=", 2);
-      if (parts.length != 2 || !EVENT_BUS_ADDRESS.matcher(parts[0]).matches() || !Access.SCOPE.matcher(parts[1]).matches()) {
+      if (parts.length != 2 || !EVENT_BUS_ADDRESS.matcher(parts[0]).matches() || !Identity.isScope(parts[1])) {
         throw new InvalidSettingException("eventBusScopes", rule, "must be ADDRESS=SCOPE (address exact or ending in *)");
       }
     }

@@ -4,6 +4,7 @@ import dev.switchboard.shared.InvalidSettingException;
 import dev.switchboard.shared.Require;
 import dev.switchboard.shared.ServiceOptions;
 import dev.switchboard.shared.Settings;
+import dev.switchboard.shared.auth.Identity;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Duration;
@@ -75,8 +76,7 @@ public record FilesOptions(
         + " characters of A-Z a-z 0-9 - . _ ~ + /");
     }
     Require.range("pageSize", pageSize, 1, MAX_PAGE_SIZE);
-    Require.nonBlank("writeScope", writeScope);
-    if (!writeScope.chars().allMatch(c -> c > 0x20 && c < 0x7f && c != '"' && c != '\\')) {
+    if (!Identity.isScope(writeScope)) {
       throw new InvalidSettingException("writeScope", writeScope, "must be one scope: printable ASCII, no space, quote or backslash");
     }
   }

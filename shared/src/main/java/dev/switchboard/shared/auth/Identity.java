@@ -4,6 +4,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * What a verified token says of its bearer.
@@ -14,6 +15,14 @@ import java.util.Set;
  * @param claims  every claim, for a service that names its own (a nickname claim, say)
  */
 public record Identity(String subject, Set<String> scopes, Instant expires, JsonObject claims) {
+
+  /** OAuth 2.0's scope token (RFC 6749, 3.3): printable ASCII without space, quote or backslash; bounded here. */
+  private static final Pattern SCOPE = Pattern.compile("[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,128}");
+
+  /** Whether {@code name} can be a scope: what settings that name one are checked against. */
+  public static boolean isScope(String name) {
+    return name != null && SCOPE.matcher(name).matches();
+  }
 
   public Identity {
     scopes = Set.copyOf(scopes);
