@@ -5,6 +5,7 @@ import dev.switchboard.http.HttpVerticle;
 import dev.switchboard.shared.registry.ServiceRegistry;
 import dev.switchboard.shared.testkit.TestCluster;
 import dev.switchboard.shared.testkit.TestKit;
+import dev.switchboard.shared.testkit.TestZipkin;
 import dev.switchboard.shared.tracing.Tracing;
 import dev.switchboard.shared.tracing.TracingOptions;
 import io.vertx.core.Future;
@@ -20,19 +21,12 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
-import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
-import java.util.stream.Collectors;
 
+import static dev.switchboard.shared.testkit.TestZipkin.find;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,15 +39,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class GatewayTracingTest {
 
-  private static final Path ZIPKIN_JAR = Path.of("target", "zipkin", "zipkin-server.jar");
-  /** Zipkin starts in about 12 s alone on this machine; a busy CI machine takes longer. */
-  private static final Duration ZIPKIN_START = Duration.ofSeconds(120);
-  /** Spans are batched (a second) before they are sent; Zipkin stores them at once. */
-  private static final Duration TRACE_ARRIVAL = Duration.ofSeconds(30);
-  private static final long POLL_MS = 250;
-
-  private static Process zipkin;
-  private static int zipkinPort;
+  private static TestZipkin zipkin;
   private static TestCluster cluster;
   private static Vertx clientVertx;
   private static HttpClient client;
@@ -62,21 +48,11 @@ class GatewayTracingTest {
 
   @BeforeAll
   static void start() throws Exception {
-    assertTrue(Files.isRegularFile(ZIPKIN_JAR), ZIPKIN_JAR + " is missing: the build copies it (maven-dependency-plugin)");
-    zipkinPort = TestCluster.freePort();
-    Path log = ZIPKIN_JAR.resolveSibling("zipkin.log");
-    zipkin = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
-      "-jar", ZIPKIN_JAR.toString(),
-      "--armeria.ports[0].port=" + zipkinPort, "--armeria.ports[0].ip=127.0.0.1", "--armeria.ports[0].protocols=http")
-      .redirectErrorStream(true)
-      .redirectOutput(log.toFile())
-      .start();
     clientVertx = TestKit.vertx();
     client = clientVertx.createHttpClient();
-    await(poll(() -> get(zipkinPort, "/health").map(answer -> answer.status), status -> status == 200, ZIPKIN_START),
-      ZIPKIN_START.plusSeconds(5));
+    zipkin = TestZipkin.start(clientVertx);
 
-    TracingOptions tracing = new TracingOptions("http://127.0.0.1:" + zipkinPort + "/api/v2/spans", 1.0);
+    TracingOptions tracing = zipkin.tracing();
     List<UnaryOperator<VertxBuilder>> tracers = List.of("gateway", "http", "echo").stream()
       .<UnaryOperator<VertxBuilder>>map(service -> builder -> Tracing.install(builder, tracing, service))
       .toList();
@@ -85,7 +61,8 @@ class GatewayTracingTest {
     GatewayClusterTest.await(ServiceRegistry.announce(cluster.node(1), http.runtime()));
     httpPort = http.port("http");
     GatewayClusterTest.await(TestKit.deploy(cluster.node(2), EchoVerticle.DEFINITION, new JsonObject(), 1));
-    JsonObject settings = new JsonObject().put("routes", new JsonArray().add("/api/ http")).put("healthInterval", "2s");
+    JsonObject settings = new JsonObject().put("routes", new JsonArray().add("/api/ http")).put("healthInterval", "2s")
+      .put("bff", new JsonArray().add("/bff/test/home said=bus:echo@10s hello=get:http/api/echo?msg=part@10s"));
     gatewayPort = GatewayClusterTest.await(TestGateway.deploy(cluster.node(0), settings, 1)).port("http");
   }
 
@@ -95,28 +72,23 @@ class GatewayTracingTest {
       TestGateway.close(clientVertx, cluster);
     } finally {
       if (zipkin != null) {
-        zipkin.destroy();
-        if (!zipkin.waitFor(10, TimeUnit.SECONDS)) {
-          zipkin.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
+        zipkin.close();
       }
     }
   }
 
   @Test
   void oneRequestIsOneTraceFromTheGatewayThroughTheBusToEcho() throws Exception {
-    SecureRandom random = new SecureRandom();
-    byte[] ids = new byte[24];
-    random.nextBytes(ids);
-    String traceId = HexFormat.of().formatHex(ids, 0, 16);
-    String callerSpan = HexFormat.of().formatHex(ids, 16, 24);
+    String[] ids = TestZipkin.newIds();
+    String traceId = ids[0];
+    String callerSpan = ids[1];
     // Probes as a balancer sends them, straight to http and before the traced request: http exports in the order spans end.
     for (String probe : List.of("/ready", "/health")) {
-      assertEquals(200, await(get(httpPort, probe), Duration.ofSeconds(30)).status, probe);
+      assertEquals(200, TestKit.await(get(httpPort, probe), Duration.ofSeconds(30)).status, probe);
     }
     RequestOptions request = new RequestOptions().setPort(gatewayPort).setHost("127.0.0.1").setURI("/api/echo?msg=hi")
       .putHeader("traceparent", "00-" + traceId + "-" + callerSpan + "-01");
-    Answer answer = await(TestKit.onContext(clientVertx, () -> client.request(request)
+    Answer answer = TestKit.await(TestKit.onContext(clientVertx, () -> client.request(request)
       .compose(r -> r.send())
       .compose(r -> r.body().map(body -> new Answer(r.statusCode(), body)))), Duration.ofSeconds(30));
     assertEquals(200, answer.status, answer.body::toString);
@@ -125,12 +97,8 @@ class GatewayTracingTest {
     // Every hop's span, each closed after its child: wait for the last to arrive (the gateway's server span).
     Predicate<JsonArray> whole = spans -> find(spans, "gateway", "SERVER") != null && find(spans, "gateway", "CLIENT") != null
       && find(spans, "http", "SERVER") != null && find(spans, "http", "CLIENT") != null && find(spans, "echo", "SERVER") != null;
-    JsonArray spans = await(poll(() -> get(zipkinPort, "/api/v2/trace/" + traceId)
-      .map(a -> a.status == 200 ? a.body.toJsonArray() : new JsonArray()), whole, TRACE_ARRIVAL), TRACE_ARRIVAL.plusSeconds(5));
-
-    String shown = spans.stream().map(s -> (JsonObject) s)
-      .map(s -> service(s) + " " + s.getString("kind") + " " + s.getString("name") + " id=" + s.getString("id") + " parent=" + s.getString("parentId"))
-      .collect(Collectors.joining("\n  ", "\n  ", ""));
+    JsonArray spans = zipkin.trace(traceId, whole);
+    String shown = TestZipkin.show(spans);
     JsonObject gatewayServer = find(spans, "gateway", "SERVER");
     JsonObject gatewayClient = find(spans, "gateway", "CLIENT");
     JsonObject httpServer = find(spans, "http", "SERVER");
@@ -152,7 +120,7 @@ class GatewayTracingTest {
     assertTrue(httpServer.getJsonObject("tags", new JsonObject()).encode().contains("/api/echo"), "http's span has the path:" + shown);
 
     // The probes' spans, had they been recorded, would have reached Zipkin with http's spans of the trace or before.
-    JsonArray httpTraces = await(get(zipkinPort, "/api/v2/traces?serviceName=http&limit=1000").map(a -> a.body.toJsonArray()),
+    JsonArray httpTraces = TestKit.await(zipkin.get("/api/v2/traces?serviceName=http&limit=1000").map(a -> new JsonArray(a.body())),
       Duration.ofSeconds(30));
     List<String> paths = httpTraces.stream().flatMap(t -> ((JsonArray) t).stream()).map(s -> (JsonObject) s)
       .map(s -> s.getJsonObject("tags", new JsonObject()).getString("url.path")).toList();
@@ -161,15 +129,40 @@ class GatewayTracingTest {
       "probes start no trace: " + paths);
   }
 
-  private static JsonObject find(JsonArray spans, String service, String kind) {
-    return spans.stream().map(s -> (JsonObject) s)
-      .filter(s -> service.equals(service(s)) && kind.equals(s.getString("kind")))
-      .findFirst().orElse(null);
+  @Test
+  void eachPartOfAComposedAnswerIsASpanWithItsCallsBeneathIt() throws Exception {
+    String[] ids = TestZipkin.newIds();
+    RequestOptions request = new RequestOptions().setPort(gatewayPort).setHost("127.0.0.1").setURI("/bff/test/home?msg=parts")
+      .putHeader("traceparent", "00-" + ids[0] + "-" + ids[1] + "-01");
+    Answer answer = TestKit.await(TestKit.onContext(clientVertx, () -> client.request(request)
+      .compose(r -> r.send())
+      .compose(r -> r.body().map(body -> new Answer(r.statusCode(), body)))), Duration.ofSeconds(30));
+    assertEquals(200, answer.status, answer.body::toString);
+    assertEquals(false, answer.body.toJsonObject().getBoolean("partial"), answer.body::toString);
+
+    Predicate<JsonArray> whole = spans -> named(spans, "bff said") != null && named(spans, "bff hello") != null
+      && find(spans, "echo", "SERVER") != null && find(spans, "http", "SERVER") != null && find(spans, "gateway", "SERVER") != null;
+    JsonArray spans = zipkin.trace(ids[0], whole);
+    String shown = TestZipkin.show(spans);
+    JsonObject server = find(spans, "gateway", "SERVER");
+    JsonObject said = named(spans, "bff said");
+    JsonObject hello = named(spans, "bff hello");
+    assertEquals(server.getString("id"), said.getString("parentId"), "a part is the request's child:" + shown);
+    assertEquals(server.getString("id"), hello.getString("parentId"), "a part is the request's child:" + shown);
+    assertEquals("echo", said.getJsonObject("tags").getString("bff.target"), shown);
+    JsonObject busSend = spans.stream().map(s -> (JsonObject) s)
+      .filter(s -> "gateway".equals(TestZipkin.service(s)) && "send".equals(s.getString("name"))).findFirst().orElseThrow();
+    assertEquals(said.getString("id"), busSend.getString("parentId"), "the bus request is the part's child:" + shown);
+    assertEquals(busSend.getString("id"), find(spans, "echo", "SERVER").getString("parentId"), shown);
+    JsonObject call = spans.stream().map(s -> (JsonObject) s)
+      .filter(s -> "gateway".equals(TestZipkin.service(s)) && "CLIENT".equals(s.getString("kind")) && s.getString("name").startsWith("get http"))
+      .findFirst().orElseThrow(() -> new AssertionError("no call to http:" + shown));
+    assertEquals(hello.getString("id"), call.getString("parentId"), "the HTTP call is the part's child:" + shown);
+    assertEquals(call.getString("id"), find(spans, "http", "SERVER").getString("parentId"), shown);
   }
 
-  private static String service(JsonObject span) {
-    JsonObject endpoint = span.getJsonObject("localEndpoint");
-    return endpoint == null ? null : endpoint.getString("serviceName");
+  private static JsonObject named(JsonArray spans, String name) {
+    return spans.stream().map(s -> (JsonObject) s).filter(s -> name.equals(s.getString("name"))).findFirst().orElse(null);
   }
 
   private record Answer(int status, Buffer body) {
@@ -179,32 +172,5 @@ class GatewayTracingTest {
     return TestKit.onContext(clientVertx, () -> client.request(HttpMethod.GET, port, "127.0.0.1", uri)
       .compose(r -> r.send())
       .compose(r -> r.body().map(body -> new Answer(r.statusCode(), body))));
-  }
-
-  /**
-   * Asks until the answer is {@code done}, every {@link #POLL_MS} on a Vert.x timer, failing with
-   * the last answer once {@code limit} has passed; a failed attempt (nothing listening yet) is asked again.
-   */
-  private static <T> Future<T> poll(Supplier<Future<T>> attempt, Predicate<T> done, Duration limit) {
-    long deadline = System.nanoTime() + limit.toNanos();
-    return pollUntil(attempt, done, deadline);
-  }
-
-  private static <T> Future<T> pollUntil(Supplier<Future<T>> attempt, Predicate<T> done, long deadline) {
-    return attempt.get().<Object>map(answer -> answer).otherwise((Throwable failure) -> failure).compose(result -> {
-      @SuppressWarnings("unchecked")
-      T answer = result instanceof Throwable ? null : (T) result;
-      if (answer != null && done.test(answer)) {
-        return Future.succeededFuture(answer);
-      }
-      if (System.nanoTime() - deadline > 0) {
-        return Future.failedFuture(new TimeoutException("still not there; last: " + result));
-      }
-      return clientVertx.timer(POLL_MS).compose(v -> pollUntil(attempt, done, deadline));
-    });
-  }
-
-  private static <T> T await(Future<T> future, Duration limit) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(limit.toMillis(), TimeUnit.MILLISECONDS);
   }
 }

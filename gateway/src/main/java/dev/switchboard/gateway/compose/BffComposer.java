@@ -11,6 +11,7 @@ import dev.switchboard.gateway.upstream.NoAnswer;
 import dev.switchboard.gateway.upstream.Target;
 import dev.switchboard.gateway.upstream.Unsent;
 import dev.switchboard.gateway.upstream.Upstream;
+import dev.switchboard.shared.tracing.Tracing;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -33,6 +34,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
@@ -51,6 +53,8 @@ public final class BffComposer {
   /** Further nodes an HTTP part may try; its time-out bounds them all. */
   private static final int PART_RETRIES = 1;
   private static final Set<Integer> RETRY_STATUSES = Set.of(502, 503, 504);
+  /** A part's span is named {@code bff NAME}: each part of a screen one span, its calls beneath it. */
+  private static final String SPAN_PREFIX = "bff ";
 
   private final Vertx vertx;
   private final HttpClient client;
@@ -98,7 +102,8 @@ public final class BffComposer {
     List<Future<Object>> answers = new ArrayList<>();
     long started = System.nanoTime();
     for (BffEndpoint.Part part : endpoint.parts()) {
-      answers.add(ask(endpoint, part, message, requestId).map(value -> select(value, part.fields())));
+      answers.add(Tracing.span(SPAN_PREFIX + part.name(), spanAttributes(endpoint, part),
+        () -> ask(endpoint, part, message, requestId)).map(value -> select(value, part.fields())));
     }
     Future.join(answers).onComplete(all -> {
       JsonObject data = new JsonObject();
@@ -125,6 +130,12 @@ public final class BffComposer {
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
         .end(body.encode());
     });
+  }
+
+  /** What a part's span says of it: whose screen, which part, asked of what. */
+  private static Map<String, String> spanAttributes(BffEndpoint endpoint, BffEndpoint.Part part) {
+    return Map.of("bff.endpoint", endpoint.path(), "bff.part", part.name(),
+      "bff.kind", part.kind().name().toLowerCase(Locale.ROOT), "bff.target", part.target());
   }
 
   private Future<Object> ask(BffEndpoint endpoint, BffEndpoint.Part part, JsonObject message, String requestId) {
@@ -172,6 +183,7 @@ public final class BffComposer {
           .setPort(node.address().port())
           .setURI(part.path())
           .setTimeout(part.timeout().toMillis())
+          .setTraceOperation("GET " + part.target() + part.path())
           .putHeader(Requests.REQUEST_ID, requestId)
           .putHeader(HttpHeaders.ACCEPT, "application/json"))
         .transform(created -> created.failed()

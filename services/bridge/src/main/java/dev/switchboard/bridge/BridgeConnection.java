@@ -9,6 +9,7 @@ import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.json.EncodeException;
 import io.vertx.core.json.JsonObject;
@@ -22,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -48,12 +50,15 @@ final class BridgeConnection implements FrameDecoder.Sink {
   static final int FAILURE_BUSY = 503;
   /** Failure code for messages the client did not answer within {@code replyTimeout}. */
   static final int FAILURE_NO_REPLY = 504;
+  /** How a traced frame the bridge refused (it could not go on the bus) ends its span. */
+  private static final Throwable REFUSED = spanFailure(-1, "the bridge refused the frame");
 
   private final NetSocket socket;
   private final BridgeOptions options;
   private final EventBus bus;
   private final Authenticator authenticator;
   private final BridgeMetrics metrics;
+  private final FrameTracing tracing;
   private final FrameDecoder decoder;
   private final long openedAt;
 
@@ -70,15 +75,18 @@ final class BridgeConnection implements FrameDecoder.Sink {
   private boolean closing;
   private boolean released;
 
-  private record Pending(Message<Object> message, long deadline) {
+  /** A message the client owes an answer, and the span of its delivery (null when not traced). */
+  private record Pending(Message<Object> message, long deadline, Object span) {
   }
 
-  BridgeConnection(NetSocket socket, BridgeOptions options, EventBus bus, Authenticator authenticator, BridgeMetrics metrics) {
+  BridgeConnection(NetSocket socket, BridgeOptions options, EventBus bus, Authenticator authenticator, BridgeMetrics metrics,
+                   FrameTracing tracing) {
     this.socket = socket;
     this.options = options;
     this.bus = bus;
     this.authenticator = authenticator;
     this.metrics = metrics;
+    this.tracing = tracing;
     this.decoder = new FrameDecoder(options.maxFrameSize(), this);
     this.openedAt = System.nanoTime();
     this.lastRead = openedAt;
@@ -123,7 +131,7 @@ final class BridgeConnection implements FrameDecoder.Sink {
         break;
       }
       oldest.remove();
-      pending.message().fail(FAILURE_NO_REPLY, "the bridge client did not answer within " + options.replyTimeout().toMillis() + " ms");
+      failPending(pending, FAILURE_NO_REPLY, "the bridge client did not answer within " + options.replyTimeout().toMillis() + " ms");
     }
   }
 
@@ -222,7 +230,7 @@ final class BridgeConnection implements FrameDecoder.Sink {
   private void send(ClientFrame frame) {
     Pending pending = pendingReplies.remove(frame.address());
     if (pending != null) {
-      answer(pending.message(), frame);
+      answer(pending, frame);
       return;
     }
     if (frame.address().startsWith(ClientFrame.REPLY_PREFIX)) {
@@ -238,48 +246,68 @@ final class BridgeConnection implements FrameDecoder.Sink {
     if (delivery == null) {
       return;
     }
-    toBus(frame,
+    tracing.received(frame, done -> toBus(frame,
       () -> bus.send(frame.address(), frame.body(), delivery),
-      () -> bus.request(frame.address(), frame.body(), delivery));
+      () -> bus.request(frame.address(), frame.body(), delivery), done));
   }
 
   /** The client answers a message it received: a reply, a failure, or a reply that wants one back. */
-  private void answer(Message<Object> message, ClientFrame frame) {
+  private void answer(Pending pending, ClientFrame frame) {
+    Message<Object> message = pending.message();
     if (frame.failureCode() != null) {
-      message.fail(frame.failureCode(), frame.message() == null ? "" : frame.message());
+      failPending(pending, frame.failureCode(), frame.message() == null ? "" : frame.message());
       ok(frame);
       return;
     }
     DeliveryOptions delivery = delivery(frame);
     if (delivery == null) {
+      tracing.delivered(pending.span(), spanFailure(-1, "the client's answer was refused"));
       return;
     }
+    tracing.delivered(pending.span(), null);
     toBus(frame,
       () -> message.reply(frame.body(), delivery),
-      () -> message.replyAndRequest(frame.body(), delivery));
+      () -> message.replyAndRequest(frame.body(), delivery), failure -> {
+      });
+  }
+
+  /** Fails a message the client owed an answer, and ends its delivery's span with that failure. */
+  private void failPending(Pending pending, int code, String why) {
+    tracing.delivered(pending.span(), spanFailure(code, why));
+    pending.message().fail(code, why);
   }
 
   /**
    * Puts {@code frame} on the bus: without a reply address with {@code send}, confirmed by an
    * {@code ok}; with one as a request, within {@code maxInFlight}, whose answer goes back to the
-   * client at that address.
+   * client at that address. {@code done} learns when the frame's work is over, and how.
    */
-  private void toBus(ClientFrame frame, Runnable send, Supplier<Future<Message<Object>>> request) {
+  private void toBus(ClientFrame frame, Runnable send, Supplier<Future<Message<Object>>> request, Consumer<Throwable> done) {
     if (frame.replyAddress() == null) {
       if (onBus(frame, send)) {
         ok(frame);
+        done.accept(null);
+      } else {
+        done.accept(REFUSED);
       }
       return;
     }
     if (inFlight >= options.maxInFlight()) {
       error(ErrorCode.TOO_MANY_REQUESTS, options.maxInFlight() + " requests are waiting for answers already", frame, options.maxInFlight());
+      done.accept(REFUSED);
       return;
     }
-    onBus(frame, () -> {
+    boolean sent = onBus(frame, () -> {
       Future<Message<Object>> answer = request.get();
       inFlight++;
-      answer.onComplete(result -> answered(frame, result));
+      answer.onComplete(result -> {
+        answered(frame, result);
+        done.accept(result.cause());
+      });
     });
+    if (!sent) {
+      done.accept(REFUSED);
+    }
   }
 
   private void answered(ClientFrame request, AsyncResult<Message<Object>> result) {
@@ -324,9 +352,17 @@ final class BridgeConnection implements FrameDecoder.Sink {
       return;
     }
     DeliveryOptions delivery = delivery(frame);
-    if (delivery != null && onBus(frame, () -> bus.publish(frame.address(), frame.body(), delivery))) {
-      ok(frame);
+    if (delivery == null) {
+      return;
     }
+    tracing.received(frame, done -> {
+      if (onBus(frame, () -> bus.publish(frame.address(), frame.body(), delivery))) {
+        ok(frame);
+        done.accept(null);
+      } else {
+        done.accept(REFUSED);
+      }
+    });
   }
 
   private void register(ClientFrame frame) {
@@ -401,10 +437,13 @@ final class BridgeConnection implements FrameDecoder.Sink {
       message.fail(FAILURE_BUSY, "the bridge client has " + options.maxPendingReplies() + " messages to answer already");
       return;
     }
+    JsonObject headers = headers(message.headers());
+    // An answer to the client's own request belongs to the client's span; a delivery is one of its own.
+    Object span = answer ? null : tracing.delivering(address, message.isSend(), headers);
     JsonObject frame = new JsonObject()
       .put("type", "message")
       .put("address", address)
-      .put("headers", headers(message.headers()))
+      .put("headers", headers)
       .put("send", answer || message.isSend());
     if (message.body() != null) {
       frame.put("body", message.body());
@@ -418,22 +457,25 @@ final class BridgeConnection implements FrameDecoder.Sink {
     try {
       encoded = encode(frame);
     } catch (EncodeException e) {
-      undeliverable(message, address, answer, "the message body cannot be written as JSON");
+      undeliverable(message, address, answer, span, "the message body cannot be written as JSON");
       return;
     }
     if (encoded.length() - FrameDecoder.PREFIX_LENGTH > options.maxFrameSize()) {
-      undeliverable(message, address, answer, "the message is larger than the bridge's maxFrameSize of " + options.maxFrameSize() + " bytes");
+      undeliverable(message, address, answer, span, "the message is larger than the bridge's maxFrameSize of " + options.maxFrameSize() + " bytes");
       return;
     }
     if (replyLabel != null) {
-      pendingReplies.put(replyLabel, new Pending(message, System.nanoTime() + options.replyTimeout().toNanos()));
+      pendingReplies.put(replyLabel, new Pending(message, System.nanoTime() + options.replyTimeout().toNanos(), span));
+    } else {
+      tracing.delivered(span, null);
     }
     metrics.delivered();
     writeEncoded(encoded);
   }
 
-  private void undeliverable(Message<Object> message, String address, boolean answer, String why) {
+  private void undeliverable(Message<Object> message, String address, boolean answer, Object span, String why) {
     metrics.dropped();
+    tracing.delivered(span, spanFailure(FAILURE_UNDELIVERABLE, why));
     if (message.replyAddress() != null) {
       message.fail(FAILURE_UNDELIVERABLE, why);
     }
@@ -539,6 +581,11 @@ final class BridgeConnection implements FrameDecoder.Sink {
 
   // ---- helpers
 
+  /** How a traced frame or delivery failed, for its span: no stack trace, which would say nothing. */
+  private static ReplyException spanFailure(int code, String why) {
+    return new ReplyException(ReplyFailure.RECIPIENT_FAILURE, code, why, true);
+  }
+
   private DeliveryOptions delivery(ClientFrame frame) {
     DeliveryOptions delivery = new DeliveryOptions();
     long timeout = frame.timeout() == null ? options.requestTimeout().toMillis() : frame.timeout();
@@ -586,7 +633,7 @@ final class BridgeConnection implements FrameDecoder.Sink {
     decoder.stop();
     registrations.values().forEach(MessageConsumer::unregister);
     registrations.clear();
-    pendingReplies.values().forEach(pending -> pending.message().fail(FAILURE_NO_REPLY, "the bridge client has disconnected"));
+    pendingReplies.values().forEach(pending -> failPending(pending, FAILURE_NO_REPLY, "the bridge client has disconnected"));
     pendingReplies.clear();
   }
 }

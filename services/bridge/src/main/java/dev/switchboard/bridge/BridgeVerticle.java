@@ -8,6 +8,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
@@ -43,6 +44,7 @@ public final class BridgeVerticle extends VerticleBase {
   private final Set<BridgeConnection> connections = new HashSet<>();
 
   private Authenticator authenticator;
+  private FrameTracing tracing;
   private NetServer server;
   private HttpServer admin;
   private long sweeper;
@@ -66,6 +68,7 @@ public final class BridgeVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     authenticator = new Authenticator(options, vertx.eventBus());
+    tracing = new FrameTracing(((VertxInternal) vertx).tracer());
     server = vertx.createNetServer(serverOptions()).connectHandler(this::connected);
     admin = Operations.adminServer(vertx, runtime);
     long shortest = Math.min(options.idleTimeout().toMillis(), Math.min(options.authTimeout().toMillis(), options.replyTimeout().toMillis()));
@@ -108,7 +111,7 @@ public final class BridgeVerticle extends VerticleBase {
       socket.close();
       return;
     }
-    BridgeConnection connection = new BridgeConnection(socket, options, vertx.eventBus(), authenticator, metrics);
+    BridgeConnection connection = new BridgeConnection(socket, options, vertx.eventBus(), authenticator, metrics, tracing);
     connections.add(connection);
     connection.start(() -> {
       connections.remove(connection);

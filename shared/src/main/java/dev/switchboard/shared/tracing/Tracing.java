@@ -3,6 +3,10 @@ package dev.switchboard.shared.tracing;
 import dev.switchboard.shared.ops.Operations;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanBuilder;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.context.propagation.ContextPropagators;
 import io.opentelemetry.exporter.zipkin.ZipkinSpanExporter;
@@ -14,23 +18,28 @@ import io.opentelemetry.sdk.trace.data.LinkData;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
 import io.opentelemetry.sdk.trace.samplers.SamplingResult;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.VertxBuilder;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.spi.VertxTracerFactory;
 import io.vertx.core.spi.tracing.SpanKind;
 import io.vertx.core.spi.tracing.TagExtractor;
 import io.vertx.core.spi.tracing.VertxTracer;
 import io.vertx.core.tracing.TracingPolicy;
 import io.vertx.tracing.opentelemetry.OpenTelemetryTracingFactory;
+import io.vertx.tracing.opentelemetry.VertxContextStorageProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 
 /**
  * Gives a Vert.x instance its tracer: OpenTelemetry's SDK behind Vert.x's own tracing, spans
@@ -45,6 +54,8 @@ public final class Tracing {
   private static final AttributeKey<String> URL_PATH = AttributeKey.stringKey("url.path");
   /** Probes and scrapes, asked every few seconds by balancers, the gateway and Prometheus: not worth a trace each. */
   private static final Set<String> OPERATIONS = Set.of(Operations.HEALTH, Operations.READY, Operations.METRICS);
+  /** The name Switchboard's own spans are made under, beside Vert.x's {@code io.vertx}. */
+  private static final String INSTRUMENTATION = "dev.switchboard";
   /** How long finished spans wait to be sent with others: short, so a trace is readable soon after a request. */
   static final Duration EXPORT_DELAY = Duration.ofSeconds(1);
   /** How long closing Vert.x waits for the last spans to reach Zipkin. */
@@ -92,6 +103,44 @@ public final class Tracing {
       .build();
   }
 
+  /**
+   * Runs {@code work} inside a span of its own, named {@code name}, the child of the span the
+   * current Vert.x context carries, and ends it when the work's future completes (an error if it
+   * fails); what the work sends on the bus or over HTTP is that span's child. Outside a trace, off
+   * a Vert.x context, or with tracing off, runs {@code work} as it is.
+   */
+  public static <T> Future<T> span(String name, Map<String, String> attributes, Supplier<Future<T>> work) {
+    ContextInternal current = ContextInternal.current();
+    if (current == null || !(current.tracer() instanceof Flushing<?, ?> traced)) {
+      return work.get();
+    }
+    // The trace the current context is in, as Vert.x's tracer keeps it.
+    io.opentelemetry.context.Context parent = VertxContextStorageProvider.VertxContextStorage.INSTANCE.current();
+    if (parent == null || !Span.fromContext(parent).getSpanContext().isValid()) {
+      return work.get();
+    }
+    SpanBuilder builder = traced.spans.spanBuilder(name).setParent(parent).setSpanKind(io.opentelemetry.api.trace.SpanKind.INTERNAL);
+    attributes.forEach(builder::setAttribute);
+    Span span = builder.startSpan();
+    // A context of the work's own, with the request's other locals (its log scope) copied.
+    ContextInternal child = current.duplicate(true);
+    VertxContextStorageProvider.VertxContextStorage.INSTANCE.attach(child, parent.with(span));
+    List<Future<T>> started = new ArrayList<>(1);
+    child.dispatch(() -> {
+      try {
+        started.add(work.get());
+      } catch (RuntimeException e) {
+        started.add(Future.failedFuture(e));
+      }
+    });
+    return started.get(0).onComplete(done -> {
+      if (done.failed()) {
+        span.setStatus(StatusCode.ERROR, String.valueOf(done.cause().getMessage()));
+      }
+      span.end();
+    });
+  }
+
   /** Starts no trace for a request to an operations endpoint; samples other new traces as {@code next} does. */
   private static final class NoProbes implements Sampler {
 
@@ -121,10 +170,13 @@ public final class Tracing {
 
     private final VertxTracer<I, O> tracer;
     private final OpenTelemetrySdk sdk;
+    /** Where {@link #span} makes the spans of Switchboard's own work. */
+    private final Tracer spans;
 
     Flushing(VertxTracer<I, O> tracer, OpenTelemetrySdk sdk) {
       this.tracer = tracer;
       this.sdk = sdk;
+      this.spans = sdk.getTracer(INSTRUMENTATION);
     }
 
     @Override

@@ -15,6 +15,9 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -73,6 +76,34 @@ public final class TestKit {
   public static <T> Future<T> onContext(Vertx vertx, Supplier<Future<T>> call) {
     Context context = vertx.getOrCreateContext();
     return Future.future(promise -> context.runOnContext(v -> call.get().onComplete(promise)));
+  }
+
+  /**
+   * Asks {@code attempt} until its answer is {@code done}, every {@code every} on a timer of
+   * {@code vertx}, failing with the last answer once {@code limit} has passed; an attempt that fails
+   * (nothing listening yet) is asked again.
+   */
+  public static <T> Future<T> poll(Vertx vertx, Supplier<Future<T>> attempt, Predicate<T> done, Duration every, Duration limit) {
+    return pollUntil(vertx, attempt, done, every.toMillis(), System.nanoTime() + limit.toNanos());
+  }
+
+  private static <T> Future<T> pollUntil(Vertx vertx, Supplier<Future<T>> attempt, Predicate<T> done, long everyMillis, long deadline) {
+    return attempt.get().<Object>map(answer -> answer).otherwise((Throwable failure) -> failure).compose(result -> {
+      @SuppressWarnings("unchecked")
+      T answer = result instanceof Throwable ? null : (T) result;
+      if (answer != null && done.test(answer)) {
+        return Future.succeededFuture(answer);
+      }
+      if (System.nanoTime() - deadline > 0) {
+        return Future.failedFuture(new TimeoutException("still not there; last: " + result));
+      }
+      return vertx.timer(everyMillis).compose(v -> pollUntil(vertx, attempt, done, everyMillis, deadline));
+    });
+  }
+
+  /** The outcome of {@code future}, waited for from a test's thread for at most {@code limit}. */
+  public static <T> T await(Future<T> future, Duration limit) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(limit.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** A deployed service: its deployment id and runtime (with bound endpoints and meters). */
