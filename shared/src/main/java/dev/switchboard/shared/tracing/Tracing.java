@@ -9,11 +9,13 @@ import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.context.propagation.ContextPropagators;
+import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
 import io.opentelemetry.exporter.zipkin.ZipkinSpanExporter;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
 import io.opentelemetry.sdk.trace.data.LinkData;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
 import io.opentelemetry.sdk.trace.samplers.SamplingResult;
@@ -43,7 +45,7 @@ import java.util.function.Supplier;
 
 /**
  * Gives a Vert.x instance its tracer: OpenTelemetry's SDK behind Vert.x's own tracing, spans
- * batched to Zipkin under the service's name, W3C trace context on the wire. With tracing off the
+ * batched to Zipkin (or an OTLP receiver) under the service's name, W3C trace context on the wire. With tracing off the
  * builder is left as it is, so no tracer exists and Vert.x skips every tracing call.
  */
 public final class Tracing {
@@ -82,14 +84,17 @@ public final class Tracing {
       @Override
       public VertxTracer<?, ?> tracer(io.vertx.core.tracing.TracingOptions tracingOptions) {
         OpenTelemetrySdk sdk = sdk(options, service);
-        log.info("{} sends spans to {} (sample ratio {})", service, options.endpoint(), options.sampleRatio());
+        log.info("{} sends spans to {} ({}, sample ratio {})", service, options.endpoint(), options.protocol(), options.sampleRatio());
         return new Flushing<>(new OpenTelemetryTracingFactory(sdk).tracer(tracingOptions), sdk);
       }
     };
   }
 
   private static OpenTelemetrySdk sdk(TracingOptions options, String service) {
-    ZipkinSpanExporter exporter = ZipkinSpanExporter.builder().setEndpoint(options.endpoint()).build();
+    SpanExporter exporter = switch (options.protocol()) {
+      case ZIPKIN -> ZipkinSpanExporter.builder().setEndpoint(options.endpoint()).build();
+      case OTLP -> OtlpHttpSpanExporter.builder().setEndpoint(options.endpoint()).build();
+    };
     SdkTracerProvider provider = SdkTracerProvider.builder()
       .setResource(Resource.getDefault().merge(Resource.create(Attributes.of(SERVICE_NAME, service))))
       // A caller's decision holds: a trace the gateway records is recorded by every node on its way.

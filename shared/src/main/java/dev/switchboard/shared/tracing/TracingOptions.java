@@ -6,28 +6,42 @@ import io.vertx.core.json.JsonObject;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.util.Locale;
 import java.util.Map;
 
 /**
  * Whether and where a process sends its spans; the {@code tracing} section of the configuration,
  * the same for every service.
  *
- * @param endpoint    the Zipkin API that takes spans, e.g. {@code http://127.0.0.1:9411/api/v2/spans};
- *                    empty: tracing off, no tracer installed at all
+ * @param endpoint    where spans are sent: Zipkin's span API ({@code http://127.0.0.1:9411/api/v2/spans})
+ *                    or an OTLP receiver's ({@code http://127.0.0.1:4318/v1/traces}), as
+ *                    {@code protocol} says; empty: tracing off, no tracer installed at all
  * @param sampleRatio the share of new traces recorded, 0 to 1; a request that arrives with a
  *                    sampled {@code traceparent} is recorded whatever this says, so a trace stays whole
+ * @param protocol    how spans are sent to {@code endpoint}
  */
-public record TracingOptions(String endpoint, double sampleRatio) {
+public record TracingOptions(String endpoint, double sampleRatio, Protocol protocol) {
 
   public static final String SECTION = "tracing";
   public static final String DEFAULT_ENDPOINT = "";
   public static final double DEFAULT_SAMPLE_RATIO = 1.0;
+  public static final Protocol DEFAULT_PROTOCOL = Protocol.ZIPKIN;
 
   public static final Map<String, String> DESCRIPTIONS = Map.of(
-    "endpoint", "Zipkin's span API (http://HOST:9411/api/v2/spans); empty: tracing off",
-    "sampleRatio", "share of new traces recorded, 0 to 1 (a sampled incoming traceparent is always followed)");
+    "endpoint", "where spans go: Zipkin's span API (http://HOST:9411/api/v2/spans) or an OTLP receiver (http://HOST:4318/v1/traces); empty: tracing off",
+    "sampleRatio", "share of new traces recorded, 0 to 1 (a sampled incoming traceparent is always followed)",
+    "protocol", "zipkin (Zipkin's JSON v2) or otlp (OpenTelemetry's protocol over HTTP, protobuf), as the endpoint takes");
+
+  /** How spans travel to the endpoint. */
+  public enum Protocol {
+    /** Zipkin's JSON v2 span API: Zipkin's own server, Jaeger's Zipkin port, most tracing back ends. */
+    ZIPKIN,
+    /** OTLP over HTTP with protobuf bodies: an OpenTelemetry Collector, Jaeger, Tempo and others. */
+    OTLP
+  }
 
   public TracingOptions {
+    protocol = protocol == null ? DEFAULT_PROTOCOL : protocol;
     endpoint = endpoint == null ? "" : endpoint.trim();
     if (!endpoint.isEmpty()) {
       checkUrl(endpoint);
@@ -39,12 +53,18 @@ public record TracingOptions(String endpoint, double sampleRatio) {
 
   /** Every option at its default: tracing off. */
   public TracingOptions() {
-    this(DEFAULT_ENDPOINT, DEFAULT_SAMPLE_RATIO);
+    this(DEFAULT_ENDPOINT, DEFAULT_SAMPLE_RATIO, DEFAULT_PROTOCOL);
+  }
+
+  /** Spans sent to Zipkin's span API at {@code endpoint}. */
+  public TracingOptions(String endpoint, double sampleRatio) {
+    this(endpoint, sampleRatio, DEFAULT_PROTOCOL);
   }
 
   public static TracingOptions fromJson(JsonObject json) {
     Settings s = Settings.of(SECTION, json);
-    return s.build(() -> new TracingOptions(s.string("endpoint", DEFAULT_ENDPOINT), s.decimal("sampleRatio", DEFAULT_SAMPLE_RATIO)));
+    return s.build(() -> new TracingOptions(s.string("endpoint", DEFAULT_ENDPOINT), s.decimal("sampleRatio", DEFAULT_SAMPLE_RATIO),
+      s.choice("protocol", DEFAULT_PROTOCOL, Protocol.class)));
   }
 
   /** Whether spans are recorded and sent at all. */
@@ -53,7 +73,8 @@ public record TracingOptions(String endpoint, double sampleRatio) {
   }
 
   public JsonObject toJson() {
-    return new JsonObject().put("endpoint", endpoint).put("sampleRatio", sampleRatio);
+    return new JsonObject().put("endpoint", endpoint).put("sampleRatio", sampleRatio)
+      .put("protocol", protocol.name().toLowerCase(Locale.ROOT));
   }
 
   private static void checkUrl(String endpoint) {
@@ -65,6 +86,6 @@ public record TracingOptions(String endpoint, double sampleRatio) {
     } catch (URISyntaxException e) {
       // falls through to the error below
     }
-    throw new InvalidSettingException("endpoint", endpoint, "must be an http or https URL such as http://127.0.0.1:9411/api/v2/spans, or empty");
+    throw new InvalidSettingException("endpoint", endpoint, "must be an http or https URL such as http://127.0.0.1:9411/api/v2/spans (zipkin) or http://127.0.0.1:4318/v1/traces (otlp), or empty");
   }
 }
