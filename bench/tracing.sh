@@ -8,6 +8,7 @@
 readonly TRACING_ROUNDS=${TRACING_ROUNDS:-5}
 readonly TRACING_WARMUP=20
 readonly TRACING_BASELINE=${TRACING_BASELINE:-}
+readonly TRACING_NO_ACCESS_LOG=-Dswitchboard.ingress.accessLog=off
 TRACING_SETUPS=(http-off http-on gateway-off gateway-on)
 [ -z "$TRACING_BASELINE" ] || TRACING_SETUPS+=(http-baseline)
 readonly TRACING_SETUPS
@@ -36,11 +37,12 @@ bench_tracing() {
   grep -q "span sink up" "$logs/span-sink.log" || die "the span sink did not start (log: bench/results/logs/span-sink.log)"
   endpoint="http://$HOST:$sink_port/api/v2/spans"
 
-  tracing_http http-off services/http/target/switchboard-http.jar
-  tracing_http http-on services/http/target/switchboard-http.jar -Dswitchboard.tracing.endpoint="$endpoint"
+  # Access logs off throughout: what is measured is tracing alone (and the baseline has none).
+  tracing_http http-off services/http/target/switchboard-http.jar "$TRACING_NO_ACCESS_LOG"
+  tracing_http http-on services/http/target/switchboard-http.jar "$TRACING_NO_ACCESS_LOG" -Dswitchboard.tracing.endpoint="$endpoint"
   [ -z "$TRACING_BASELINE" ] || tracing_http http-baseline "$TRACING_BASELINE"
-  tracing_gateway gateway-off
-  tracing_gateway gateway-on -Dswitchboard.tracing.endpoint="$endpoint"
+  tracing_gateway gateway-off "$TRACING_NO_ACCESS_LOG"
+  tracing_gateway gateway-on "$TRACING_NO_ACCESS_LOG" -Dswitchboard.tracing.endpoint="$endpoint"
 
   for round in $(seq 1 "$TRACING_ROUNDS"); do
     echo "  round $round of $TRACING_ROUNDS"
@@ -116,6 +118,7 @@ report_tracing() {
     echo "\`wrk -t1 -c$connections -d${duration}s --latency\` against \`GET /\` (Hello World). Every setup is started and warmed up (${TRACING_WARMUP}s) first and stays up;"
     echo "then they are measured in turns, $TRACING_ROUNDS rounds, each round starting with the next setup. Figures are each setup's median over the rounds"
     echo "in which the hypervisor stole at most $NOISY_STEAL % of a core in every setup's window (${#tracing_clean_rounds[@]} of $TRACING_ROUNDS here; † marks the rounds left out)."
+    echo "Access logs off in every setup (\`ingress.accessLog=off\`), so that only tracing differs."
     echo "Tracing on: \`tracing.endpoint\` set, \`sampleRatio\` 1.0 (every request recorded), spans batched every second to a collector that reads and drops them (bench/node/span-sink.js)."
     echo
     machine
