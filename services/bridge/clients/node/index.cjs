@@ -160,6 +160,9 @@ class BridgeClient extends EventEmitter {
   constructor(options = {}) {
     super();
     this.options = { ...DEFAULTS, ...options };
+    if (this.options.onSpan !== undefined && typeof this.options.onSpan !== 'function') {
+      throw new TypeError('onSpan must be a function');
+    }
     this.socket = null;
     this.ready = false;
     this.closed = false;

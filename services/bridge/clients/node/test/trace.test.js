@@ -192,6 +192,10 @@ test('no onSpan call for an unsampled trace, no trace, or a bad traceparent', as
   assert.equal(spans[0].traceId, TRACE);
 });
 
+test('an onSpan that is not a function is refused at once', () => {
+  assert.throws(() => new BridgeClient({ onSpan: 'zipkin' }), /onSpan must be a function/);
+});
+
 test('what onSpan throws or rejects with is reported, and handling goes on', async () => {
   for (const hook of [() => { throw new Error('exporter broke'); }, async () => { throw new Error('exporter broke'); }]) {
     const { client, errors } = offline(hook);

@@ -165,6 +165,8 @@ class BridgeClient:
         self.reconnect, self.reconnect_delay, self.max_reconnect_delay = reconnect, reconnect_delay, max_reconnect_delay
         self.retry_initial_connect = retry_initial_connect
         self.server_hostname = server_hostname
+        if on_span is not None and not callable(on_span):
+            raise TypeError("on_span must be callable")
         self.on_span = on_span
         self._ids = itertools.count(1)
         self._reply_ids = itertools.count(1)

@@ -163,6 +163,10 @@ class OnSpanTest(unittest.IsolatedAsyncioTestCase):
         await self.handle(client, published("client.quiet", VALID))
         self.assertEqual([TRACE], [span.trace_id for span in spans])
 
+    async def test_an_on_span_that_is_not_callable_is_refused_at_once(self):
+        with self.assertRaisesRegex(TypeError, "on_span must be callable"):
+            BridgeClient("127.0.0.1", 0, on_span="zipkin")
+
     async def test_what_on_span_raises_is_logged_and_handling_goes_on(self):
         async def failing_async(span):
             raise RuntimeError("exporter broke")
