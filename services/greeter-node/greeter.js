@@ -3,16 +3,19 @@
 //
 // Settings (environment): SWITCHBOARD_BRIDGE_HOST (127.0.0.1), SWITCHBOARD_BRIDGE_PORT (7000),
 // SWITCHBOARD_BRIDGE_TOKEN (when the bridge asks for one); its own /health and /ready on
-// SWITCHBOARD_GREETER_NODE_HOST (0.0.0.0) and SWITCHBOARD_GREETER_NODE_ADMIN_PORT (7101; 0 picks one).
+// SWITCHBOARD_GREETER_NODE_HOST (0.0.0.0) and SWITCHBOARD_GREETER_NODE_ADMIN_PORT (7101; 0 picks one);
+// SWITCHBOARD_TRACING_ENDPOINT (Zipkin's span API, as for the JVM services; unset: no spans).
 
 import { realpathSync } from 'node:fs';
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { BridgeClient } from '../bridge/clients/node/index.js';
+import { ZipkinExporter } from './zipkin.js';
 
 export const ADDRESS = 'greeter.hello';
 export const MAX_NAME_LENGTH = 100;
 export const DEFAULT_ADMIN_PORT = 7101;
+export const SERVICE_NAME = 'greeter-node';
 
 /**
  * /health (the process runs) and /ready (on the bus: connected and registered), as the JVM
@@ -39,6 +42,15 @@ export function adminServer(isReady) {
   });
 }
 
+/**
+ * The exporter for SWITCHBOARD_TRACING_ENDPOINT, or undefined when it is unset or blank (tracing
+ * off: the client then measures nothing). Throws for an endpoint that is not an http(s) URL.
+ */
+export function tracing(env, log) {
+  const endpoint = (env.SWITCHBOARD_TRACING_ENDPOINT ?? '').trim();
+  return endpoint === '' ? undefined : new ZipkinExporter(endpoint, { serviceName: SERVICE_NAME, log });
+}
+
 /** The answer to one request; throws (failing it with code 400) for a bad name. */
 export function greet(body) {
   const name = body && typeof body === 'object' ? body.name : undefined;
@@ -55,7 +67,14 @@ async function main() {
   const host = process.env.SWITCHBOARD_BRIDGE_HOST || '127.0.0.1';
   const port = Number(process.env.SWITCHBOARD_BRIDGE_PORT || 7000);
   const token = process.env.SWITCHBOARD_BRIDGE_TOKEN || undefined;
-  const bus = new BridgeClient({ host, port, token, retryInitialConnect: true, maxReconnectDelay: 5000 });
+  const exporter = tracing(process.env, log);
+  if (exporter !== undefined) {
+    log(`${SERVICE_NAME} sends spans to ${exporter.where}`);
+  }
+  const bus = new BridgeClient({
+    host, port, token, retryInitialConnect: true, maxReconnectDelay: 5000,
+    onSpan: exporter && ((span) => exporter.add(span)),
+  });
   let registered = false;
   const admin = adminServer(() => registered && bus.ready);
   const adminHost = process.env.SWITCHBOARD_GREETER_NODE_HOST || '0.0.0.0';
@@ -80,6 +99,8 @@ async function main() {
     registered = false;
     admin.close();
     await bus.close();
+    // the spans of the last requests, within a bound: a Zipkin that is away does not hold the exit
+    await exporter?.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

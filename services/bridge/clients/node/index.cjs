@@ -6,6 +6,8 @@ const { EventEmitter } = require('node:events');
 const net = require('node:net');
 const tls = require('node:tls');
 const { FrameDecoder, encodeFrame, PREFIX_LENGTH } = require('./codec.cjs');
+const { performance } = require('node:perf_hooks');
+const { continueTrace, withTrace } = require('./trace.cjs');
 
 const DEFAULTS = {
   host: '127.0.0.1',
@@ -21,6 +23,7 @@ const DEFAULTS = {
   reconnectDelay: 100,
   maxReconnectDelay: 10_000,
   retryInitialConnect: false,
+  onSpan: undefined,
 };
 
 /**
@@ -68,7 +71,22 @@ class Message {
     this.replyAddress = frame.replyAddress;
     this.isSend = frame.send !== false;
     this.answered = false;
+    /** How the message was failed ({failureCode, message}), by the handler or for a reply that could not be sent. */
+    this.failure = undefined;
     this.client = client;
+  }
+
+  /**
+   * The trace this message belongs to, continued by a span of its own (the program's handling of
+   * it): `traceId`, `spanId` (new, random), `parentSpanId` (the sender's), `sampled`,
+   * `traceparent` (what a call made on its behalf carries; see the `parent` option), `tracestate`.
+   * Undefined without a valid `traceparent` header. Made when first asked for, then the same.
+   */
+  get trace() {
+    if (this.continued === undefined) {
+      this.continued = continueTrace(this.headers) ?? null;
+    }
+    return this.continued ?? undefined;
   }
 
   /** Whether the sender waits for an answer. */
@@ -82,9 +100,10 @@ class Message {
    * still rejects with the reason.
    */
   reply(body, options = {}) {
-    return this.answer({ body, headers: options.headers }).catch((error) => {
+    return this.answer({ body, headers: headersOf(options) }).catch((error) => {
       const unsendable = { frame_too_large: 413, invalid_body: 500 }[error.code];
       if (unsendable) {
+        this.failure = { failureCode: unsendable, message: error.message };
         this.client.acknowledged({ type: 'send', address: this.replyAddress, failureCode: unsendable, message: error.message }).catch(() => {});
       }
       throw error;
@@ -93,7 +112,10 @@ class Message {
 
   /** Fails the message: its sender gets a failure with this code and message. */
   fail(failureCode, message) {
-    return this.answer({ failureCode: Math.trunc(failureCode), message: String(message ?? '') });
+    const failure = { failureCode: Math.trunc(failureCode), message: String(message ?? '') };
+    const answered = this.answer(failure);
+    this.failure = failure;
+    return answered;
   }
 
   /** Answers the message and waits for the answer to that answer. */
@@ -138,6 +160,9 @@ class BridgeClient extends EventEmitter {
   constructor(options = {}) {
     super();
     this.options = { ...DEFAULTS, ...options };
+    if (this.options.onSpan !== undefined && typeof this.options.onSpan !== 'function') {
+      throw new TypeError('onSpan must be a function');
+    }
     this.socket = null;
     this.ready = false;
     this.closed = false;
@@ -171,14 +196,17 @@ class BridgeClient extends EventEmitter {
     }
   }
 
-  /** Point-to-point message; resolves when the bridge accepted it. */
+  /**
+   * Point-to-point message; resolves when the bridge accepted it. `options.parent` (a Message or
+   * its `trace`) puts that trace's `traceparent`/`tracestate` in its headers.
+   */
   send(address, body, options = {}) {
-    return this.acknowledged({ type: 'send', address, body, headers: options.headers });
+    return this.acknowledged({ type: 'send', address, body, headers: headersOf(options) });
   }
 
-  /** Message to every consumer of `address`; resolves when the bridge accepted it. */
+  /** Message to every consumer of `address`; resolves when the bridge accepted it. `options.parent` as for send. */
   publish(address, body, options = {}) {
-    return this.acknowledged({ type: 'publish', address, body, headers: options.headers });
+    return this.acknowledged({ type: 'publish', address, body, headers: headersOf(options) });
   }
 
   /**
@@ -197,7 +225,7 @@ class BridgeClient extends EventEmitter {
         reject(new BridgeError('timeout', `no answer from ${address} within ${timeout} ms`, { address }));
       }, timeout + 1000);
       this.pendingRequests.set(replyAddress, { resolve, reject, timer });
-      const headers = { ...(options.headers || {}), timeout: String(timeout) };
+      const headers = { ...headersOf(options), timeout: String(timeout) };
       try {
         this.write({ type: 'send', address, body, headers, replyAddress });
       } catch (error) {
@@ -507,22 +535,102 @@ class BridgeClient extends EventEmitter {
       return; // unregistered meanwhile
     }
     const message = new Message(this, frame);
+    // nothing is measured for a program without onSpan
+    const span = this.options.onSpan ? startSpan(message) : undefined;
     Promise.resolve()
       .then(() => handler(message))
       .then((result) => {
-        if (message.expectsReply && !message.answered) {
-          return message.reply(result === undefined ? null : result);
+        // the span ends once the answer is written, not when the bridge acknowledges it
+        try {
+          if (message.expectsReply && !message.answered) {
+            return message.reply(result === undefined ? null : result);
+          }
+          return undefined;
+        } finally {
+          endSpan(span);
         }
-        return undefined;
       }, (error) => {
-        if (message.expectsReply && !message.answered) {
-          const code = Number.isInteger(error?.failureCode) ? error.failureCode : 500;
-          return message.fail(code, error?.message ?? String(error));
+        try {
+          if (message.expectsReply && !message.answered) {
+            const code = Number.isInteger(error?.failureCode) ? error.failureCode : 500;
+            return message.fail(code, error?.message ?? String(error));
+          }
+          this.report(error);
+          return undefined;
+        } finally {
+          endSpan(span, error ?? 'the handler failed');
         }
-        this.report(error);
-        return undefined;
       })
-      .catch((error) => this.report(error));
+      .catch((error) => this.report(error))
+      .then(() => {
+        if (span !== undefined) {
+          this.recordSpan(span, message);
+        }
+      });
+  }
+
+  /** Gives a finished span to onSpan; what onSpan throws (or its promise rejects with) is reported, never more. */
+  recordSpan(span, message) {
+    const { trace } = span;
+    const failure = span.error ?? (message.failure && (message.failure.message || `failed with code ${message.failure.failureCode}`));
+    const record = {
+      traceId: trace.traceId,
+      spanId: trace.spanId,
+      parentSpanId: trace.parentSpanId,
+      name: message.address,
+      kind: message.expectsReply ? 'SERVER' : 'CONSUMER',
+      startMicros: span.startMicros,
+      durationMicros: span.durationMicros,
+      attributes: {
+        'messaging.system': 'vertx-eventbus',
+        'messaging.destination.name': message.address,
+        'messaging.operation.name': message.isSend ? 'send' : 'publish',
+      },
+      error: failure,
+    };
+    if (message.failure !== undefined) {
+      record.attributes['messaging.failure_code'] = String(message.failure.failureCode);
+    }
+    const hookFailed = (error) => {
+      const reported = new BridgeError('on_span_failed', `onSpan failed: ${error?.message ?? String(error)}`, { address: message.address });
+      reported.cause = error;
+      this.report(reported);
+    };
+    try {
+      const result = this.options.onSpan(record);
+      if (result !== null && typeof result?.then === 'function') {
+        result.then(undefined, hookFailed);
+      }
+    } catch (error) {
+      hookFailed(error);
+    }
+  }
+}
+
+/** The headers of a send, publish or request: the caller's, with the trace of `options.parent` when it has one. */
+function headersOf(options) {
+  const parent = options.parent instanceof Message ? options.parent.trace : options.parent;
+  return parent === undefined || parent === null ? options.headers : withTrace(options.headers, parent);
+}
+
+/**
+ * The span of a handler's run, for a message of a sampled trace: its start from the wall clock (as
+ * other processes stamp theirs), its duration from the monotonic clock (in microseconds, and
+ * unmoved by clock adjustments).
+ */
+function startSpan(message) {
+  const trace = message.trace;
+  return trace !== undefined && trace.sampled
+    ? { trace, startMicros: Date.now() * 1000, started: performance.now(), durationMicros: undefined, error: undefined }
+    : undefined;
+}
+
+function endSpan(span, error) {
+  if (span !== undefined) {
+    span.durationMicros = Math.round((performance.now() - span.started) * 1000);
+    if (error !== undefined) {
+      span.error = (typeof error === 'object' && error.message) || String(error);
+    }
   }
 }
 

@@ -28,10 +28,54 @@ export interface ConnectOptions {
   maxReconnectDelay?: number;
   /** Keep trying when the first connection fails (except a refused token); default false. */
   retryInitialConnect?: boolean;
+  /**
+   * Called with the span of each handler run for a message of a sampled trace, once the handler
+   * has finished and its answer (if the message expects one) was written. What it throws, or its
+   * promise rejects with, is reported as an `error` event (code on_span_failed). Without it,
+   * nothing is measured.
+   */
+  onSpan?: (span: Span) => void | Promise<void>;
+}
+
+/** The trace a message belongs to, continued by the span of the program's handling of it. */
+export interface Trace {
+  /** 32 lowercase hex digits. */
+  readonly traceId: string;
+  /** 16 lowercase hex digits, new for this handling. */
+  readonly spanId: string;
+  /** The sender's span id, from the message's traceparent. */
+  readonly parentSpanId: string;
+  /** The sampled flag of the traceparent: whether the trace is recorded. */
+  readonly sampled: boolean;
+  /** `00-traceId-spanId-flags`: the traceparent a call made on behalf of this handling carries. */
+  readonly traceparent: string;
+  /** The message's tracestate, passed on as it came (dropped when invalid or over 512 characters). */
+  readonly tracestate?: string;
+}
+
+/** A finished span, as onSpan gets it. */
+export interface Span {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  /** The address the message came to. */
+  name: string;
+  /** SERVER for a message that expects a reply, CONSUMER otherwise. */
+  kind: 'SERVER' | 'CONSUMER';
+  /** Microseconds since the epoch. */
+  startMicros: number;
+  durationMicros: number;
+  /** messaging.system, messaging.destination.name, messaging.operation.name, and messaging.failure_code for a failed message. */
+  attributes: Record<string, string>;
+  /** Why the handling failed (the handler threw or failed the message, or its reply could not be sent); undefined otherwise. */
+  error?: string;
 }
 
 export interface SendOptions {
+  /** Its traceparent/tracestate win over those of `parent`. */
   headers?: Record<string, string>;
+  /** The message (or trace) this one is sent on behalf of: its trace's traceparent and tracestate go in the headers. */
+  parent?: Message | Trace;
 }
 
 export interface RequestOptions extends SendOptions {
@@ -60,6 +104,10 @@ export class Message<T = unknown> {
   /** False for published messages. */
   isSend: boolean;
   readonly expectsReply: boolean;
+  /** Undefined without a valid traceparent header. */
+  readonly trace: Trace | undefined;
+  /** How the message was failed (by its handler, or for a reply that could not be sent), if it was. */
+  failure?: { failureCode: number; message: string };
   reply(body: unknown, options?: SendOptions): Promise<void>;
   fail(failureCode: number, message: string): Promise<void>;
   request<R = unknown>(body: unknown, options?: RequestOptions): Promise<Message<R>>;

@@ -1,5 +1,5 @@
 // Runs against a real bridge: ClientsIT (services/bridge) starts the bridge jar clustered with a JVM
-// node serving test.echo, test.fail, test.silent, test.call and test.publish, and sets BRIDGE_*.
+// node serving test.echo, test.fail, test.silent, test.call, test.publish and test.headers, and sets BRIDGE_*.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { connect, BridgeError } from '../index.js';
@@ -361,4 +362,120 @@ test('a reply that cannot be sent fails the request at once (413 too large, 500 
   const notJson = await rejection(bus.request('test.call', { address: cyclic, body: null, timeout: 20_000 }, { timeout: 20_000 }));
   assert.equal(notJson.failureCode, 500);
   assert.match(notJson.message, /cannot be written as JSON/);
+});
+
+// ---- trace context: the JVM side sends with a traceparent (test.call, test.publish take headers)
+// and test.headers answers with the headers it got
+
+const hex = (bytes) => crypto.randomBytes(bytes).toString('hex');
+
+/** `promise`, or a rejection after `ms`. */
+async function within(promise, what, ms = 10_000) {
+  let timer;
+  try {
+    return await Promise.race([promise, new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(what)), ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+test('a traced request from the JVM: the handler continues the trace, its request carries it, onSpan records it', async () => {
+  let recorded;
+  const spanned = new Promise((resolve) => { recorded = resolve; });
+  const spans = [];
+  const bus = await open({ onSpan: (span) => { spans.push(span); recorded(span); } });
+  const address = name('client.traced');
+  let trace;
+  await bus.register(address, async (m) => {
+    trace = m.trace;
+    const seen = await bus.request('test.headers', null, { parent: m });
+    return seen.body.headers;
+  });
+  const traceId = hex(16);
+  const parent = hex(8);
+  const before = Date.now() * 1000;
+  const reply = await bus.request('test.call', {
+    address, body: null, headers: { traceparent: `00-${traceId}-${parent}-01`, tracestate: 'jvm=1' },
+  });
+  const after = Date.now() * 1000;
+
+  assert.equal(trace.traceId, traceId);
+  assert.equal(trace.parentSpanId, parent);
+  assert.equal(trace.sampled, true);
+  assert.match(trace.spanId, /^[0-9a-f]{16}$/);
+  assert.notEqual(trace.spanId, parent);
+  const forwarded = reply.body.reply;
+  assert.equal(forwarded.traceparent, `00-${traceId}-${trace.spanId}-01`, 'the JVM got the handler span as the parent');
+  assert.equal(forwarded.tracestate, 'jvm=1');
+
+  const span = await within(spanned, 'onSpan was not called');
+  assert.equal(span.traceId, traceId);
+  assert.equal(span.spanId, trace.spanId);
+  assert.equal(span.parentSpanId, parent);
+  assert.equal(span.kind, 'SERVER');
+  assert.equal(span.name, address);
+  assert.equal(span.attributes['messaging.destination.name'], address);
+  assert.equal(span.attributes['messaging.system'], 'vertx-eventbus');
+  assert.equal(span.attributes['messaging.operation.name'], 'send');
+  assert.equal(span.error, undefined);
+  assert.ok(span.startMicros >= before && span.startMicros <= after, `start ${span.startMicros} within ${before}..${after}`);
+  assert.ok(span.durationMicros > 0 && span.startMicros + span.durationMicros <= after + 1000,
+    `duration ${span.durationMicros} µs ends by ${after}`);
+
+  // a failed one, published with an unsampled parent the other way (CONSUMER), then a sampled one:
+  // when the last is recorded, the unsampled one would have been too
+  const failing = name('client.traced.fail');
+  await bus.register(failing, (m) => m.fail(409, 'taken'));
+  const failed = await rejection(bus.request('test.call', { address: failing, body: null, headers: { traceparent: `00-${traceId}-${parent}-01` } }));
+  assert.equal(failed.failureCode, 409);
+  const unsampledTrace = hex(16);
+  let quiet;
+  const quietSeen = new Promise((resolve) => { quiet = resolve; });
+  const news = name('client.traced.news');
+  await bus.register(news, async (m) => {
+    const seen = await bus.request('test.headers', null, { parent: m });
+    quiet({ trace: m.trace, headers: seen.body.headers });
+  });
+  await bus.request('test.publish', { address: news, body: null, headers: { traceparent: `00-${unsampledTrace}-${parent}-00` } });
+  const unsampled = await within(quietSeen, 'the unsampled message did not arrive');
+  assert.equal(unsampled.trace.sampled, false);
+  assert.equal(unsampled.headers.traceparent, `00-${unsampledTrace}-${unsampled.trace.spanId}-00`, 'an unsampled trace is still propagated');
+
+  const last = hex(16);
+  const lastRecorded = new Promise((resolve) => { recorded = (s) => { if (s.traceId === last) resolve(s); }; });
+  await bus.request('test.publish', { address: news, body: null, headers: { traceparent: `00-${last}-${parent}-01` } });
+  const lastSpan = await within(lastRecorded, 'the last span was not recorded');
+  assert.equal(lastSpan.kind, 'CONSUMER');
+  assert.equal(lastSpan.attributes['messaging.operation.name'], 'publish');
+
+  assert.deepEqual(spans.map((s) => [s.traceId, s.name, s.error]), [
+    [traceId, address, undefined],
+    [traceId, failing, 'taken'],
+    [last, news, undefined],
+  ]);
+  assert.equal(spans[1].attributes['messaging.failure_code'], '409');
+});
+
+test('no traceparent, or an invalid one: no trace, nothing passed on, nothing recorded; a trace object is a parent too', async () => {
+  const spans = [];
+  const bus = await open({ onSpan: (span) => spans.push(span) });
+  const address = name('client.untraced');
+  await bus.register(address, async (m) => {
+    const seen = await bus.request('test.headers', null, { parent: m });
+    return { trace: m.trace ?? null, headers: seen.body.headers };
+  });
+  for (const headers of [{}, { traceparent: `00-${'0'.repeat(32)}-${hex(8)}-01` }, { traceparent: `00-${hex(16).toUpperCase()}-${hex(8)}-01` }]) {
+    const reply = await bus.request('test.call', { address, body: null, headers });
+    assert.equal(reply.body.reply.trace, null, JSON.stringify(headers));
+    assert.equal(reply.body.reply.headers.traceparent, undefined);
+  }
+  assert.deepEqual(spans, []);
+
+  const { continueTrace } = await import('../trace.js');
+  const trace = continueTrace({ traceparent: `00-${hex(16)}-${hex(8)}-01` });
+  const seen = await bus.request('test.headers', null, { parent: trace });
+  assert.equal(seen.body.headers.traceparent, trace.traceparent);
+  const own = `00-${hex(16)}-${hex(8)}-01`;
+  const explicit = await bus.request('test.headers', null, { parent: trace, headers: { traceparent: own } });
+  assert.equal(explicit.body.headers.traceparent, own, "the caller's traceparent wins");
 });

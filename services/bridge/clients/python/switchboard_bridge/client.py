@@ -9,9 +9,11 @@ import logging
 import random
 import secrets
 import ssl as ssl_module
-from typing import Any, Awaitable, Callable, Dict, Optional, Union
+import time
+from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, Union
 
 from .codec import FrameDecoder, FrameError, encode_frame
+from .trace import Span, Trace, continue_trace, with_trace
 
 log = logging.getLogger("switchboard_bridge")
 
@@ -66,18 +68,32 @@ class Message:
         self.reply_address: Optional[str] = frame.get("replyAddress")
         self.is_send: bool = frame.get("send", True)
         self.answered = False
+        self.failure: Optional[BridgeFailure] = None
+        """How the message was failed (by its handler, or for a reply that is not JSON), if it was."""
         self._client = client
+        self._trace: Union[Trace, None, bool] = False
+        self._answer_written: Optional[int] = None
 
     @property
     def expects_reply(self) -> bool:
         return self.reply_address is not None
 
-    async def reply(self, body: Any = None, headers: Optional[Dict[str, str]] = None) -> None:
-        """Answers the message."""
+    @property
+    def trace(self) -> Optional[Trace]:
+        """The trace this message belongs to, continued by a span of its own (the program's handling of it).
+
+        None without a valid ``traceparent`` header. Made when first asked for, then the same.
+        """
+        if self._trace is False:
+            self._trace = continue_trace(self.headers)
+        return self._trace
+
+    async def reply(self, body: Any = None, headers: Optional[Dict[str, str]] = None, parent: Any = None) -> None:
+        """Answers the message; ``parent`` as for ``BridgeClient.send``."""
         self._claim()
         try:
             await self._client._acknowledged({"type": "send", "address": self.reply_address, "body": body,
-                                              "headers": headers})
+                                              "headers": _headers(headers, parent)}, written=self._written)
         except (TypeError, ValueError):  # the body is not JSON: nothing was sent, it may still be answered
             self.answered = False
             raise
@@ -85,13 +101,17 @@ class Message:
     async def fail(self, failure_code: int, message: str) -> None:
         """Fails the message: its sender gets a failure with this code and message."""
         self._claim()
+        self.failure = BridgeFailure(failure_code, str(message))
         await self._client._acknowledged({"type": "send", "address": self.reply_address,
-                                          "failureCode": int(failure_code), "message": str(message)})
+                                          "failureCode": int(failure_code), "message": str(message)}, written=self._written)
 
-    async def request(self, body: Any = None, timeout: Optional[float] = None) -> "Message":
+    async def request(self, body: Any = None, timeout: Optional[float] = None, parent: Any = None) -> "Message":
         """Answers the message and waits for the answer to that answer."""
         self._claim()
-        return await self._client.request(self.reply_address, body, timeout=timeout)
+        return await self._client.request(self.reply_address, body, timeout=timeout, parent=parent)
+
+    def _written(self) -> None:
+        self._answer_written = time.perf_counter_ns()
 
     def _claim(self) -> None:
         if not self.expects_reply:
@@ -105,6 +125,14 @@ NO_HANDLER_FAILURE = 404
 """failureCode of a message that reached this client for an address it no longer handles."""
 
 Handler = Callable[[Message], Union[Any, Awaitable[Any]]]
+SpanHook = Callable[[Span], Union[None, Awaitable[None]]]
+
+
+def _headers(headers: Optional[Dict[str, str]], parent: Any) -> Optional[Dict[str, str]]:
+    """The headers of a frame: the caller's, with the trace of ``parent`` (a Message or a Trace) when it has one."""
+    if parent is None:
+        return headers
+    return with_trace(headers, parent.trace if isinstance(parent, Message) else parent)
 
 
 async def connect(host: str = "127.0.0.1", port: int = 7000, **options: Any) -> "BridgeClient":
@@ -113,7 +141,8 @@ async def connect(host: str = "127.0.0.1", port: int = 7000, **options: Any) -> 
     Options: ``token``, ``ssl`` (an ``ssl.SSLContext``), ``request_timeout`` (s, 30),
     ``ping_interval`` (s, 20), ``ping_timeout`` (s, 10), ``connect_timeout`` (s, 10),
     ``max_frame_size`` (1 MiB), ``reconnect`` (True), ``reconnect_delay`` (s, 0.1),
-    ``max_reconnect_delay`` (s, 10), ``retry_initial_connect`` (False).
+    ``max_reconnect_delay`` (s, 10), ``retry_initial_connect`` (False), ``on_span`` (None: a
+    callable given each handler's Span for a message of a sampled trace).
     """
     client = BridgeClient(host, port, **options)
     await client._start()
@@ -127,7 +156,7 @@ class BridgeClient:
                  request_timeout: float = 30.0, ping_interval: float = 20.0, ping_timeout: float = 10.0,
                  connect_timeout: float = 10.0, max_frame_size: int = 1024 * 1024, reconnect: bool = True,
                  reconnect_delay: float = 0.1, max_reconnect_delay: float = 10.0, retry_initial_connect: bool = False,
-                 server_hostname: Optional[str] = None):
+                 server_hostname: Optional[str] = None, on_span: Optional[SpanHook] = None):
         self.host, self.port, self.token, self.ssl = host, port, token, ssl
         self.request_timeout = request_timeout
         self.ping_interval, self.ping_timeout = ping_interval, ping_timeout
@@ -136,6 +165,9 @@ class BridgeClient:
         self.reconnect, self.reconnect_delay, self.max_reconnect_delay = reconnect, reconnect_delay, max_reconnect_delay
         self.retry_initial_connect = retry_initial_connect
         self.server_hostname = server_hostname
+        if on_span is not None and not callable(on_span):
+            raise TypeError("on_span must be callable")
+        self.on_span = on_span
         self._ids = itertools.count(1)
         self._reply_ids = itertools.count(1)
         # reply addresses this client chooses: unlikely to equal an address it registers or sends to
@@ -160,23 +192,29 @@ class BridgeClient:
 
     # ---- API
 
-    async def send(self, address: str, body: Any = None, headers: Optional[Dict[str, str]] = None) -> None:
-        """Point-to-point message; returns when the bridge accepted it."""
-        await self._acknowledged({"type": "send", "address": address, "body": body, "headers": headers})
+    async def send(self, address: str, body: Any = None, headers: Optional[Dict[str, str]] = None,
+                   parent: Any = None) -> None:
+        """Point-to-point message; returns when the bridge accepted it.
 
-    async def publish(self, address: str, body: Any = None, headers: Optional[Dict[str, str]] = None) -> None:
-        """Message to every consumer of ``address``; returns when the bridge accepted it."""
-        await self._acknowledged({"type": "publish", "address": address, "body": body, "headers": headers})
+        ``parent`` (a Message, or its ``trace``) puts that trace's traceparent and tracestate in the
+        headers; a traceparent (or tracestate) in ``headers`` wins.
+        """
+        await self._acknowledged({"type": "send", "address": address, "body": body, "headers": _headers(headers, parent)})
+
+    async def publish(self, address: str, body: Any = None, headers: Optional[Dict[str, str]] = None,
+                      parent: Any = None) -> None:
+        """Message to every consumer of ``address``; returns when the bridge accepted it. ``parent`` as for send."""
+        await self._acknowledged({"type": "publish", "address": address, "body": body, "headers": _headers(headers, parent)})
 
     async def request(self, address: str, body: Any = None, timeout: Optional[float] = None,
-                      headers: Optional[Dict[str, str]] = None) -> Message:
-        """Sends a request and returns the answer, or raises BridgeError."""
+                      headers: Optional[Dict[str, str]] = None, parent: Any = None) -> Message:
+        """Sends a request and returns the answer, or raises BridgeError. ``parent`` as for send."""
         self._require_ready()
         timeout = self.request_timeout if timeout is None else timeout
         reply_address = f"{self._reply_prefix}{next(self._reply_ids)}"
         future = asyncio.get_running_loop().create_future()
         self._requests[reply_address] = future
-        all_headers = dict(headers or {})
+        all_headers = dict(_headers(headers, parent) or {})
         all_headers["timeout"] = str(max(1, int(timeout * 1000)))
         try:
             self._write({"type": "send", "address": address, "body": body, "headers": all_headers,
@@ -360,7 +398,8 @@ class BridgeClient:
         if not self._ready:
             raise BridgeError("not_connected", "the bridge connection is not open")
 
-    async def _acknowledged(self, frame: dict, handshaking: bool = False) -> None:
+    async def _acknowledged(self, frame: dict, handshaking: bool = False,
+                            written: Optional[Callable[[], None]] = None) -> None:
         if not handshaking:
             self._require_ready()
         frame_id = next(self._ids)
@@ -368,6 +407,8 @@ class BridgeClient:
         self._acks[frame_id] = future
         try:
             self._write({**frame, "id": frame_id})
+            if written is not None:
+                written()
             await future
         finally:
             self._acks.pop(frame_id, None)
@@ -417,10 +458,41 @@ class BridgeClient:
             self._spawn(self._quietly(message.fail(NO_HANDLER_FAILURE, f"no handler for {message.address}")))
 
     async def _handle(self, handler: Handler, message: Message) -> None:
+        # nothing is measured for a program without on_span
+        trace = message.trace if self.on_span is not None else None
+        if trace is None or not trace.sampled:
+            await self._run(handler, message)
+            return
+        start_micros = time.time_ns() // 1000
+        started = time.perf_counter_ns()
+        error, finished = await self._run(handler, message)
+        # the span ends once the answer is written, not when the bridge acknowledges it
+        if message._answer_written is not None:
+            finished = max(finished, message._answer_written)
+        if error is None and message.failure is not None:
+            error = message.failure.message or f"failed with code {message.failure.failure_code}"
+        attributes = {"messaging.system": "vertx-eventbus", "messaging.destination.name": message.address,
+                      "messaging.operation.name": "send" if message.is_send else "publish"}
+        if message.failure is not None:
+            attributes["messaging.failure_code"] = str(message.failure.failure_code)
+        span = Span(trace.trace_id, trace.span_id, trace.parent_span_id, message.address,
+                    "SERVER" if message.expects_reply else "CONSUMER", start_micros, (finished - started) // 1000,
+                    attributes, error)
+        try:
+            recorded = self.on_span(span)
+            if inspect.isawaitable(recorded):
+                await recorded
+        except Exception:  # the hook's trouble is logged; the message was handled
+            log.exception("on_span failed for a span of %s", message.address)
+
+    async def _run(self, handler: Handler, message: Message) -> Tuple[Optional[str], int]:
+        """Runs the handler and answers for it; returns why it failed (None if it did not) and when it finished."""
+        failed = True
         try:
             result = handler(message)
             if inspect.isawaitable(result):
                 result = await result
+            failed = False
         except BridgeFailure as failure:
             code, text = failure.failure_code, failure.message
         except BridgeError as e:
@@ -431,17 +503,19 @@ class BridgeClient:
         except Exception as e:  # a handler's bug fails its message, and is logged
             log.exception("handler for %s failed", message.address)
             code, text = 500, str(e) or type(e).__name__
-        else:
+        finished = time.perf_counter_ns()
+        if not failed:
             if not message.expects_reply or message.answered:
-                return
+                return None, finished
             try:
                 await self._quietly(message.reply(result))
-                return
+                return None, finished
             except (TypeError, ValueError) as e:
                 log.error("handler for %s returned a reply that is not JSON: %s", message.address, e)
                 code, text = 500, f"the reply is not JSON: {e}"
         if message.expects_reply and not message.answered:
             await self._quietly(message.fail(code, text))
+        return text, finished
 
     @staticmethod
     async def _quietly(answer: Awaitable[None]) -> None:

@@ -1,11 +1,14 @@
 """Runs against a real bridge: ClientsIT (services/bridge) starts the bridge jar clustered with a JVM
-node serving test.echo, test.fail, test.silent, test.call and test.publish, and sets BRIDGE_*."""
+node serving test.echo, test.fail, test.silent, test.call, test.publish and test.headers, and sets
+BRIDGE_*."""
 
 import asyncio
 import os
+import secrets
+import time
 import unittest
 
-from switchboard_bridge import BridgeError, BridgeFailure, connect
+from switchboard_bridge import BridgeError, BridgeFailure, connect, continue_trace
 
 HOST = os.environ.get("BRIDGE_HOST", "127.0.0.1")
 PORT = int(os.environ.get("BRIDGE_PORT", "0"))
@@ -250,6 +253,110 @@ class ClientTest(unittest.IsolatedAsyncioTestCase):
                 break
             await asyncio.sleep(0.05)
         self.assertGreaterEqual(pongs, 3)
+
+    # ---- trace context: the JVM side sends with a traceparent (test.call and test.publish take
+    # headers) and test.headers answers with the headers it got
+
+    async def test_a_traced_request_is_continued_passed_on_and_recorded(self):
+        spans = []
+        recorded = asyncio.Queue()
+
+        def on_span(span):
+            spans.append(span)
+            recorded.put_nowait(span)
+
+        bus = await self.open(on_span=on_span)
+        address = self.name("client.traced")
+        traces = []
+
+        async def traced(message):
+            traces.append(message.trace)
+            seen = await bus.request("test.headers", None, parent=message)
+            return seen.body["headers"]
+
+        await bus.register(address, traced)
+        trace_id, parent = secrets.token_hex(16), secrets.token_hex(8)
+        before = time.time_ns() // 1000
+        reply = await bus.request("test.call", {"address": address, "body": None, "headers": {
+            "traceparent": f"00-{trace_id}-{parent}-01", "tracestate": "jvm=1"}})
+        after = time.time_ns() // 1000
+
+        trace = traces[0]
+        self.assertEqual((trace_id, parent, True), (trace.trace_id, trace.parent_span_id, trace.sampled))
+        self.assertRegex(trace.span_id, r"\A[0-9a-f]{16}\Z")
+        self.assertNotEqual(parent, trace.span_id)
+        forwarded = reply.body["reply"]
+        self.assertEqual(f"00-{trace_id}-{trace.span_id}-01", forwarded["traceparent"], "the JVM got the handler span as parent")
+        self.assertEqual("jvm=1", forwarded["tracestate"])
+
+        span = await asyncio.wait_for(recorded.get(), 10)
+        self.assertEqual((trace_id, trace.span_id, parent), (span.trace_id, span.span_id, span.parent_span_id))
+        self.assertEqual((address, "SERVER", None), (span.name, span.kind, span.error))
+        self.assertEqual({"messaging.system": "vertx-eventbus", "messaging.destination.name": address,
+                          "messaging.operation.name": "send"}, span.attributes)
+        self.assertTrue(before <= span.start_micros <= after, f"start {span.start_micros} within {before}..{after}")
+        self.assertTrue(0 < span.duration_micros and span.start_micros + span.duration_micros <= after + 1000,
+                        f"duration {span.duration_micros} µs ends by {after}")
+
+        # a failed one; one published with an unsampled parent (propagated, not recorded); then a
+        # sampled one: when it is recorded, the unsampled one would have been too
+        failing = self.name("client.traced.fail")
+
+        async def refuse(message):
+            await message.fail(409, "taken")
+
+        await bus.register(failing, refuse)
+        with self.assertRaises(BridgeError) as failed:
+            await bus.request("test.call", {"address": failing, "body": None, "headers": {"traceparent": f"00-{trace_id}-{parent}-01"}})
+        self.assertEqual(409, failed.exception.failure_code)
+
+        news = self.name("client.traced.news")
+        heard = asyncio.Queue()
+
+        async def listen(message):
+            seen = await bus.request("test.headers", None, parent=message)
+            heard.put_nowait((message.trace, seen.body["headers"]))
+
+        await bus.register(news, listen)
+        unsampled_trace = secrets.token_hex(16)
+        await bus.request("test.publish", {"address": news, "body": None, "headers": {"traceparent": f"00-{unsampled_trace}-{parent}-00"}})
+        unsampled, headers = await asyncio.wait_for(heard.get(), 10)
+        self.assertFalse(unsampled.sampled)
+        self.assertEqual(f"00-{unsampled_trace}-{unsampled.span_id}-00", headers["traceparent"], "an unsampled trace is propagated")
+
+        last = secrets.token_hex(16)
+        await bus.request("test.publish", {"address": news, "body": None, "headers": {"traceparent": f"00-{last}-{parent}-01"}})
+        while (span := await asyncio.wait_for(recorded.get(), 10)).trace_id != last:
+            pass
+        self.assertEqual(("CONSUMER", "publish"), (span.kind, span.attributes["messaging.operation.name"]))
+        self.assertEqual([(trace_id, address, None), (trace_id, failing, "taken"), (last, news, None)],
+                         [(s.trace_id, s.name, s.error) for s in spans])
+        self.assertEqual("409", spans[1].attributes["messaging.failure_code"])
+
+    async def test_no_or_an_invalid_traceparent_is_no_trace_and_a_trace_is_a_parent_too(self):
+        spans = []
+        bus = await self.open(on_span=spans.append)
+        address = self.name("client.untraced")
+
+        async def untraced(message):
+            seen = await bus.request("test.headers", None, parent=message)
+            return {"traced": message.trace is not None, "headers": seen.body["headers"]}
+
+        await bus.register(address, untraced)
+        for headers in [{}, {"traceparent": f"00-{'0' * 32}-{secrets.token_hex(8)}-01"},
+                        {"traceparent": f"00-{secrets.token_hex(16).upper()}-{secrets.token_hex(8)}-01"}]:
+            with self.subTest(headers=headers):
+                reply = await bus.request("test.call", {"address": address, "body": None, "headers": headers})
+                self.assertFalse(reply.body["reply"]["traced"])
+                self.assertNotIn("traceparent", reply.body["reply"]["headers"])
+        self.assertEqual([], spans)
+
+        trace = continue_trace({"traceparent": f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"})
+        seen = await bus.request("test.headers", None, parent=trace)
+        self.assertEqual(trace.traceparent, seen.body["headers"]["traceparent"])
+        own = f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
+        explicit = await bus.request("test.headers", None, parent=trace, headers={"traceparent": own})
+        self.assertEqual(own, explicit.body["headers"]["traceparent"], "the caller's traceparent wins")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ import java.util.List;
 
 /**
  * The JVM side of the bridge tests (and of the Node and Python client suites): consumers that
- * answer, fail, never answer, publish, or call back into a client through the bridge.
+ * answer, fail, never answer, publish, show the headers they got, or call back into a client
+ * through the bridge.
  */
 final class TestConsumers {
 
@@ -32,7 +33,7 @@ final class TestConsumers {
       }),
       bus.consumer("test.call", message -> {
         JsonObject call = (JsonObject) message.body();
-        DeliveryOptions options = new DeliveryOptions().setSendTimeout(call.getLong("timeout", 10_000L));
+        DeliveryOptions options = headers(call).setSendTimeout(call.getLong("timeout", 10_000L));
         bus.request(call.getString("address"), call.getValue("body"), options).onComplete(result -> {
           if (result.succeeded()) {
             message.reply(new JsonObject().put("reply", result.result().body()));
@@ -43,11 +44,23 @@ final class TestConsumers {
           }
         });
       }),
+      bus.consumer("test.headers", message -> {
+        JsonObject headers = new JsonObject();
+        message.headers().forEach(header -> headers.put(header.getKey(), header.getValue()));
+        message.reply(new JsonObject().put("headers", headers));
+      }),
       bus.consumer("test.publish", message -> {
         JsonObject publish = (JsonObject) message.body();
-        bus.publish(publish.getString("address"), publish.getValue("body"));
+        bus.publish(publish.getString("address"), publish.getValue("body"), headers(publish));
         message.reply(new JsonObject().put("ok", true));
       }));
     return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).mapEmpty();
+  }
+
+  /** Delivery options with the {@code headers} object of a test.call or test.publish body (a traceparent, say). */
+  private static DeliveryOptions headers(JsonObject call) {
+    DeliveryOptions options = new DeliveryOptions();
+    call.getJsonObject("headers", new JsonObject()).forEach(header -> options.addHeader(header.getKey(), String.valueOf(header.getValue())));
+    return options;
   }
 }
