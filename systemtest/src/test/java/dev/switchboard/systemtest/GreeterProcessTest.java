@@ -2,19 +2,13 @@ package dev.switchboard.systemtest;
 
 import org.junit.jupiter.api.Test;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
+import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -47,37 +41,14 @@ class GreeterProcessTest {
       URI greet = URI.create("http://127.0.0.1:" + http.port("http") + "/api/greet?name=Ada");
       assertEquals(503, get(client, greet).statusCode(), "no greeter yet");
 
-      List<String> output = new CopyOnWriteArrayList<>();
-      CompletableFuture<String> up = new CompletableFuture<>();
-      ProcessBuilder builder = new ProcessBuilder("node", ServiceProcess.root().resolve("services/greeter-node/greeter.js").toString())
-        .redirectErrorStream(true);
-      builder.environment().put("SWITCHBOARD_BRIDGE_HOST", "127.0.0.1");
-      builder.environment().put("SWITCHBOARD_BRIDGE_PORT", String.valueOf(bridge.port("tcp")));
-      builder.environment().put("SWITCHBOARD_BRIDGE_TOKEN", token);
-      builder.environment().put("SWITCHBOARD_GREETER_NODE_HOST", "127.0.0.1");
-      builder.environment().put("SWITCHBOARD_GREETER_NODE_ADMIN_PORT", "0");
-      Process greeter;
+      NodeProcess greeter = NodeProcess.start("services/greeter-node/greeter.js", Map.of(
+        "SWITCHBOARD_BRIDGE_HOST", "127.0.0.1",
+        "SWITCHBOARD_BRIDGE_PORT", String.valueOf(bridge.port("tcp")),
+        "SWITCHBOARD_BRIDGE_TOKEN", token,
+        "SWITCHBOARD_GREETER_NODE_HOST", "127.0.0.1",
+        "SWITCHBOARD_GREETER_NODE_ADMIN_PORT", "0"), "greeter-node up:");
       try {
-        greeter = builder.start();
-      } catch (IOException e) {
-        throw new AssertionError("node is not installed (.ci/run installs it): " + e.getMessage(), e);
-      }
-      try {
-        Thread reader = new Thread(() -> {
-          try (BufferedReader in = new BufferedReader(new InputStreamReader(greeter.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line; (line = in.readLine()) != null; ) {
-              output.add(line);
-              if (line.contains("greeter-node up:")) {
-                up.complete(line);
-              }
-            }
-          } catch (IOException e) {
-            output.add("(output ended: " + e.getMessage() + ")");
-          }
-        }, "greeter-output");
-        reader.setDaemon(true);
-        reader.start();
-        String upLine = up.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+        String upLine = greeter.awaitUp(PATIENCE);
         java.util.regex.Matcher admin = java.util.regex.Pattern.compile("admin=(http://[^ ]+)").matcher(upLine);
         assertTrue(admin.find(), upLine);
         assertEquals(200, get(client, URI.create(admin.group(1) + "/ready")).statusCode(), "ready once on the bus");
@@ -102,16 +73,14 @@ class GreeterProcessTest {
           second.awaitUp();
           HttpResponse<String> again = eventually(client, greet, 200);
           assertTrue(again.body().contains("\"pid\":" + greeter.pid()), "the same Node process, reconnected: " + again.body());
-          assertTrue(greeter.isAlive(), String.join("\n", output));
+          assertTrue(greeter.isAlive(), greeter.output());
 
-          greeter.toHandle().destroy();
-          assertTrue(greeter.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS), "the greeter stops on SIGTERM: " + output);
-          assertEquals(0, greeter.exitValue(), String.join("\n", output));
+          assertEquals(0, greeter.terminate(PATIENCE), "the greeter stops on SIGTERM:\n" + greeter.output());
           eventually(client, greet, 503);
           assertEquals(0, second.terminate(), second.output());
         }
       } finally {
-        greeter.destroyForcibly();
+        greeter.close();
       }
       assertEquals(0, http.terminate(), http.output());
     }
