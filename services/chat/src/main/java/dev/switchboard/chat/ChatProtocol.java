@@ -47,6 +47,8 @@ final class ChatProtocol {
   /** RFC 6455 section 5.5: a close frame's body is at most 125 bytes, two of them the code. */
   static final int MAX_CLOSE_REASON_BYTES = 123;
 
+  private static final String ROOM_RULE = "1-32 of a-z 0-9 _ - starting with a letter or digit";
+  private static final String NICKNAME_RULE = "1-32 letters, digits, spaces, _ . - without leading or trailing space";
   private static final String TYPES = "(auth, join, leave, message, typing)";
   private static final BigDecimal MAX_SEQ = BigDecimal.valueOf(Long.MAX_VALUE);
 
@@ -80,6 +82,13 @@ final class ChatProtocol {
   }
 
   record Typing() implements Command {
+  }
+
+  /**
+   * A message a service posts into a room over the bus ({@code chat.post}), under the name of a
+   * system sender; its event carries {@code system: true}, which no client's message does.
+   */
+  record Post(String room, String sender, String text) {
   }
 
   /** A command that cannot be accepted; becomes an {@code error} event, and the connection stays. */
@@ -121,21 +130,15 @@ final class ChatProtocol {
         return new Auth(s);
       case "join":
         return new Join(
-          matching(json, "room", ROOM, "1-32 of a-z 0-9 _ - starting with a letter or digit"),
+          matching(json, "room", ROOM, ROOM_RULE),
           nicknameOptional && json.getValue("nickname") == null ? null
-            : matching(json, "nickname", NICKNAME, "1-32 letters, digits, spaces, _ . - without leading or trailing space"),
+            : matching(json, "nickname", NICKNAME, NICKNAME_RULE),
           since(json),
           json.getValue("session") == null ? null : matching(json, "session", SESSION, "16-64 of A-Z a-z 0-9 _ . : -"));
       case "leave":
         return new Leave();
       case "message":
-        Object text = json.getValue("text");
-        if (!(text instanceof String s) || s.isBlank()) {
-          throw new ProtocolError(INVALID_FIELD, "'text' must be a non-empty string");
-        }
-        if (s.length() > maxTextLength) {
-          throw new ProtocolError(INVALID_FIELD, "'text' is longer than " + maxTextLength + " characters");
-        }
+        String s = text(json, maxTextLength);
         String clientId = null;
         if (json.getValue("clientId") != null) {
           clientId = matching(json, "clientId", CLIENT_ID, "1-64 of A-Z a-z 0-9 _ . : -");
@@ -146,6 +149,31 @@ final class ChatProtocol {
       default:
         throw new ProtocolError(UNKNOWN_TYPE, "unknown type '" + abbreviate(t) + "' " + TYPES);
     }
+  }
+
+  /**
+   * The body of a {@code chat.post} request: a JSON object with {@code room}, {@code sender} (a
+   * name by the nickname rules) and {@code text}, held to the rules of a WebSocket post.
+   */
+  static Post post(Object body, int maxTextLength) throws ProtocolError {
+    if (!(body instanceof JsonObject json)) {
+      throw new ProtocolError(INVALID_JSON, "the body must be a JSON object {room, sender, text}");
+    }
+    return new Post(
+      matching(json, "room", ROOM, ROOM_RULE),
+      matching(json, "sender", NICKNAME, NICKNAME_RULE),
+      text(json, maxTextLength));
+  }
+
+  private static String text(JsonObject json, int maxTextLength) throws ProtocolError {
+    Object text = json.getValue("text");
+    if (!(text instanceof String s) || s.isBlank()) {
+      throw new ProtocolError(INVALID_FIELD, "'text' must be a non-empty string");
+    }
+    if (s.length() > maxTextLength) {
+      throw new ProtocolError(INVALID_FIELD, "'text' is longer than " + maxTextLength + " characters");
+    }
+    return s;
   }
 
   private static String matching(JsonObject json, String field, Pattern pattern, String rule) throws ProtocolError {
@@ -219,6 +247,11 @@ final class ChatProtocol {
   static JsonObject message(String room, String sender, String text, long seq, String id, long time) {
     return new JsonObject().put("type", "message").put("room", room).put("sender", sender).put("text", text)
       .put("time", time).put("seq", seq).put("id", id);
+  }
+
+  /** A message posted over the bus by a service: a {@link #message} marked {@code system: true}. */
+  static JsonObject systemMessage(String room, String sender, String text, long seq, String id, long time) {
+    return message(room, sender, text, seq, id, time).put("system", true);
   }
 
   static JsonObject ack(String clientId, long seq, String id, boolean duplicate) {
