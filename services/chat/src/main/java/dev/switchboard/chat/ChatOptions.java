@@ -27,6 +27,8 @@ import java.util.regex.Pattern;
  * @param heartbeatInterval how often the server pings each connection
  * @param idleTimeout       a connection from which nothing (not even a pong) arrived for this long is closed with 1001
  * @param maxConnections    WebSocket connections per process; beyond, the upgrade is answered 503
+ * @param maxRooms          rooms one connection may be in at once; a {@code join} with {@code add} beyond is
+ *                          answered {@code too_many_rooms}
  * @param writeQueueMax     bytes queued for a client that does not read before it is cut off
  * @param pingRate          pings per second a client may send on average (each answered with a pong)
  * @param pingBurst         pings a client may send at once above the average; one more is closed with 1008
@@ -61,6 +63,7 @@ public record ChatOptions(
   Duration heartbeatInterval,
   Duration idleTimeout,
   int maxConnections,
+  int maxRooms,
   int writeQueueMax,
   int pingRate,
   int pingBurst,
@@ -85,6 +88,8 @@ public record ChatOptions(
   public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(25);
   public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
   public static final int DEFAULT_MAX_CONNECTIONS = 20_000;
+  /** Enough for a sidebar of channels; each room a connection is in costs a subscription share and a presence entry. */
+  public static final int DEFAULT_MAX_ROOMS = 16;
   public static final int DEFAULT_WRITE_QUEUE_MAX = 256 * 1024;
   public static final int DEFAULT_PING_RATE = WebSocketLimits.DEFAULT_PING_RATE;
   public static final int DEFAULT_PING_BURST = WebSocketLimits.DEFAULT_PING_BURST;
@@ -112,6 +117,7 @@ public record ChatOptions(
   public static final int WRITE_QUEUE_MAX_LIMIT = 64 * 1024 * 1024;
   public static final Duration AUTH_TIMEOUT_LIMIT = Duration.ofMinutes(5);
   public static final int ROOM_SCOPES_LIMIT = 1000;
+  public static final int MAX_ROOMS_LIMIT = 1000;
   /** Claim names: printable ASCII without spaces, as short as a close reason that names one needs. */
   static final Pattern CLAIM = Pattern.compile("[\\x21-\\x7E]{1,64}");
 
@@ -127,6 +133,7 @@ public record ChatOptions(
     Map.entry("heartbeatInterval", "how often each connection is pinged"),
     Map.entry("idleTimeout", "close (1001) a connection silent this long"),
     Map.entry("maxConnections", "WebSocket connections per process (beyond: 503)"),
+    Map.entry("maxRooms", "rooms one connection may be in at once (beyond: error too_many_rooms)"),
     Map.entry("writeQueueMax", "bytes queued for a non-reading client before it is cut off"),
     Map.entry("pingRate", "pings per second a client may send, on average (each answered with a pong)"),
     Map.entry("pingBurst", "pings allowed at once above the average (one more: close 1008)"),
@@ -152,6 +159,7 @@ public record ChatOptions(
     Require.positive("heartbeatInterval", heartbeatInterval);
     Require.positive("idleTimeout", idleTimeout);
     Require.range("maxConnections", maxConnections, 1, Integer.MAX_VALUE);
+    Require.range("maxRooms", maxRooms, 1, MAX_ROOMS_LIMIT);
     Require.range("writeQueueMax", writeQueueMax, 1024, WRITE_QUEUE_MAX_LIMIT);
     Require.range("pingRate", pingRate, 1, WebSocketLimits.MAX_PINGS);
     Require.range("pingBurst", pingBurst, 1, WebSocketLimits.MAX_PINGS);
@@ -185,7 +193,7 @@ public record ChatOptions(
   public ChatOptions() {
     this(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_HISTORY_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_TEXT_LENGTH,
       DEFAULT_RATE_LIMIT, DEFAULT_RATE_BURST, DEFAULT_RATE_STRIKES, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_IDLE_TIMEOUT,
-      DEFAULT_MAX_CONNECTIONS, DEFAULT_WRITE_QUEUE_MAX, DEFAULT_PING_RATE, DEFAULT_PING_BURST, DEFAULT_GAP_TIMEOUT, DEFAULT_DEDUPE_TTL, DEFAULT_CLAIM_TTL,
+      DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_ROOMS, DEFAULT_WRITE_QUEUE_MAX, DEFAULT_PING_RATE, DEFAULT_PING_BURST, DEFAULT_GAP_TIMEOUT, DEFAULT_DEDUPE_TTL, DEFAULT_CLAIM_TTL,
       DEFAULT_ROOM_TTL, DEFAULT_COMMAND_TIMEOUT, DEFAULT_AUTH, DEFAULT_AUTH_TIMEOUT, DEFAULT_NICKNAME_CLAIM, DEFAULT_ROOM_SCOPES);
   }
 
@@ -203,6 +211,7 @@ public record ChatOptions(
       s.duration("heartbeatInterval", DEFAULT_HEARTBEAT_INTERVAL),
       s.duration("idleTimeout", DEFAULT_IDLE_TIMEOUT),
       s.integer("maxConnections", DEFAULT_MAX_CONNECTIONS),
+      s.integer("maxRooms", DEFAULT_MAX_ROOMS),
       s.integer("writeQueueMax", DEFAULT_WRITE_QUEUE_MAX),
       s.integer("pingRate", DEFAULT_PING_RATE),
       s.integer("pingBurst", DEFAULT_PING_BURST),
@@ -241,6 +250,7 @@ public record ChatOptions(
       .put("heartbeatInterval", Settings.format(heartbeatInterval))
       .put("idleTimeout", Settings.format(idleTimeout))
       .put("maxConnections", maxConnections)
+      .put("maxRooms", maxRooms)
       .put("writeQueueMax", writeQueueMax)
       .put("pingRate", pingRate)
       .put("pingBurst", pingBurst)

@@ -37,6 +37,8 @@ final class ChatProtocol {
   static final String RATE_LIMITED = "rate_limited";
   static final String UNAVAILABLE = "unavailable";
   static final String NICKNAME_TAKEN = "nickname_taken";
+  /** A {@code join} with {@code add} on a connection already in {@code maxRooms} rooms. */
+  static final String TOO_MANY_ROOMS = "too_many_rooms";
   /** The token does not allow it: a room without its scope, or a nickname that is not the token's. */
   static final String FORBIDDEN = "forbidden";
   /** A fresh token in an {@code auth} message was refused; the connection keeps the token it had. */
@@ -68,20 +70,40 @@ final class ChatProtocol {
     }
   }
 
-  /** {@code nickname} is null when it was left out, which only a connection with a token may do. */
-  record Join(String room, String nickname, Long since, String session) implements Command {
+  /**
+   * {@code nickname} is null when it was left out, which only a connection with a token may do.
+   * Without {@code add} a join leaves every room the connection is in (one room at a time, as
+   * clients did before there were several); with it, the room is added to them.
+   */
+  record Join(String room, String nickname, Long since, String session, boolean add) implements Command {
+    Join(String room, String nickname, Long since, String session) {
+      this(room, nickname, since, session, false);
+    }
+
     Join(String room, String nickname, Long since) {
       this(room, nickname, since, null);
     }
   }
 
-  record Leave() implements Command {
+  /** {@code room} null: every room the connection is in. */
+  record Leave(String room) implements Command {
+    Leave() {
+      this(null);
+    }
   }
 
-  record Message(String text, String clientId) implements Command {
+  /** {@code room} null: the connection's only room. */
+  record Message(String text, String clientId, String room) implements Command {
+    Message(String text, String clientId) {
+      this(text, clientId, null);
+    }
   }
 
-  record Typing() implements Command {
+  /** {@code room} null: the connection's only room. */
+  record Typing(String room) implements Command {
+    Typing() {
+      this(null);
+    }
   }
 
   /**
@@ -134,18 +156,19 @@ final class ChatProtocol {
           nicknameOptional && json.getValue("nickname") == null ? null
             : matching(json, "nickname", NICKNAME, NICKNAME_RULE),
           since(json),
-          json.getValue("session") == null ? null : matching(json, "session", SESSION, "16-64 of A-Z a-z 0-9 _ . : -"));
+          json.getValue("session") == null ? null : matching(json, "session", SESSION, "16-64 of A-Z a-z 0-9 _ . : -"),
+          flag(json, "add"));
       case "leave":
-        return new Leave();
+        return new Leave(optionalRoom(json));
       case "message":
         String s = text(json, maxTextLength);
         String clientId = null;
         if (json.getValue("clientId") != null) {
           clientId = matching(json, "clientId", CLIENT_ID, "1-64 of A-Z a-z 0-9 _ . : -");
         }
-        return new Message(s, clientId);
+        return new Message(s, clientId, optionalRoom(json));
       case "typing":
-        return new Typing();
+        return new Typing(optionalRoom(json));
       default:
         throw new ProtocolError(UNKNOWN_TYPE, "unknown type '" + abbreviate(t) + "' " + TYPES);
     }
@@ -163,6 +186,19 @@ final class ChatProtocol {
       matching(json, "room", ROOM, ROOM_RULE),
       matching(json, "sender", NICKNAME, NICKNAME_RULE),
       text(json, maxTextLength));
+  }
+
+  /** A {@code room} a command may leave out (null), checked by the room rules when it is there. */
+  private static String optionalRoom(JsonObject json) throws ProtocolError {
+    return json.getValue("room") == null ? null : matching(json, "room", ROOM, ROOM_RULE);
+  }
+
+  private static boolean flag(JsonObject json, String field) throws ProtocolError {
+    Object value = json.getValue(field);
+    if (value != null && !(value instanceof Boolean)) {
+      throw new ProtocolError(INVALID_FIELD, "'" + field + "' must be true or false");
+    }
+    return Boolean.TRUE.equals(value);
   }
 
   private static String text(JsonObject json, int maxTextLength) throws ProtocolError {
@@ -257,6 +293,12 @@ final class ChatProtocol {
   static JsonObject ack(String clientId, long seq, String id, boolean duplicate) {
     JsonObject ack = new JsonObject().put("type", "ack").put("clientId", clientId).put("seq", seq);
     return duplicate ? ack.put("duplicate", true) : ack.put("id", id);
+  }
+
+  /** The same, naming the room, for a {@code message} that named its room. */
+  static JsonObject ack(String clientId, long seq, String id, boolean duplicate, String room) {
+    JsonObject ack = ack(clientId, seq, id, duplicate);
+    return room == null ? ack : ack.put("room", room);
   }
 
   static JsonObject joined(String room, String nickname, long time) {

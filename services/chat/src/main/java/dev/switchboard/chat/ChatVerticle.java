@@ -415,8 +415,8 @@ public final class ChatVerticle extends VerticleBase {
       .compose(ready -> ready.isClosed() ? room(name) : Future.succeededFuture(ready));
   }
 
-  /** A member leaves this instance's view of a room; the last one unsubscribes it. */
-  void release(Room room, ChatConnection member) {
+  /** A member leaves this instance's view of a room (null: none, only the check); the last one unsubscribes it. */
+  void release(Room room, ChatConnection.Membership member) {
     if (room.remove(member) && rooms.get(room.name) == room) {
       rooms.remove(room.name);
       room.close();

@@ -32,7 +32,7 @@ final class Room {
   private final Vertx vertx;
   private final ChatStore store;
   private final long gapTimeoutMillis;
-  private final Set<ChatConnection> members = new LinkedHashSet<>();
+  private final Set<ChatConnection.Membership> members = new LinkedHashSet<>();
   private final TreeMap<Long, JsonObject> pending = new TreeMap<>();
   private MessageConsumer<JsonObject> consumer;
   private Future<Room> ready;
@@ -70,12 +70,12 @@ final class Room {
     return nextSeq;
   }
 
-  void add(ChatConnection member) {
+  void add(ChatConnection.Membership member) {
     members.add(member);
   }
 
   /** Removes a member; true when the room is now empty. */
-  boolean remove(ChatConnection member) {
+  boolean remove(ChatConnection.Membership member) {
     members.remove(member);
     return members.isEmpty();
   }
@@ -100,8 +100,8 @@ final class Room {
     if (!"message".equals(event.getString("type"))) {
       ByteBuf frame = ChatConnection.frame(event.encode());
       try {
-        for (ChatConnection member : new ArrayList<>(members)) {
-          if (from == null || !member.key().equals(from)) {
+        for (ChatConnection.Membership member : new ArrayList<>(members)) {
+          if (from == null || !member.connection().key().equals(from)) {
             member.send(frame);
           }
         }
@@ -153,7 +153,7 @@ final class Room {
     String text = message.encode();
     ByteBuf frame = ChatConnection.frame(text);
     try {
-      for (ChatConnection member : new ArrayList<>(members)) {
+      for (ChatConnection.Membership member : new ArrayList<>(members)) {
         member.deliver(seq, text, frame);
       }
     } finally {

@@ -45,6 +45,23 @@ class ChatProtocolTest {
   }
 
   @Test
+  void commandsForSeveralRoomsNameTheirRoom() throws ProtocolError {
+    assertEquals(new Join("lobby", "ann", 3L, null, true),
+      ChatProtocol.parse("{\"type\":\"join\",\"room\":\"lobby\",\"nickname\":\"ann\",\"since\":3,\"add\":true}", MAX_TEXT));
+    assertEquals(new Join("lobby", "ann", null, null, false),
+      ChatProtocol.parse("{\"type\":\"join\",\"room\":\"lobby\",\"nickname\":\"ann\",\"add\":false}", MAX_TEXT));
+    assertEquals(new Leave("lobby"), ChatProtocol.parse("{\"type\":\"leave\",\"room\":\"lobby\"}", MAX_TEXT));
+    assertEquals(new Leave(), ChatProtocol.parse("{\"type\":\"leave\",\"room\":null}", MAX_TEXT));
+    assertEquals(new Message("hi", "c-1", "kitchen"), ChatProtocol.parse("{\"type\":\"message\",\"text\":\"hi\",\"clientId\":\"c-1\",\"room\":\"kitchen\"}", MAX_TEXT));
+    assertEquals(new Typing("kitchen"), ChatProtocol.parse("{\"type\":\"typing\",\"room\":\"kitchen\"}", MAX_TEXT));
+    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"join\",\"room\":\"lobby\",\"nickname\":\"ann\",\"add\":\"yes\"}"));
+    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"join\",\"room\":\"lobby\",\"nickname\":\"ann\",\"add\":1}"));
+    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"leave\",\"room\":\"Lobby\"}"));
+    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"message\",\"text\":\"hi\",\"room\":7}"));
+    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"typing\",\"room\":\"\"}"));
+  }
+
+  @Test
   void authCarriesAToken() throws ProtocolError {
     assertEquals(new Auth("a.b.c"), ChatProtocol.parse("{\"type\":\"auth\",\"token\":\"a.b.c\"}", MAX_TEXT));
     assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"auth\"}"));
