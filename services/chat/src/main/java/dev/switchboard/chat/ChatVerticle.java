@@ -442,8 +442,10 @@ public final class ChatVerticle extends VerticleBase {
 
   /** The same, not echoed to the connection {@code from} (its {@link ChatConnection#key()}), if not null. */
   void publish(String room, JsonObject event, String from) {
-    vertx.eventBus().publish(INTERNAL_ROOM_PREFIX + room, event, from == null ? new DeliveryOptions() : new DeliveryOptions().addHeader(FROM_HEADER, from));
+    // Bus listeners first: an event is queued for them before any member can see it and answer,
+    // so a listener never hears a reaction (a member's leave after a message) before its cause.
     vertx.eventBus().publish(Addresses.CHAT_ROOM_PREFIX + room, event);
+    vertx.eventBus().publish(INTERNAL_ROOM_PREFIX + room, event, from == null ? new DeliveryOptions() : new DeliveryOptions().addHeader(FROM_HEADER, from));
   }
 
   /** Tells the connection of presence entry {@code entry}, wherever it is, that a connection with its session took its nickname. */
