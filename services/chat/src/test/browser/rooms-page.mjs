@@ -1,6 +1,7 @@
 // One page in two rooms: it adds a room from its room list, shows each room's messages, members
 // and unread count, switches between them, keeps both over a reload (each resumed on its own), and
-// leaves one. The lobby's history starts with a system message the test posted over the bus.
+// leaves one. The lobby's history starts with a system message the test posted over the bus, and a
+// binary message to the lobby shows as a line naming its sender.
 // Usage: node rooms-page.mjs BASE_URL CHROMIUM_PATH USER_DATA_DIR
 // Exit 0 when every step passed; otherwise a message on stderr and exit 1.
 import { chromium } from 'playwright-core';
@@ -97,6 +98,21 @@ try {
   await sees(cat, 'hi lobby');
   const toLobby = sent.filter((m) => m.type === 'message').pop();
   expect(toLobby.room === 'lobby', 'the message names its room: ' + JSON.stringify(toLobby));
+
+  // A client of its own in cat's page sends the lobby bytes; ann's page says who sent how many.
+  await cat.evaluate((url) => new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.onopen = () => ws.send(JSON.stringify({ type: 'join', room: 'lobby', nickname: 'dan' }));
+    ws.onmessage = (event) => {
+      if (JSON.parse(event.data).type === 'presence') {
+        ws.send(new Uint8Array([1, 0, 10, 20, 30]));
+        resolve();
+      }
+    };
+    ws.onerror = () => reject(new Error('dan could not connect'));
+  }), base.replace(/^http/, 'ws') + '/chat');
+  await ann.waitForFunction(() => [...document.querySelectorAll('#messages li.notice')].some((li) => li.textContent === 'dan sent 3 bytes of binary data'),
+    null, { timeout: STEP_MS });
 
   await ann.reload();
   await online(ann);

@@ -86,7 +86,8 @@
       }
       rooms.forEach((room, name) => ws.send(JSON.stringify(joinCommand(name))));
     };
-    ws.onmessage = (event) => handle(JSON.parse(event.data));
+    ws.binaryType = 'arraybuffer';
+    ws.onmessage = (event) => (typeof event.data === 'string' ? handle(JSON.parse(event.data)) : binary(event.data));
     ws.onclose = (event) => {
       status('reconnecting');
       ws = null;
@@ -182,6 +183,21 @@
         break;
       default:
         break;
+    }
+  }
+
+  // A binary message (the README's "Binary messages"): the page does not send them; it says who sent how much.
+  function binary(data) {
+    const bytes = new Uint8Array(data);
+    if (bytes.length < 3 || bytes[0] !== 1) {
+      return;
+    }
+    const roomEnd = 2 + bytes[1];
+    const senderEnd = roomEnd + 1 + bytes[roomEnd];
+    const decoder = new TextDecoder();
+    const room = rooms.get(decoder.decode(bytes.subarray(2, roomEnd)));
+    if (room && senderEnd <= bytes.length) {
+      notice(room, decoder.decode(bytes.subarray(roomEnd + 1, senderEnd)) + ' sent ' + (bytes.length - senderEnd) + ' bytes of binary data');
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.switchboard.chat;
 
 import dev.switchboard.chat.ChatProtocol.Auth;
+import dev.switchboard.chat.ChatProtocol.Binary;
 import dev.switchboard.chat.ChatProtocol.Command;
 import dev.switchboard.chat.ChatProtocol.Join;
 import dev.switchboard.chat.ChatProtocol.Leave;
@@ -69,9 +70,23 @@ final class ChatConnection implements WebSocketGuard.Listener {
    */
   static ByteBuf frame(String text) {
     int length = ByteBufUtil.utf8Bytes(text);
+    ByteBuf frame = header(0x81, length);
+    ByteBufUtil.reserveAndWriteUtf8(frame, text, length);
+    return frame;
+  }
+
+  /** The same for a whole binary frame (FIN, opcode 2) carrying {@code payload}. */
+  static ByteBuf binaryFrame(Buffer payload) {
+    ByteBuf frame = header(0x82, payload.length());
+    frame.writeBytes(payload.getBytes());
+    return frame;
+  }
+
+  /** A buffer with room for the frame, its header written: first byte, then the length in its shortest form. */
+  private static ByteBuf header(int first, int length) {
     int header = length < 126 ? 2 : length <= 0xFFFF ? 4 : 10;
     ByteBuf frame = ByteBufAllocator.DEFAULT.buffer(header + length);
-    frame.writeByte(0x81);
+    frame.writeByte(first);
     if (length < 126) {
       frame.writeByte(length);
     } else if (length <= 0xFFFF) {
@@ -79,7 +94,6 @@ final class ChatConnection implements WebSocketGuard.Listener {
     } else {
       frame.writeByte(127).writeLong(length);
     }
-    ByteBufUtil.reserveAndWriteUtf8(frame, text, length);
     return frame;
   }
 
@@ -214,7 +228,12 @@ final class ChatConnection implements WebSocketGuard.Listener {
       if (awaitingAuth) {
         close(CloseCodes.POLICY_VIOLATION, AUTH_FIRST, "unauthorized");
       } else if (allowed()) {
-        sendError(ChatProtocol.INVALID_JSON, "binary messages are not part of the protocol; send JSON text");
+        try {
+          Binary binary = ChatBinary.parse(message, options.maxBinarySize());
+          commands = commands.transform(previous -> run(binary));
+        } catch (ProtocolError e) {
+          sendError(e.code, e.getMessage());
+        }
       }
       return;
     }
@@ -276,6 +295,8 @@ final class ChatConnection implements WebSocketGuard.Listener {
       done = message(message);
     } else if (command instanceof Leave leave) {
       done = leave(leave);
+    } else if (command instanceof Binary binary) {
+      done = binary(binary);
     } else {
       done = typing((Typing) command);
     }
@@ -316,6 +337,8 @@ final class ChatConnection implements WebSocketGuard.Listener {
       return leave.room();
     } else if (command instanceof Typing typing) {
       return typing.room();
+    } else if (command instanceof Binary binary) {
+      return binary.room();
     }
     return null;
   }
@@ -598,6 +621,15 @@ final class ChatConnection implements WebSocketGuard.Listener {
     Membership in = target(typing.room(), null, "typing");
     if (in != null) {
       chat.publish(in.room.name, ChatProtocol.typing(in.room.name, in.nickname), key());
+    }
+    return Future.succeededFuture();
+  }
+
+  /** A binary message: relayed to the room's other members, not numbered nor kept (see {@link ChatBinary}). */
+  private Future<?> binary(Binary binary) {
+    Membership in = target(binary.room(), null, "sending binary messages");
+    if (in != null) {
+      chat.relay(in.room.name, in.nickname, binary.payload(), key());
     }
     return Future.succeededFuture();
   }

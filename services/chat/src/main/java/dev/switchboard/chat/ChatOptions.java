@@ -21,6 +21,8 @@ import java.util.regex.Pattern;
  * @param historySize       messages kept per room (cluster-wide, with a backup) for {@code join} replay
  * @param maxMessageSize    longest WebSocket message (bytes) a client may send; longer is closed with 1009
  * @param maxTextLength     longest chat text in characters; longer gets an {@code error} event
+ * @param maxBinarySize     longest payload of a binary message in bytes; longer gets an {@code error} event
+ *                          {@code binary_too_big} (and a whole message over {@code maxMessageSize} is closed with 1009)
  * @param rateLimit         frames per second a connection may send, on average
  * @param rateBurst         frames a connection may send at once above the average
  * @param rateStrikes       frames refused in a row for the rate limit before the connection is closed with 1008
@@ -57,6 +59,7 @@ public record ChatOptions(
   int historySize,
   int maxMessageSize,
   int maxTextLength,
+  int maxBinarySize,
   int rateLimit,
   int rateBurst,
   int rateStrikes,
@@ -82,6 +85,8 @@ public record ChatOptions(
   public static final int DEFAULT_HISTORY_SIZE = 100;
   public static final int DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024;
   public static final int DEFAULT_MAX_TEXT_LENGTH = 2000;
+  /** Half of the default {@code maxMessageSize}: a thumbnail or a short voice note, not a file transfer. */
+  public static final int DEFAULT_MAX_BINARY_SIZE = 8 * 1024;
   public static final int DEFAULT_RATE_LIMIT = 20;
   public static final int DEFAULT_RATE_BURST = 40;
   public static final int DEFAULT_RATE_STRIKES = 5;
@@ -127,6 +132,7 @@ public record ChatOptions(
     Map.entry("historySize", "messages kept per room for replay on join"),
     Map.entry("maxMessageSize", "longest WebSocket message in bytes (longer: close 1009)"),
     Map.entry("maxTextLength", "longest chat text in characters"),
+    Map.entry("maxBinarySize", "longest binary message payload in bytes (longer: error binary_too_big; maxMessageSize bounds it too)"),
     Map.entry("rateLimit", "frames per second per connection, on average"),
     Map.entry("rateBurst", "frames per connection allowed at once above the average"),
     Map.entry("rateStrikes", "rate-limited frames in a row before close 1008"),
@@ -153,6 +159,9 @@ public record ChatOptions(
     Require.range("historySize", historySize, 0, HISTORY_SIZE_LIMIT);
     Require.range("maxMessageSize", maxMessageSize, 256, MAX_MESSAGE_SIZE_LIMIT);
     Require.range("maxTextLength", maxTextLength, 1, MAX_MESSAGE_SIZE_LIMIT);
+    // Not checked against maxMessageSize: a binary message travels in one WebSocket message, which
+    // maxMessageSize bounds as well (header included; larger is closed with 1009), whichever is lower.
+    Require.range("maxBinarySize", maxBinarySize, 1, MAX_MESSAGE_SIZE_LIMIT);
     Require.range("rateLimit", rateLimit, 1, 1_000_000);
     Require.range("rateBurst", rateBurst, 1, 1_000_000);
     Require.range("rateStrikes", rateStrikes, 1, 1_000_000);
@@ -191,7 +200,7 @@ public record ChatOptions(
 
   /** Every option at its default. */
   public ChatOptions() {
-    this(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_HISTORY_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_TEXT_LENGTH,
+    this(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_HISTORY_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_TEXT_LENGTH, DEFAULT_MAX_BINARY_SIZE,
       DEFAULT_RATE_LIMIT, DEFAULT_RATE_BURST, DEFAULT_RATE_STRIKES, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_IDLE_TIMEOUT,
       DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_ROOMS, DEFAULT_WRITE_QUEUE_MAX, DEFAULT_PING_RATE, DEFAULT_PING_BURST, DEFAULT_GAP_TIMEOUT, DEFAULT_DEDUPE_TTL, DEFAULT_CLAIM_TTL,
       DEFAULT_ROOM_TTL, DEFAULT_COMMAND_TIMEOUT, DEFAULT_AUTH, DEFAULT_AUTH_TIMEOUT, DEFAULT_NICKNAME_CLAIM, DEFAULT_ROOM_SCOPES);
@@ -205,6 +214,7 @@ public record ChatOptions(
       s.integer("historySize", DEFAULT_HISTORY_SIZE),
       s.integer("maxMessageSize", DEFAULT_MAX_MESSAGE_SIZE),
       s.integer("maxTextLength", DEFAULT_MAX_TEXT_LENGTH),
+      s.integer("maxBinarySize", DEFAULT_MAX_BINARY_SIZE),
       s.integer("rateLimit", DEFAULT_RATE_LIMIT),
       s.integer("rateBurst", DEFAULT_RATE_BURST),
       s.integer("rateStrikes", DEFAULT_RATE_STRIKES),
@@ -244,6 +254,7 @@ public record ChatOptions(
       .put("historySize", historySize)
       .put("maxMessageSize", maxMessageSize)
       .put("maxTextLength", maxTextLength)
+      .put("maxBinarySize", maxBinarySize)
       .put("rateLimit", rateLimit)
       .put("rateBurst", rateBurst)
       .put("rateStrikes", rateStrikes)

@@ -1,5 +1,6 @@
 package dev.switchboard.chat;
 
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
@@ -37,6 +38,8 @@ final class ChatProtocol {
   static final String RATE_LIMITED = "rate_limited";
   static final String UNAVAILABLE = "unavailable";
   static final String NICKNAME_TAKEN = "nickname_taken";
+  /** A binary message whose payload is over {@code maxBinarySize}. */
+  static final String BINARY_TOO_BIG = "binary_too_big";
   /** A {@code join} with {@code add} on a connection already in {@code maxRooms} rooms. */
   static final String TOO_MANY_ROOMS = "too_many_rooms";
   /** The token does not allow it: a room without its scope, or a nickname that is not the token's. */
@@ -58,7 +61,7 @@ final class ChatProtocol {
   }
 
   /** A command from a client. */
-  sealed interface Command permits Auth, Join, Leave, Message, Typing {
+  sealed interface Command permits Auth, Join, Leave, Message, Typing, Binary {
   }
 
   /** A token: the first message of a connection that brought none in its upgrade, or a fresh one later. */
@@ -103,6 +106,15 @@ final class ChatProtocol {
   record Typing(String room) implements Command {
     Typing() {
       this(null);
+    }
+  }
+
+  /** A binary message ({@link ChatBinary}) for {@code room}, or with {@code room} null the connection's only room. */
+  record Binary(String room, Buffer payload) implements Command {
+
+    @Override
+    public String toString() {
+      return "Binary[room=" + room + ", " + payload.length() + " bytes]";
     }
   }
 

@@ -26,6 +26,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -83,6 +84,8 @@ public final class ChatVerticle extends VerticleBase {
   static final String TAKEOVER_PREFIX = "chat.internal.takeover.";
   /** The header that names the connection (node and serial) an unsequenced event came from, so that it is not echoed to it. */
   static final String FROM_HEADER = "from";
+  /** The type of the internal event that carries a binary message ({@code data}: the payload) between chat instances. */
+  static final String BINARY_EVENT = "binary";
   /** Classpath folder of the chat page. */
   static final String PAGE_ROOT = "chat-page";
 
@@ -446,6 +449,16 @@ public final class ChatVerticle extends VerticleBase {
     // so a listener never hears a reaction (a member's leave after a message) before its cause.
     vertx.eventBus().publish(Addresses.CHAT_ROOM_PREFIX + room, event);
     vertx.eventBus().publish(INTERNAL_ROOM_PREFIX + room, event, from == null ? new DeliveryOptions() : new DeliveryOptions().addHeader(FROM_HEADER, from));
+  }
+
+  /**
+   * Relays a binary message to the room's members on every node but its sender's connection
+   * ({@code from}). Between chat instances only: it is not numbered, kept, nor published on
+   * {@code chat.room.<name>}, whose listeners get the documented JSON events alone.
+   */
+  void relay(String room, String sender, Buffer payload, String from) {
+    JsonObject event = new JsonObject().put("type", BINARY_EVENT).put("room", room).put("sender", sender).put("data", payload);
+    vertx.eventBus().publish(INTERNAL_ROOM_PREFIX + room, event, new DeliveryOptions().addHeader(FROM_HEADER, from));
   }
 
   /** Tells the connection of presence entry {@code entry}, wherever it is, that a connection with its session took its nickname. */

@@ -3,6 +3,7 @@ package dev.switchboard.chat;
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
@@ -97,6 +98,10 @@ final class Room {
     if (closed) {
       return;
     }
+    if (ChatVerticle.BINARY_EVENT.equals(event.getString("type"))) {
+      relay(event, from);
+      return;
+    }
     if (!"message".equals(event.getString("type"))) {
       ByteBuf frame = ChatConnection.frame(event.encode());
       try {
@@ -130,6 +135,30 @@ final class Room {
       drain();
     }
     // seq < nextSeq: already handed out (a replay from history raced the bus), dropped.
+  }
+
+  /** A binary message: one frame, written to every member but the connection it came from. */
+  private void relay(JsonObject event, String from) {
+    Buffer data;
+    try {
+      data = event.getBuffer("data");
+    } catch (RuntimeException e) {
+      log.debug("room {}: a binary event without data dropped: {}", name, e.toString());
+      return;
+    }
+    if (data == null || event.getString("sender") == null) {
+      return;
+    }
+    ByteBuf frame = ChatConnection.binaryFrame(ChatBinary.encode(name, event.getString("sender"), data));
+    try {
+      for (ChatConnection.Membership member : new ArrayList<>(members)) {
+        if (from == null || !member.connection().key().equals(from)) {
+          member.send(frame);
+        }
+      }
+    } finally {
+      frame.release();
+    }
   }
 
   private void drain() {

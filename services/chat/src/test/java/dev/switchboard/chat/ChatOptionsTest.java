@@ -90,6 +90,16 @@ class ChatOptionsTest {
   }
 
   @Test
+  void binaryMessagesHaveALimitOfTheirOwn() {
+    assertEquals(8192, new ChatOptions().maxBinarySize());
+    assertEquals(100, ChatOptions.fromJson(new JsonObject().put("maxBinarySize", "100")).maxBinarySize());
+    for (int bad : new int[] {0, ChatOptions.MAX_MESSAGE_SIZE_LIMIT + 1}) {
+      assertTrue(assertThrows(InvalidSettingException.class, () -> ChatOptions.fromJson(new JsonObject().put("maxBinarySize", bad)))
+        .getMessage().contains("chat.maxBinarySize"));
+    }
+  }
+
+  @Test
   void sweepAndTouchPacesFollowRoomTtlWithinBounds() {
     assertEquals(ChatVerticle.SWEEP_EVERY_MIN_MILLIS, ChatVerticle.sweepEvery(100));
     assertEquals(250, ChatVerticle.sweepEvery(1000));
