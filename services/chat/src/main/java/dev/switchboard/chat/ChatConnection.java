@@ -34,7 +34,8 @@ import java.util.Map;
 
 /**
  * One WebSocket client: assembles its messages, parses and rate-limits its commands and runs them
- * one after the other, and writes events to it. Its {@link WebSocketGuard} has checked every frame
+ * one after the other, and writes events to it. It is in no room, one, or several (each a
+ * {@link Membership}, held only from its first join). Its {@link WebSocketGuard} has checked every frame
  * before it arrives here (size, UTF-8, RFC 6455) and cuts the client off when it stops reading;
  * the connection hears why as the guard's listener. With {@code auth} on it knows who its client
  * is ({@link Caller}) before it runs any command, and ends when the token does. Everything it holds,
@@ -162,9 +163,9 @@ final class ChatConnection implements WebSocketGuard.Listener {
   }
 
   /**
-   * A newer connection with this one's session took its nickname in its room (see
-   * {@link ChatStore#enter}): this one is told and closed. It leaves without a {@code left}, as
-   * the nickname is still in the room.
+   * A newer connection with this one's session took its nickname in one of its rooms (see
+   * {@link ChatStore#enter}): this one is told and closed. It leaves that room without a
+   * {@code left}, as the nickname is still in it; its other rooms, if any, see it leave.
    */
   void takenOver(String roomName, String nick) {
     Membership in = membership(roomName);
