@@ -1,11 +1,13 @@
 package dev.switchboard.chat;
 
 import dev.switchboard.chat.ChatProtocol.Auth;
+import dev.switchboard.chat.ChatProtocol.Binary;
 import dev.switchboard.chat.ChatProtocol.Command;
 import dev.switchboard.chat.ChatProtocol.Join;
 import dev.switchboard.chat.ChatProtocol.Leave;
 import dev.switchboard.chat.ChatProtocol.Message;
 import dev.switchboard.chat.ChatProtocol.ProtocolError;
+import dev.switchboard.chat.ChatProtocol.Typing;
 import dev.switchboard.shared.Settings;
 import dev.switchboard.shared.auth.TokenRejectedException;
 import dev.switchboard.shared.ws.CloseCodes;
@@ -26,10 +28,14 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * One WebSocket client: assembles its messages, parses and rate-limits its commands and runs them
- * one after the other, and writes events to it. Its {@link WebSocketGuard} has checked every frame
+ * one after the other, and writes events to it. It is in no room, one, or several (each a
+ * {@link Membership}, held only from its first join). Its {@link WebSocketGuard} has checked every frame
  * before it arrives here (size, UTF-8, RFC 6455) and cuts the client off when it stops reading;
  * the connection hears why as the guard's listener. With {@code auth} on it knows who its client
  * is ({@link Caller}) before it runs any command, and ends when the token does. Everything it holds,
@@ -65,9 +71,23 @@ final class ChatConnection implements WebSocketGuard.Listener {
    */
   static ByteBuf frame(String text) {
     int length = ByteBufUtil.utf8Bytes(text);
+    ByteBuf frame = header(0x81, length);
+    ByteBufUtil.reserveAndWriteUtf8(frame, text, length);
+    return frame;
+  }
+
+  /** The same for a whole binary frame (FIN, opcode 2) carrying {@code payload}. */
+  static ByteBuf binaryFrame(Buffer payload) {
+    ByteBuf frame = header(0x82, payload.length());
+    frame.writeBytes(payload.getBytes());
+    return frame;
+  }
+
+  /** A buffer with room for the frame, its header written: first byte, then the length in its shortest form. */
+  private static ByteBuf header(int first, int length) {
     int header = length < 126 ? 2 : length <= 0xFFFF ? 4 : 10;
     ByteBuf frame = ByteBufAllocator.DEFAULT.buffer(header + length);
-    frame.writeByte(0x81);
+    frame.writeByte(first);
     if (length < 126) {
       frame.writeByte(length);
     } else if (length <= 0xFFFF) {
@@ -75,7 +95,6 @@ final class ChatConnection implements WebSocketGuard.Listener {
     } else {
       frame.writeByte(127).writeLong(length);
     }
-    ByteBufUtil.reserveAndWriteUtf8(frame, text, length);
     return frame;
   }
 
@@ -105,13 +124,8 @@ final class ChatConnection implements WebSocketGuard.Listener {
   /** Closes the connection when its token expires; -1 when not running. */
   private long expiryTimer = -1;
 
-  private Room room;
-  private String nickname;
-  private String session;
-  private boolean replaying;
-  /** Allocated for the length of a replay only: most of the time a connection holds nothing. */
-  private ArrayDeque<Held> held;
-  private long lastSent;
+  /** The rooms the connection is in, by name, in the order it joined them; null while it is in none. */
+  private Map<String, Membership> memberships;
 
   /**
    * Frames written since the last flush, as bytes: one buffer per connection and flush rather than
@@ -149,12 +163,13 @@ final class ChatConnection implements WebSocketGuard.Listener {
   }
 
   /**
-   * A newer connection with this one's session took its nickname in its room (see
-   * {@link ChatStore#enter}): this one is told and closed. It leaves without a {@code left}, as
-   * the nickname is still in the room.
+   * A newer connection with this one's session took its nickname in one of its rooms (see
+   * {@link ChatStore#enter}): this one is told and closed. It leaves that room without a
+   * {@code left}, as the nickname is still in it; its other rooms, if any, see it leave.
    */
   void takenOver(String roomName, String nick) {
-    if (room == null || !room.name.equals(roomName) || !nick.equals(nickname) || closing) {
+    Membership in = membership(roomName);
+    if (in == null || !nick.equals(in.nickname) || closing) {
       return; // it has moved on already
     }
     sendError(ChatProtocol.SESSION_TAKEN, "another connection with this session joined room '" + roomName + "' as '" + nick
@@ -214,7 +229,12 @@ final class ChatConnection implements WebSocketGuard.Listener {
       if (awaitingAuth) {
         close(CloseCodes.POLICY_VIOLATION, AUTH_FIRST, "unauthorized");
       } else if (allowed()) {
-        sendError(ChatProtocol.INVALID_JSON, "binary messages are not part of the protocol; send JSON text");
+        try {
+          Binary binary = ChatBinary.parse(message, options.maxBinarySize());
+          commands = commands.transform(previous -> run(binary));
+        } catch (ProtocolError e) {
+          sendError(e.code, e.getMessage());
+        }
       }
       return;
     }
@@ -274,31 +294,54 @@ final class ChatConnection implements WebSocketGuard.Listener {
       done = join(join);
     } else if (command instanceof Message message) {
       done = message(message);
-    } else if (command instanceof Leave) {
-      done = leave();
+    } else if (command instanceof Leave leave) {
+      done = leave(leave);
+    } else if (command instanceof Binary binary) {
+      done = binary(binary);
     } else {
-      done = typing();
+      done = typing((Typing) command);
     }
     // Bounded: while the cluster retries (a member gone, partitions moving), the client hears
     // within commandTimeout and its next commands are not held behind this one.
     Promise<Void> settled = Promise.promise();
     long timeout = options.commandTimeout().toMillis();
     String clientId = command instanceof Message message ? message.clientId() : null;
+    String about = namedRoom(command);
     long timer = chat.setTimer(timeout, t -> {
       if (settled.tryComplete()) {
         log.debug("connection {}: {} not done after {} ms", serial, command, timeout);
         sendError(ChatProtocol.UNAVAILABLE, "the chat did not finish that within " + timeout + " ms; try again"
-          + (command instanceof Message ? " (a resend with the same clientId is never posted twice)" : ""), clientId);
+          + (command instanceof Message ? " (a resend with the same clientId is never posted twice)" : ""), clientId, about);
       }
     });
     done.onComplete(result -> {
       chat.cancelTimer(timer);
       if (settled.tryComplete() && result.failed()) {
         log.debug("connection {}: {} failed: {}", serial, command, result.cause().toString());
-        sendError(ChatProtocol.UNAVAILABLE, "the chat could not do that just now; try again", clientId);
+        sendError(ChatProtocol.UNAVAILABLE, "the chat could not do that just now; try again", clientId, about);
       }
     });
     return settled.future();
+  }
+
+  /**
+   * The room a command names in the form for several rooms ({@code join} with {@code add}, or a
+   * {@code room} field), which its errors and acks name too; null for the one-room form, whose
+   * answers stay as they were.
+   */
+  private static String namedRoom(Command command) {
+    if (command instanceof Join join) {
+      return join.add() ? join.room() : null;
+    } else if (command instanceof Message message) {
+      return message.room();
+    } else if (command instanceof Leave leave) {
+      return leave.room();
+    } else if (command instanceof Typing typing) {
+      return typing.room();
+    } else if (command instanceof Binary binary) {
+      return binary.room();
+    }
+    return null;
   }
 
   // ---- commands
@@ -356,32 +399,44 @@ final class ChatConnection implements WebSocketGuard.Listener {
 
   private Future<?> join(Join asked) {
     Join join = asked;
+    String about = asked.add() ? asked.room() : null;
     if (caller != null) {
       // The token names the client: no other nickname, and a restricted room only with its scope.
       if (asked.nickname() != null && !asked.nickname().equals(caller.nickname())) {
-        sendError(ChatProtocol.FORBIDDEN, "your token says you are '" + caller.nickname() + "': join without a nickname, or with that one");
+        sendError(ChatProtocol.FORBIDDEN, "your token says you are '" + caller.nickname() + "': join without a nickname, or with that one",
+          null, about);
         return Future.succeededFuture();
       }
       String scope = options.scopeFor(asked.room());
       if (!caller.mayJoin(scope)) {
-        sendError(ChatProtocol.FORBIDDEN, "room '" + asked.room() + "' needs scope " + scope + " or " + ChatOptions.ALL_ROOMS_SCOPE);
+        sendError(ChatProtocol.FORBIDDEN, "room '" + asked.room() + "' needs scope " + scope + " or " + ChatOptions.ALL_ROOMS_SCOPE,
+          null, about);
         return Future.succeededFuture();
       }
-      join = new Join(asked.room(), caller.nickname(), asked.since(), asked.session());
+      join = new Join(asked.room(), caller.nickname(), asked.since(), asked.session(), asked.add());
     }
-    return enterRoom(join);
+    if (join.add() && membership(join.room()) == null && roomCount() >= options.maxRooms()) {
+      sendError(ChatProtocol.TOO_MANY_ROOMS, "this connection is in " + roomCount() + " rooms, the most it may be in (maxRooms); leave one first",
+        null, about);
+      return Future.succeededFuture();
+    }
+    return enterRoom(join, about);
   }
 
-  private Future<?> enterRoom(Join join) {
+  /**
+   * Without {@code add}, leaves every room first (a client of one room at a time switches rooms
+   * so); with it, leaves only this room if it is in it already (joining again starts it over).
+   */
+  private Future<?> enterRoom(Join join, String about) {
     ChatStore store = chat.store();
-    return leaveRoom("left")
+    return (join.add() ? leaveRoom(join.room(), "left") : leaveRooms("left"))
       .compose(v -> store.enter(chat.nodeId(), key(), join.room(), join.nickname(), join.session()))
       .<Object>compose(entered -> {
         if (entered.tookOver() != null) {
           chat.takenOver(entered.tookOver(), join.room(), join.nickname());
         }
         if (!entered.in()) {
-          sendError(ChatProtocol.NICKNAME_TAKEN, "nickname '" + join.nickname() + "' is already in room '" + join.room() + "'");
+          sendError(ChatProtocol.NICKNAME_TAKEN, "nickname '" + join.nickname() + "' is already in room '" + join.room() + "'", null, about);
           return Future.succeededFuture();
         }
         if (released) {
@@ -397,100 +452,128 @@ final class ChatConnection implements WebSocketGuard.Listener {
   private Future<?> enter(Room joinedRoom, Join join) {
     ChatStore store = chat.store();
     if (released) {
-      chat.release(joinedRoom, this);
+      chat.release(joinedRoom, null); // unsubscribes the view if nobody else is in it
       return store.exit(chat.nodeId(), key(), join.room(), join.nickname(), join.session()).mapEmpty();
     }
-    room = joinedRoom;
-    nickname = join.nickname();
-    session = join.session();
-    replaying = true;
-    lastSent = 0;
-    joinedRoom.add(this);
+    Membership member = new Membership(joinedRoom, join.nickname(), join.session());
+    if (memberships == null) {
+      memberships = new LinkedHashMap<>(4);
+    }
+    memberships.put(joinedRoom.name, member);
+    joinedRoom.add(member);
     long last = joinedRoom.nextSeq() - 1;
     long from = join.since() == null ? Math.max(0, last - options.historySize()) : Math.min(join.since(), last);
     boolean truncated = join.since() != null && join.since() < last - options.historySize();
     long now = System.currentTimeMillis();
     return store.members(joinedRoom.name)
       .compose(members -> {
-        send(ChatProtocol.joined(joinedRoom.name, nickname, now).put("self", true).put("seq", last).put("truncated", truncated).encode());
+        send(ChatProtocol.joined(joinedRoom.name, member.nickname, now).put("self", true).put("seq", last).put("truncated", truncated).encode());
         send(ChatProtocol.presence(joinedRoom.name, members).encode());
-        chat.publish(joinedRoom.name, ChatProtocol.joined(joinedRoom.name, nickname, now), key());
+        chat.publish(joinedRoom.name, ChatProtocol.joined(joinedRoom.name, member.nickname, now), key());
         return store.messages(joinedRoom.name, from, last);
       })
       .map(replay -> {
-        if (room != joinedRoom) {
+        if (membership(joinedRoom.name) != member) {
           return null;
         }
         for (JsonObject message : replay) {
-          lastSent = message.getLong("seq");
+          member.lastSent = message.getLong("seq");
           send(message.encode());
         }
-        lastSent = Math.max(lastSent, last);
-        endReplay();
+        member.lastSent = Math.max(member.lastSent, last);
+        member.endReplay();
         return null;
       })
-      .onFailure(e -> endReplay());
+      .onFailure(e -> member.endReplay());
   }
 
-  private void endReplay() {
-    replaying = false;
-    ArrayDeque<Held> waiting = held;
-    held = null;
-    while (waiting != null && !waiting.isEmpty()) {
-      Held next = waiting.poll();
-      if (next.seq() > lastSent) {
-        lastSent = next.seq();
-        send(next.text());
-      }
+  /** {@code leave} with a room leaves it; without, every room the connection is in. Each is answered {@code left} with {@code self}. */
+  private Future<?> leave(Leave leave) {
+    if (leave.room() != null && membership(leave.room()) == null) {
+      sendError(ChatProtocol.NOT_JOINED, "not in room '" + leave.room() + "'", null, leave.room());
+      return Future.succeededFuture();
     }
-  }
-
-  private Future<?> leave() {
-    if (room == null) {
+    if (roomCount() == 0) {
       sendError(ChatProtocol.NOT_JOINED, "not in a room");
       return Future.succeededFuture();
     }
-    String name = room.name;
-    String nick = nickname;
-    return leaveRoom("left").onSuccess(v -> send(ChatProtocol.left(name, nick, System.currentTimeMillis(), "left").put("self", true).encode()));
+    List<Membership> leaving = leave.room() != null ? List.of(membership(leave.room())) : List.copyOf(memberships.values());
+    return Future.all(leaving.stream().map(in -> leaveRoom(in.room.name, "left")
+      .onSuccess(v -> send(ChatProtocol.left(in.room.name, in.nickname, System.currentTimeMillis(), "left").put("self", true).encode())))
+      .toList());
   }
 
-  /** Leaves the current room, if any, and tells its other members why. */
-  private Future<Void> leaveRoom(String reason) {
-    Room leaving = room;
+  /** Leaves every room the connection is in. */
+  private Future<Void> leaveRooms(String reason) {
+    if (memberships == null) {
+      return Future.succeededFuture();
+    }
+    return Future.all(List.copyOf(memberships.keySet()).stream().map(name -> leaveRoom(name, reason)).toList()).mapEmpty();
+  }
+
+  /** Leaves a room, if the connection is in it, and tells its other members why. */
+  private Future<Void> leaveRoom(String name, String reason) {
+    Membership leaving = memberships == null ? null : memberships.remove(name);
     if (leaving == null) {
       return Future.succeededFuture();
     }
-    String nick = nickname;
-    String ses = session;
-    room = null;
-    nickname = null;
-    session = null;
-    replaying = false;
-    held = null;
-    chat.release(leaving, this);
+    if (memberships.isEmpty()) {
+      memberships = null;
+    }
+    leaving.stop();
+    chat.release(leaving.room, leaving);
     if (chat.leavesPresenceToCluster()) {
       return Future.succeededFuture();
     }
-    return chat.store().exit(chat.nodeId(), key(), leaving.name, nick, ses).map(removed -> {
+    return chat.store().exit(chat.nodeId(), key(), name, leaving.nickname, leaving.session).map(removed -> {
       if (removed) {
-        chat.publish(leaving.name, ChatProtocol.left(leaving.name, nick, System.currentTimeMillis(), reason), key());
+        chat.publish(name, ChatProtocol.left(name, leaving.nickname, System.currentTimeMillis(), reason), key());
       }
       return null;
     });
   }
 
+  private Membership membership(String name) {
+    return memberships == null ? null : memberships.get(name);
+  }
+
+  private int roomCount() {
+    return memberships == null ? 0 : memberships.size();
+  }
+
+  /**
+   * The room a {@code message} or {@code typing} is for: the one it names, else the connection's
+   * only room. Null, after an error to the client, when it names a room the connection is not in,
+   * names none while the connection is in several, or the connection is in none.
+   */
+  private Membership target(String named, String clientId, String what) {
+    if (named != null) {
+      Membership in = membership(named);
+      if (in == null) {
+        sendError(ChatProtocol.NOT_JOINED, "not in room '" + named + "'; join it before " + what, clientId, named);
+      }
+      return in;
+    }
+    if (roomCount() == 1) {
+      return memberships.values().iterator().next();
+    }
+    if (roomCount() == 0) {
+      sendError(ChatProtocol.NOT_JOINED, "join a room before " + what, clientId);
+    } else {
+      sendError(ChatProtocol.INVALID_FIELD, "'room' is needed: this connection is in " + roomCount() + " rooms", clientId);
+    }
+    return null;
+  }
+
   private Future<?> message(Message message) {
-    if (room == null) {
-      sendError(ChatProtocol.NOT_JOINED, "join a room before sending messages", message.clientId());
+    Membership in = target(message.room(), message.clientId(), "sending messages");
+    if (in == null) {
       return Future.succeededFuture();
     }
-    String name = room.name;
-    String sender = nickname;
     if (message.clientId() == null) {
-      return chat.post(name, sender, message.text());
+      return chat.post(in.room.name, in.nickname, message.text());
     }
-    return postOnce(name, sender, message.text(), message.clientId(), true);
+    return postOnce(in.room.name, in.nickname, message.text(), message.clientId(), message.room(), true);
   }
 
   /**
@@ -499,7 +582,7 @@ final class ChatConnection implements WebSocketGuard.Listener {
    * claims the id again, once. A resend whose first copy is still being numbered after the wait
    * is answered {@code unavailable}, so that the client sends it again later: never silence.
    */
-  private Future<Void> postOnce(String name, String sender, String text, String clientId, boolean again) {
+  private Future<Void> postOnce(String name, String sender, String text, String clientId, String about, boolean again) {
     ChatStore store = chat.store();
     return store.claim(name, sender, clientId).compose(previous -> {
       if (previous != null) {
@@ -507,12 +590,12 @@ final class ChatConnection implements WebSocketGuard.Listener {
         return (previous > 0 ? Future.succeededFuture(previous) : numbered(name, sender, clientId, DUPLICATE_POLLS))
           .compose(seq -> {
             if (seq != null && seq > 0) {
-              send(ChatProtocol.ack(clientId, seq, null, true).encode());
+              send(ChatProtocol.ack(clientId, seq, null, true, about).encode());
             } else if (seq == null && again) {
-              return postOnce(name, sender, text, clientId, false);
+              return postOnce(name, sender, text, clientId, about, false);
             } else {
               sendError(ChatProtocol.UNAVAILABLE, "the message with clientId " + clientId
-                + " is still being posted; send it again with the same clientId", clientId);
+                + " is still being posted; send it again with the same clientId", clientId, about);
             }
             return Future.<Void>succeededFuture();
           });
@@ -521,7 +604,7 @@ final class ChatConnection implements WebSocketGuard.Listener {
         .onFailure(e -> store.release(name, sender, clientId))
         .compose(posted -> store.claimed(name, sender, clientId, posted.getLong("seq"))
           .otherwiseEmpty()
-          .onSuccess(v -> send(ChatProtocol.ack(clientId, posted.getLong("seq"), posted.getString("id"), false).encode())));
+          .onSuccess(v -> send(ChatProtocol.ack(clientId, posted.getLong("seq"), posted.getString("id"), false, about).encode())));
     });
   }
 
@@ -535,34 +618,92 @@ final class ChatConnection implements WebSocketGuard.Listener {
     });
   }
 
-  private Future<?> typing() {
-    if (room == null) {
-      sendError(ChatProtocol.NOT_JOINED, "join a room before typing");
-    } else {
-      chat.publish(room.name, ChatProtocol.typing(room.name, nickname), key());
+  private Future<?> typing(Typing typing) {
+    Membership in = target(typing.room(), null, "typing");
+    if (in != null) {
+      chat.publish(in.room.name, ChatProtocol.typing(in.room.name, in.nickname), key());
+    }
+    return Future.succeededFuture();
+  }
+
+  /** A binary message: relayed to the room's other members, not numbered nor kept (see {@link ChatBinary}). */
+  private Future<?> binary(Binary binary) {
+    Membership in = target(binary.room(), null, "sending binary messages");
+    if (in != null) {
+      chat.relay(in.room.name, in.nickname, binary.payload(), key());
     }
     return Future.succeededFuture();
   }
 
   // ---- outbound
 
-  /** A room message, by sequence number: held while history is replayed, never sent twice. */
-  void deliver(long seq, String text, ByteBuf frame) {
-    if (replaying) {
-      if (held == null) {
-        held = new ArrayDeque<>();
-      }
-      held.add(new Held(seq, text));
-      if (held.size() > MAX_HELD_WHILE_REPLAYING) {
-        cutOff();
-      }
-      return;
+  /**
+   * This connection in one room: its nickname and session there, and how far the room's messages
+   * have been sent to it. The room holds it as one of its members.
+   */
+  final class Membership {
+
+    final Room room;
+    final String nickname;
+    final String session;
+    private boolean replaying = true;
+    /** Allocated for the length of a replay only: most of the time a member holds nothing. */
+    private ArrayDeque<Held> held;
+    private long lastSent;
+
+    Membership(Room room, String nickname, String session) {
+      this.room = room;
+      this.nickname = nickname;
+      this.session = session;
     }
-    if (seq <= lastSent) {
-      return;
+
+    ChatConnection connection() {
+      return ChatConnection.this;
     }
-    lastSent = seq;
-    send(frame);
+
+    /** A room message, by sequence number: held while history is replayed, never sent twice. */
+    void deliver(long seq, String text, ByteBuf frame) {
+      if (replaying) {
+        if (held == null) {
+          held = new ArrayDeque<>();
+        }
+        held.add(new Held(seq, text));
+        if (held.size() > MAX_HELD_WHILE_REPLAYING) {
+          cutOff();
+        }
+        return;
+      }
+      if (seq <= lastSent) {
+        return;
+      }
+      lastSent = seq;
+      send(frame);
+    }
+
+    /** An unsequenced event of the room (joined, left, typing). */
+    void send(ByteBuf frame) {
+      ChatConnection.this.send(frame);
+    }
+
+    private void endReplay() {
+      replaying = false;
+      ArrayDeque<Held> waiting = held;
+      held = null;
+      while (waiting != null && !waiting.isEmpty()) {
+        Held next = waiting.poll();
+        if (next.seq() > lastSent) {
+          lastSent = next.seq();
+          ChatConnection.this.send(next.text());
+        }
+      }
+    }
+
+    /** Left: nothing more is held or sent for it. */
+    private void stop() {
+      replaying = false;
+      held = null;
+      lastSent = Long.MAX_VALUE;
+    }
   }
 
   void send(String text) {
@@ -614,8 +755,16 @@ final class ChatConnection implements WebSocketGuard.Listener {
 
   /** An error about a posted message: it names the message's {@code clientId}, when it has one. */
   private void sendError(String code, String message, String clientId) {
+    sendError(code, message, clientId, null);
+  }
+
+  /** An error about a command that named its room ({@code room} not null): it names the room too. */
+  private void sendError(String code, String message, String clientId, String room) {
     JsonObject error = ChatProtocol.error(code, message);
-    send((clientId == null ? error : error.put("clientId", clientId)).encode());
+    if (clientId != null) {
+      error.put("clientId", clientId);
+    }
+    send((room == null ? error : error.put("room", room)).encode());
   }
 
   /**
@@ -697,9 +846,8 @@ final class ChatConnection implements WebSocketGuard.Listener {
       gathered.release();
       gathered = null;
     }
-    held = null;
     assembling = null;
     chat.closed(this);
-    leaveRoom(leaveReason).onFailure(e -> log.debug("connection {}: leaving failed: {}", serial, e.toString()));
+    leaveRooms(leaveReason).onFailure(e -> log.debug("connection {}: leaving failed: {}", serial, e.toString()));
   }
 }

@@ -21,12 +21,16 @@ import java.util.regex.Pattern;
  * @param historySize       messages kept per room (cluster-wide, with a backup) for {@code join} replay
  * @param maxMessageSize    longest WebSocket message (bytes) a client may send; longer is closed with 1009
  * @param maxTextLength     longest chat text in characters; longer gets an {@code error} event
+ * @param maxBinarySize     longest payload of a binary message in bytes; longer gets an {@code error} event
+ *                          {@code binary_too_big} (and a whole message over {@code maxMessageSize} is closed with 1009)
  * @param rateLimit         frames per second a connection may send, on average
  * @param rateBurst         frames a connection may send at once above the average
  * @param rateStrikes       frames refused in a row for the rate limit before the connection is closed with 1008
  * @param heartbeatInterval how often the server pings each connection
  * @param idleTimeout       a connection from which nothing (not even a pong) arrived for this long is closed with 1001
  * @param maxConnections    WebSocket connections per process; beyond, the upgrade is answered 503
+ * @param maxRooms          rooms one connection may be in at once; a {@code join} with {@code add} beyond is
+ *                          answered {@code too_many_rooms}
  * @param writeQueueMax     bytes queued for a client that does not read before it is cut off
  * @param pingRate          pings per second a client may send on average (each answered with a pong)
  * @param pingBurst         pings a client may send at once above the average; one more is closed with 1008
@@ -55,12 +59,14 @@ public record ChatOptions(
   int historySize,
   int maxMessageSize,
   int maxTextLength,
+  int maxBinarySize,
   int rateLimit,
   int rateBurst,
   int rateStrikes,
   Duration heartbeatInterval,
   Duration idleTimeout,
   int maxConnections,
+  int maxRooms,
   int writeQueueMax,
   int pingRate,
   int pingBurst,
@@ -79,12 +85,16 @@ public record ChatOptions(
   public static final int DEFAULT_HISTORY_SIZE = 100;
   public static final int DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024;
   public static final int DEFAULT_MAX_TEXT_LENGTH = 2000;
+  /** Half of the default {@code maxMessageSize}: a thumbnail or a short voice note, not a file transfer. */
+  public static final int DEFAULT_MAX_BINARY_SIZE = 8 * 1024;
   public static final int DEFAULT_RATE_LIMIT = 20;
   public static final int DEFAULT_RATE_BURST = 40;
   public static final int DEFAULT_RATE_STRIKES = 5;
   public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(25);
   public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
   public static final int DEFAULT_MAX_CONNECTIONS = 20_000;
+  /** Enough for a sidebar of channels; each room a connection is in costs a subscription share and a presence entry. */
+  public static final int DEFAULT_MAX_ROOMS = 16;
   public static final int DEFAULT_WRITE_QUEUE_MAX = 256 * 1024;
   public static final int DEFAULT_PING_RATE = WebSocketLimits.DEFAULT_PING_RATE;
   public static final int DEFAULT_PING_BURST = WebSocketLimits.DEFAULT_PING_BURST;
@@ -112,6 +122,7 @@ public record ChatOptions(
   public static final int WRITE_QUEUE_MAX_LIMIT = 64 * 1024 * 1024;
   public static final Duration AUTH_TIMEOUT_LIMIT = Duration.ofMinutes(5);
   public static final int ROOM_SCOPES_LIMIT = 1000;
+  public static final int MAX_ROOMS_LIMIT = 1000;
   /** Claim names: printable ASCII without spaces, as short as a close reason that names one needs. */
   static final Pattern CLAIM = Pattern.compile("[\\x21-\\x7E]{1,64}");
 
@@ -121,12 +132,14 @@ public record ChatOptions(
     Map.entry("historySize", "messages kept per room for replay on join"),
     Map.entry("maxMessageSize", "longest WebSocket message in bytes (longer: close 1009)"),
     Map.entry("maxTextLength", "longest chat text in characters"),
+    Map.entry("maxBinarySize", "longest binary message payload in bytes (longer: error binary_too_big; maxMessageSize bounds it too)"),
     Map.entry("rateLimit", "frames per second per connection, on average"),
     Map.entry("rateBurst", "frames per connection allowed at once above the average"),
     Map.entry("rateStrikes", "rate-limited frames in a row before close 1008"),
     Map.entry("heartbeatInterval", "how often each connection is pinged"),
     Map.entry("idleTimeout", "close (1001) a connection silent this long"),
     Map.entry("maxConnections", "WebSocket connections per process (beyond: 503)"),
+    Map.entry("maxRooms", "rooms one connection may be in at once (beyond: error too_many_rooms)"),
     Map.entry("writeQueueMax", "bytes queued for a non-reading client before it is cut off"),
     Map.entry("pingRate", "pings per second a client may send, on average (each answered with a pong)"),
     Map.entry("pingBurst", "pings allowed at once above the average (one more: close 1008)"),
@@ -146,12 +159,16 @@ public record ChatOptions(
     Require.range("historySize", historySize, 0, HISTORY_SIZE_LIMIT);
     Require.range("maxMessageSize", maxMessageSize, 256, MAX_MESSAGE_SIZE_LIMIT);
     Require.range("maxTextLength", maxTextLength, 1, MAX_MESSAGE_SIZE_LIMIT);
+    // Not checked against maxMessageSize: a binary message travels in one WebSocket message, which
+    // maxMessageSize bounds as well (header included; larger is closed with 1009), whichever is lower.
+    Require.range("maxBinarySize", maxBinarySize, 1, MAX_MESSAGE_SIZE_LIMIT);
     Require.range("rateLimit", rateLimit, 1, 1_000_000);
     Require.range("rateBurst", rateBurst, 1, 1_000_000);
     Require.range("rateStrikes", rateStrikes, 1, 1_000_000);
     Require.positive("heartbeatInterval", heartbeatInterval);
     Require.positive("idleTimeout", idleTimeout);
     Require.range("maxConnections", maxConnections, 1, Integer.MAX_VALUE);
+    Require.range("maxRooms", maxRooms, 1, MAX_ROOMS_LIMIT);
     Require.range("writeQueueMax", writeQueueMax, 1024, WRITE_QUEUE_MAX_LIMIT);
     Require.range("pingRate", pingRate, 1, WebSocketLimits.MAX_PINGS);
     Require.range("pingBurst", pingBurst, 1, WebSocketLimits.MAX_PINGS);
@@ -183,9 +200,9 @@ public record ChatOptions(
 
   /** Every option at its default. */
   public ChatOptions() {
-    this(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_HISTORY_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_TEXT_LENGTH,
+    this(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_HISTORY_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_TEXT_LENGTH, DEFAULT_MAX_BINARY_SIZE,
       DEFAULT_RATE_LIMIT, DEFAULT_RATE_BURST, DEFAULT_RATE_STRIKES, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_IDLE_TIMEOUT,
-      DEFAULT_MAX_CONNECTIONS, DEFAULT_WRITE_QUEUE_MAX, DEFAULT_PING_RATE, DEFAULT_PING_BURST, DEFAULT_GAP_TIMEOUT, DEFAULT_DEDUPE_TTL, DEFAULT_CLAIM_TTL,
+      DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_ROOMS, DEFAULT_WRITE_QUEUE_MAX, DEFAULT_PING_RATE, DEFAULT_PING_BURST, DEFAULT_GAP_TIMEOUT, DEFAULT_DEDUPE_TTL, DEFAULT_CLAIM_TTL,
       DEFAULT_ROOM_TTL, DEFAULT_COMMAND_TIMEOUT, DEFAULT_AUTH, DEFAULT_AUTH_TIMEOUT, DEFAULT_NICKNAME_CLAIM, DEFAULT_ROOM_SCOPES);
   }
 
@@ -197,12 +214,14 @@ public record ChatOptions(
       s.integer("historySize", DEFAULT_HISTORY_SIZE),
       s.integer("maxMessageSize", DEFAULT_MAX_MESSAGE_SIZE),
       s.integer("maxTextLength", DEFAULT_MAX_TEXT_LENGTH),
+      s.integer("maxBinarySize", DEFAULT_MAX_BINARY_SIZE),
       s.integer("rateLimit", DEFAULT_RATE_LIMIT),
       s.integer("rateBurst", DEFAULT_RATE_BURST),
       s.integer("rateStrikes", DEFAULT_RATE_STRIKES),
       s.duration("heartbeatInterval", DEFAULT_HEARTBEAT_INTERVAL),
       s.duration("idleTimeout", DEFAULT_IDLE_TIMEOUT),
       s.integer("maxConnections", DEFAULT_MAX_CONNECTIONS),
+      s.integer("maxRooms", DEFAULT_MAX_ROOMS),
       s.integer("writeQueueMax", DEFAULT_WRITE_QUEUE_MAX),
       s.integer("pingRate", DEFAULT_PING_RATE),
       s.integer("pingBurst", DEFAULT_PING_BURST),
@@ -235,12 +254,14 @@ public record ChatOptions(
       .put("historySize", historySize)
       .put("maxMessageSize", maxMessageSize)
       .put("maxTextLength", maxTextLength)
+      .put("maxBinarySize", maxBinarySize)
       .put("rateLimit", rateLimit)
       .put("rateBurst", rateBurst)
       .put("rateStrikes", rateStrikes)
       .put("heartbeatInterval", Settings.format(heartbeatInterval))
       .put("idleTimeout", Settings.format(idleTimeout))
       .put("maxConnections", maxConnections)
+      .put("maxRooms", maxRooms)
       .put("writeQueueMax", writeQueueMax)
       .put("pingRate", pingRate)
       .put("pingBurst", pingBurst)

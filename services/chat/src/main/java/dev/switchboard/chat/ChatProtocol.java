@@ -1,5 +1,6 @@
 package dev.switchboard.chat;
 
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
@@ -37,6 +38,10 @@ final class ChatProtocol {
   static final String RATE_LIMITED = "rate_limited";
   static final String UNAVAILABLE = "unavailable";
   static final String NICKNAME_TAKEN = "nickname_taken";
+  /** A binary message whose payload is over {@code maxBinarySize}. */
+  static final String BINARY_TOO_BIG = "binary_too_big";
+  /** A {@code join} with {@code add} on a connection already in {@code maxRooms} rooms. */
+  static final String TOO_MANY_ROOMS = "too_many_rooms";
   /** The token does not allow it: a room without its scope, or a nickname that is not the token's. */
   static final String FORBIDDEN = "forbidden";
   /** A fresh token in an {@code auth} message was refused; the connection keeps the token it had. */
@@ -47,6 +52,8 @@ final class ChatProtocol {
   /** RFC 6455 section 5.5: a close frame's body is at most 125 bytes, two of them the code. */
   static final int MAX_CLOSE_REASON_BYTES = 123;
 
+  private static final String ROOM_RULE = "1-32 of a-z 0-9 _ - starting with a letter or digit";
+  private static final String NICKNAME_RULE = "1-32 letters, digits, spaces, _ . - without leading or trailing space";
   private static final String TYPES = "(auth, join, leave, message, typing)";
   private static final BigDecimal MAX_SEQ = BigDecimal.valueOf(Long.MAX_VALUE);
 
@@ -54,7 +61,7 @@ final class ChatProtocol {
   }
 
   /** A command from a client. */
-  sealed interface Command permits Auth, Join, Leave, Message, Typing {
+  sealed interface Command permits Auth, Join, Leave, Message, Typing, Binary {
   }
 
   /** A token: the first message of a connection that brought none in its upgrade, or a fresh one later. */
@@ -66,20 +73,56 @@ final class ChatProtocol {
     }
   }
 
-  /** {@code nickname} is null when it was left out, which only a connection with a token may do. */
-  record Join(String room, String nickname, Long since, String session) implements Command {
+  /**
+   * {@code nickname} is null when it was left out, which only a connection with a token may do.
+   * Without {@code add} a join leaves every room the connection is in (one room at a time, as
+   * clients did before there were several); with it, the room is added to them.
+   */
+  record Join(String room, String nickname, Long since, String session, boolean add) implements Command {
+    Join(String room, String nickname, Long since, String session) {
+      this(room, nickname, since, session, false);
+    }
+
     Join(String room, String nickname, Long since) {
       this(room, nickname, since, null);
     }
   }
 
-  record Leave() implements Command {
+  /** {@code room} null: every room the connection is in. */
+  record Leave(String room) implements Command {
+    Leave() {
+      this(null);
+    }
   }
 
-  record Message(String text, String clientId) implements Command {
+  /** {@code room} null: the connection's only room. */
+  record Message(String text, String clientId, String room) implements Command {
+    Message(String text, String clientId) {
+      this(text, clientId, null);
+    }
   }
 
-  record Typing() implements Command {
+  /** {@code room} null: the connection's only room. */
+  record Typing(String room) implements Command {
+    Typing() {
+      this(null);
+    }
+  }
+
+  /** A binary message ({@link ChatBinary}) for {@code room}, or with {@code room} null the connection's only room. */
+  record Binary(String room, Buffer payload) implements Command {
+
+    @Override
+    public String toString() {
+      return "Binary[room=" + room + ", " + payload.length() + " bytes]";
+    }
+  }
+
+  /**
+   * A message a service posts into a room over the bus ({@code chat.post}), under the name of a
+   * system sender; its event carries {@code system: true}, which no client's message does.
+   */
+  record Post(String room, String sender, String text) {
   }
 
   /** A command that cannot be accepted; becomes an {@code error} event, and the connection stays. */
@@ -121,31 +164,64 @@ final class ChatProtocol {
         return new Auth(s);
       case "join":
         return new Join(
-          matching(json, "room", ROOM, "1-32 of a-z 0-9 _ - starting with a letter or digit"),
+          matching(json, "room", ROOM, ROOM_RULE),
           nicknameOptional && json.getValue("nickname") == null ? null
-            : matching(json, "nickname", NICKNAME, "1-32 letters, digits, spaces, _ . - without leading or trailing space"),
+            : matching(json, "nickname", NICKNAME, NICKNAME_RULE),
           since(json),
-          json.getValue("session") == null ? null : matching(json, "session", SESSION, "16-64 of A-Z a-z 0-9 _ . : -"));
+          json.getValue("session") == null ? null : matching(json, "session", SESSION, "16-64 of A-Z a-z 0-9 _ . : -"),
+          flag(json, "add"));
       case "leave":
-        return new Leave();
+        return new Leave(optionalRoom(json));
       case "message":
-        Object text = json.getValue("text");
-        if (!(text instanceof String s) || s.isBlank()) {
-          throw new ProtocolError(INVALID_FIELD, "'text' must be a non-empty string");
-        }
-        if (s.length() > maxTextLength) {
-          throw new ProtocolError(INVALID_FIELD, "'text' is longer than " + maxTextLength + " characters");
-        }
+        String s = text(json, maxTextLength);
         String clientId = null;
         if (json.getValue("clientId") != null) {
           clientId = matching(json, "clientId", CLIENT_ID, "1-64 of A-Z a-z 0-9 _ . : -");
         }
-        return new Message(s, clientId);
+        return new Message(s, clientId, optionalRoom(json));
       case "typing":
-        return new Typing();
+        return new Typing(optionalRoom(json));
       default:
         throw new ProtocolError(UNKNOWN_TYPE, "unknown type '" + abbreviate(t) + "' " + TYPES);
     }
+  }
+
+  /**
+   * The body of a {@code chat.post} request: a JSON object with {@code room}, {@code sender} (a
+   * name by the nickname rules) and {@code text}, held to the rules of a WebSocket post.
+   */
+  static Post post(Object body, int maxTextLength) throws ProtocolError {
+    if (!(body instanceof JsonObject json)) {
+      throw new ProtocolError(INVALID_JSON, "the body must be a JSON object {room, sender, text}");
+    }
+    return new Post(
+      matching(json, "room", ROOM, ROOM_RULE),
+      matching(json, "sender", NICKNAME, NICKNAME_RULE),
+      text(json, maxTextLength));
+  }
+
+  /** A {@code room} a command may leave out (null), checked by the room rules when it is there. */
+  private static String optionalRoom(JsonObject json) throws ProtocolError {
+    return json.getValue("room") == null ? null : matching(json, "room", ROOM, ROOM_RULE);
+  }
+
+  private static boolean flag(JsonObject json, String field) throws ProtocolError {
+    Object value = json.getValue(field);
+    if (value != null && !(value instanceof Boolean)) {
+      throw new ProtocolError(INVALID_FIELD, "'" + field + "' must be true or false");
+    }
+    return Boolean.TRUE.equals(value);
+  }
+
+  private static String text(JsonObject json, int maxTextLength) throws ProtocolError {
+    Object text = json.getValue("text");
+    if (!(text instanceof String s) || s.isBlank()) {
+      throw new ProtocolError(INVALID_FIELD, "'text' must be a non-empty string");
+    }
+    if (s.length() > maxTextLength) {
+      throw new ProtocolError(INVALID_FIELD, "'text' is longer than " + maxTextLength + " characters");
+    }
+    return s;
   }
 
   private static String matching(JsonObject json, String field, Pattern pattern, String rule) throws ProtocolError {
@@ -221,9 +297,20 @@ final class ChatProtocol {
       .put("time", time).put("seq", seq).put("id", id);
   }
 
+  /** A message posted over the bus by a service: a {@link #message} marked {@code system: true}. */
+  static JsonObject systemMessage(String room, String sender, String text, long seq, String id, long time) {
+    return message(room, sender, text, seq, id, time).put("system", true);
+  }
+
   static JsonObject ack(String clientId, long seq, String id, boolean duplicate) {
     JsonObject ack = new JsonObject().put("type", "ack").put("clientId", clientId).put("seq", seq);
     return duplicate ? ack.put("duplicate", true) : ack.put("id", id);
+  }
+
+  /** The same, naming the room, for a {@code message} that named its room. */
+  static JsonObject ack(String clientId, long seq, String id, boolean duplicate, String room) {
+    JsonObject ack = ack(clientId, seq, id, duplicate);
+    return room == null ? ack : ack.put("room", room);
   }
 
   static JsonObject joined(String room, String nickname, long time) {

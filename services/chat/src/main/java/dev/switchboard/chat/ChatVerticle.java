@@ -26,6 +26,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -59,7 +60,7 @@ import java.util.function.Supplier;
 
 /**
  * The chat service: a chat page at {@code GET /}, the chat's WebSocket at {@code /chat}, the
- * {@code chat.rooms} bus address, and {@code /health}, {@code /ready}, {@code /metrics}. Rooms
+ * {@code chat.rooms} and {@code chat.post} bus addresses, and {@code /health}, {@code /ready}, {@code /metrics}. Rooms
  * are cluster-wide: every instance on every node subscribes to {@code chat.room.<name>} for the
  * rooms its clients are in, and the state that must outlive a node is kept in {@link ChatStore}.
  * With {@code auth} on, every connection is someone: a token in its upgrade or its first message
@@ -83,11 +84,17 @@ public final class ChatVerticle extends VerticleBase {
   static final String TAKEOVER_PREFIX = "chat.internal.takeover.";
   /** The header that names the connection (node and serial) an unsequenced event came from, so that it is not echoed to it. */
   static final String FROM_HEADER = "from";
+  /** The type of the internal event that carries a binary message ({@code data}: the payload) between chat instances. */
+  static final String BINARY_EVENT = "binary";
   /** Classpath folder of the chat page. */
   static final String PAGE_ROOT = "chat-page";
 
   private static final Logger log = LoggerFactory.getLogger(ChatVerticle.class);
   static final long TOUCH_EVERY_MAX_MILLIS = 1000;
+  /** The failure code of a {@code chat.post} whose body breaks the rules. */
+  static final int POST_INVALID = 400;
+  /** The failure code of a {@code chat.post} the cluster did not carry out in time. */
+  static final int POST_UNAVAILABLE = 503;
   static final long SWEEP_EVERY_MIN_MILLIS = 100;
   static final long SWEEP_EVERY_MAX_MILLIS = 5 * 60 * 1000;
 
@@ -107,6 +114,7 @@ public final class ChatVerticle extends VerticleBase {
   private String nodeId;
   private HttpServer server;
   private MessageConsumer<Object> roomsConsumer;
+  private MessageConsumer<Object> posts;
   private MessageConsumer<JsonObject> takeovers;
   private long heartbeat = -1;
   private long sweep = -1;
@@ -201,6 +209,7 @@ public final class ChatVerticle extends VerticleBase {
         }
       }));
     roomsConsumer = vertx.eventBus().consumer(Addresses.CHAT_ROOMS, this::listRooms);
+    posts = vertx.eventBus().consumer(Addresses.CHAT_POST, this::onPost);
     takeovers = vertx.eventBus().consumer(TAKEOVER_PREFIX + nodeId, message -> onTakeover(message.body()));
     heartbeat = vertx.setPeriodic(options.heartbeatInterval().toMillis(), id -> {
       long now = System.nanoTime();
@@ -213,6 +222,7 @@ public final class ChatVerticle extends VerticleBase {
     return Future.all(
       store.ready(),
       roomsConsumer.completion(),
+      posts.completion(),
       takeovers.completion(),
       verifier()
         .compose(verifier -> {
@@ -261,7 +271,7 @@ public final class ChatVerticle extends VerticleBase {
       hazelcast.getCluster().removeMembershipListener(membership);
     }
     new ArrayList<>(connections).forEach(c -> c.close(CloseCodes.GOING_AWAY, "server shutting down", "server stopped"));
-    return Future.join(roomsConsumer.unregister(), takeovers.unregister(), server.shutdown(runtime.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS));
+    return Future.join(roomsConsumer.unregister(), posts.unregister(), takeovers.unregister(), server.shutdown(runtime.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS));
   }
 
   // ---- connections
@@ -408,8 +418,8 @@ public final class ChatVerticle extends VerticleBase {
       .compose(ready -> ready.isClosed() ? room(name) : Future.succeededFuture(ready));
   }
 
-  /** A member leaves this instance's view of a room; the last one unsubscribes it. */
-  void release(Room room, ChatConnection member) {
+  /** A member leaves this instance's view of a room (null: none, only the check); the last one unsubscribes it. */
+  void release(Room room, ChatConnection.Membership member) {
     if (room.remove(member) && rooms.get(room.name) == room) {
       rooms.remove(room.name);
       room.close();
@@ -435,8 +445,20 @@ public final class ChatVerticle extends VerticleBase {
 
   /** The same, not echoed to the connection {@code from} (its {@link ChatConnection#key()}), if not null. */
   void publish(String room, JsonObject event, String from) {
-    vertx.eventBus().publish(INTERNAL_ROOM_PREFIX + room, event, from == null ? new DeliveryOptions() : new DeliveryOptions().addHeader(FROM_HEADER, from));
+    // Bus listeners first: an event is queued for them before any member can see it and answer,
+    // so a listener never hears a reaction (a member's leave after a message) before its cause.
     vertx.eventBus().publish(Addresses.CHAT_ROOM_PREFIX + room, event);
+    vertx.eventBus().publish(INTERNAL_ROOM_PREFIX + room, event, from == null ? new DeliveryOptions() : new DeliveryOptions().addHeader(FROM_HEADER, from));
+  }
+
+  /**
+   * Relays a binary message to the room's members on every node but its sender's connection
+   * ({@code from}). Between chat instances only: it is not numbered, kept, nor published on
+   * {@code chat.room.<name>}, whose listeners get the documented JSON events alone.
+   */
+  void relay(String room, String sender, Buffer payload, String from) {
+    JsonObject event = new JsonObject().put("type", BINARY_EVENT).put("room", room).put("sender", sender).put("data", payload);
+    vertx.eventBus().publish(INTERNAL_ROOM_PREFIX + room, event, new DeliveryOptions().addHeader(FROM_HEADER, from));
   }
 
   /** Tells the connection of presence entry {@code entry}, wherever it is, that a connection with its session took its nickname. */
@@ -468,8 +490,16 @@ public final class ChatVerticle extends VerticleBase {
    * already delivered live.
    */
   Future<JsonObject> post(String room, String sender, String text) {
+    return post(room, sender, text, false);
+  }
+
+  /** The same; a {@code system} message (from {@code chat.post}) is marked so in its event. */
+  private Future<JsonObject> post(String room, String sender, String text, boolean system) {
     return store.nextSeq(room).compose(seq -> {
-      JsonObject message = ChatProtocol.message(room, sender, text, seq, Ids.randomUuid().toString(), System.currentTimeMillis());
+      String id = Ids.randomUuid().toString();
+      long time = System.currentTimeMillis();
+      JsonObject message = system ? ChatProtocol.systemMessage(room, sender, text, seq, id, time)
+        : ChatProtocol.message(room, sender, text, seq, id, time);
       shared.messages.increment();
       store.touchSometimes(room).onFailure(e -> log.debug("room {}: not marked active: {}", room, e.toString()));
       return store.keep(room, seq, message)
@@ -515,6 +545,39 @@ public final class ChatVerticle extends VerticleBase {
         }
       })
       .onFailure(e -> log.warn("node {} left the cluster; removing its chat members failed: {}", node, e.toString()));
+  }
+
+  /**
+   * {@code chat.post}: a service posts into a room as a system sender. A bad body fails with 400
+   * and what is wrong; a post the cluster has not numbered within {@code commandTimeout} fails
+   * with 503 (like a WebSocket post, it may still be posted later).
+   */
+  private void onPost(Message<Object> request) {
+    ChatProtocol.Post post;
+    try {
+      post = ChatProtocol.post(request.body(), options.maxTextLength());
+    } catch (ChatProtocol.ProtocolError e) {
+      request.fail(POST_INVALID, e.code + ": " + e.getMessage());
+      return;
+    }
+    Promise<JsonObject> settled = Promise.promise();
+    long timeout = options.commandTimeout().toMillis();
+    long timer = vertx.setTimer(timeout, id -> settled.tryFail("not numbered within " + timeout + " ms"));
+    post(post.room(), post.sender(), post.text(), true).onComplete(done -> {
+      vertx.cancelTimer(timer);
+      if (done.succeeded()) {
+        settled.tryComplete(done.result());
+      } else {
+        settled.tryFail(done.cause());
+      }
+    });
+    settled.future()
+      .onSuccess(message -> request.reply(new JsonObject().put("room", post.room()).put("seq", message.getLong("seq"))
+        .put("id", message.getString("id"))))
+      .onFailure(e -> {
+        log.debug("chat.post to room {} failed: {}", post.room(), e.toString());
+        request.fail(POST_UNAVAILABLE, ChatProtocol.UNAVAILABLE + ": the chat could not post that just now; try again");
+      });
   }
 
   private void listRooms(Message<Object> request) {

@@ -3,6 +3,7 @@ package dev.switchboard.chat;
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
@@ -32,7 +33,7 @@ final class Room {
   private final Vertx vertx;
   private final ChatStore store;
   private final long gapTimeoutMillis;
-  private final Set<ChatConnection> members = new LinkedHashSet<>();
+  private final Set<ChatConnection.Membership> members = new LinkedHashSet<>();
   private final TreeMap<Long, JsonObject> pending = new TreeMap<>();
   private MessageConsumer<JsonObject> consumer;
   private Future<Room> ready;
@@ -70,12 +71,12 @@ final class Room {
     return nextSeq;
   }
 
-  void add(ChatConnection member) {
+  void add(ChatConnection.Membership member) {
     members.add(member);
   }
 
   /** Removes a member; true when the room is now empty. */
-  boolean remove(ChatConnection member) {
+  boolean remove(ChatConnection.Membership member) {
     members.remove(member);
     return members.isEmpty();
   }
@@ -97,11 +98,15 @@ final class Room {
     if (closed) {
       return;
     }
+    if (ChatVerticle.BINARY_EVENT.equals(event.getString("type"))) {
+      relay(event, from);
+      return;
+    }
     if (!"message".equals(event.getString("type"))) {
       ByteBuf frame = ChatConnection.frame(event.encode());
       try {
-        for (ChatConnection member : new ArrayList<>(members)) {
-          if (from == null || !member.key().equals(from)) {
+        for (ChatConnection.Membership member : new ArrayList<>(members)) {
+          if (from == null || !member.connection().key().equals(from)) {
             member.send(frame);
           }
         }
@@ -132,6 +137,30 @@ final class Room {
     // seq < nextSeq: already handed out (a replay from history raced the bus), dropped.
   }
 
+  /** A binary message: one frame, written to every member but the connection it came from. */
+  private void relay(JsonObject event, String from) {
+    Buffer data;
+    try {
+      data = event.getBuffer("data");
+    } catch (RuntimeException e) {
+      log.debug("room {}: a binary event without data dropped: {}", name, e.toString());
+      return;
+    }
+    if (data == null || event.getString("sender") == null) {
+      return;
+    }
+    ByteBuf frame = ChatConnection.binaryFrame(ChatBinary.encode(name, event.getString("sender"), data));
+    try {
+      for (ChatConnection.Membership member : new ArrayList<>(members)) {
+        if (from == null || !member.connection().key().equals(from)) {
+          member.send(frame);
+        }
+      }
+    } finally {
+      frame.release();
+    }
+  }
+
   private void drain() {
     while (!pending.isEmpty() && pending.firstKey() <= nextSeq) {
       Map.Entry<Long, JsonObject> first = pending.pollFirstEntry();
@@ -153,7 +182,7 @@ final class Room {
     String text = message.encode();
     ByteBuf frame = ChatConnection.frame(text);
     try {
-      for (ChatConnection member : new ArrayList<>(members)) {
+      for (ChatConnection.Membership member : new ArrayList<>(members)) {
         member.deliver(seq, text, frame);
       }
     } finally {

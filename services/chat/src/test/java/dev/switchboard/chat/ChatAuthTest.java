@@ -295,6 +295,25 @@ class ChatAuthTest extends ChatTestBase {
   }
 
   @Test
+  void eachRoomAConnectionAddsNeedsItsOwnScope() {
+    deployAuth(new JsonObject().put("roomScopes", "staff, ops"));
+    ChatTestClient ann = viaQuery(tokens.token("ann", "chat:ops"));
+    ann.join(join("lobby").put("add", true));
+    ann.join(join("ops").put("add", true));
+    ann.send(join("staff").put("add", true));
+    JsonObject error = ann.awaitOne(ofType("error"));
+    assertEquals(ChatProtocol.FORBIDDEN, error.getString("code"));
+    assertEquals("staff", error.getString("room"));
+    assertEquals("room 'staff' needs scope chat:staff or chat:*", error.getString("message"));
+    ann.send(ann.message("in the lobby").put("room", "lobby"));
+    ann.send(ann.message("in ops").put("room", "ops"));
+    assertEquals(List.of("lobby", "ops"), ann.messages(2).stream().map(m -> m.getString("room")).sorted().toList(),
+      "a refused room leaves the others joined");
+    ann.send(join("staff").put("add", true).put("nickname", "mallory"));
+    assertEquals("your token says you are 'ann': join without a nickname, or with that one", ann.await(ofType("error"), 2).get(1).getString("message"));
+  }
+
+  @Test
   void everyRoomRestrictedWithAStar() {
     deployAuth(new JsonObject().put("roomScopes", "*"));
     ChatTestClient ann = viaQuery(tokens.token("ann"));

@@ -4,6 +4,7 @@ import com.hazelcast.core.HazelcastInstance;
 import dev.switchboard.shared.testkit.TestCluster;
 import dev.switchboard.shared.testkit.TestKit;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
@@ -74,6 +75,30 @@ class ChatClusterTest {
     // Each sender's own messages keep the order they were sent in.
     assertEquals(LongStream.range(0, 30).mapToObj(i -> "a" + i).toList(),
       atCat.stream().filter(e -> e.getString("sender").equals("ann")).map(e -> e.getString("text")).toList());
+  }
+
+  @Test
+  void oneConnectionInTwoRoomsAndItsBinaryMessagesReachOtherNodes() {
+    ChatTestClient ann = connect(0);
+    ChatTestClient bob = connect(1);
+    ChatTestClient cat = connect(2);
+    ann.join(new JsonObject().put("type", "join").put("room", "lobby").put("nickname", "ann").put("add", true));
+    ann.join(new JsonObject().put("type", "join").put("room", "kitchen").put("nickname", "ann").put("add", true));
+    bob.join("lobby", "bob");
+    cat.join("kitchen", "cat");
+    bob.send(bob.message("from node 1"));
+    cat.send(cat.message("from node 2"));
+    List<JsonObject> atAnn = ann.messages(2);
+    assertEquals(List.of("kitchen:from node 2", "lobby:from node 1"),
+      atAnn.stream().map(m -> m.getString("room") + ":" + m.getString("text")).sorted().toList());
+
+    byte[] payload = {0, 1, 2, (byte) 0xFE, (byte) 0xFF};
+    ann.sendBinary(Buffer.buffer().appendByte(ChatBinary.VERSION).appendByte((byte) 7).appendString("kitchen").appendBytes(payload));
+    ChatBinaryTest.Relayed relayed = ChatBinaryTest.Relayed.of(cat.binaries(1).get(0));
+    assertEquals(new ChatBinaryTest.Relayed("kitchen", "ann", Buffer.buffer(payload)), relayed);
+    ann.send(ann.message("after the binary").put("room", "lobby"));
+    assertEquals("after the binary", bob.messages(2).get(1).getString("text"));
+    assertEquals(0, bob.binaryCount(), "the lobby on node 1 gets no binary meant for the kitchen");
   }
 
   @Test

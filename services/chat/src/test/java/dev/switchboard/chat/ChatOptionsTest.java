@@ -79,6 +79,27 @@ class ChatOptionsTest {
   }
 
   @Test
+  void roomsPerConnectionAreSixteenByDefaultAndBounded() {
+    assertEquals(16, new ChatOptions().maxRooms());
+    assertEquals(1, ChatOptions.fromJson(new JsonObject().put("maxRooms", "1")).maxRooms());
+    assertEquals(ChatOptions.MAX_ROOMS_LIMIT, ChatOptions.fromJson(new JsonObject().put("maxRooms", ChatOptions.MAX_ROOMS_LIMIT)).maxRooms());
+    for (int bad : new int[] {0, -1, ChatOptions.MAX_ROOMS_LIMIT + 1}) {
+      assertTrue(assertThrows(InvalidSettingException.class, () -> ChatOptions.fromJson(new JsonObject().put("maxRooms", bad)))
+        .getMessage().contains("chat.maxRooms"));
+    }
+  }
+
+  @Test
+  void binaryMessagesHaveALimitOfTheirOwn() {
+    assertEquals(8192, new ChatOptions().maxBinarySize());
+    assertEquals(100, ChatOptions.fromJson(new JsonObject().put("maxBinarySize", "100")).maxBinarySize());
+    for (int bad : new int[] {0, ChatOptions.MAX_MESSAGE_SIZE_LIMIT + 1}) {
+      assertTrue(assertThrows(InvalidSettingException.class, () -> ChatOptions.fromJson(new JsonObject().put("maxBinarySize", bad)))
+        .getMessage().contains("chat.maxBinarySize"));
+    }
+  }
+
+  @Test
   void sweepAndTouchPacesFollowRoomTtlWithinBounds() {
     assertEquals(ChatVerticle.SWEEP_EVERY_MIN_MILLIS, ChatVerticle.sweepEvery(100));
     assertEquals(250, ChatVerticle.sweepEvery(1000));

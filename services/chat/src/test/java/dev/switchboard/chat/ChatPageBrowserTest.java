@@ -1,6 +1,8 @@
 package dev.switchboard.chat;
 
+import dev.switchboard.shared.bus.Addresses;
 import dev.switchboard.shared.testkit.Browsers;
+import dev.switchboard.shared.testkit.TestKit;
 import dev.switchboard.shared.testkit.TestTokens;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
@@ -49,6 +51,15 @@ class ChatPageBrowserTest extends ChatTestBase {
     String chromium = Browsers.chromium(BROWSER_DIR);
     deploy(new JsonObject());
     run(chromium, "two-pages.mjs", profile);
+  }
+
+  @Test
+  void onePageInTwoRoomsShowsEachSwitchesKeepsThemOverAReloadAndLeavesOne(@TempDir Path profile) throws Exception {
+    String chromium = Browsers.chromium(BROWSER_DIR);
+    deploy(new JsonObject());
+    ChatTestClient.await(TestKit.onContext(vertx, () -> vertx.eventBus().request(Addresses.CHAT_POST,
+      new JsonObject().put("room", "lobby").put("sender", "greeter-bot").put("text", "welcome to the lobby"))));
+    run(chromium, "rooms-page.mjs", profile);
   }
 
   @Test

@@ -4,11 +4,18 @@ import dev.switchboard.chat.ChatProtocol.Auth;
 import dev.switchboard.chat.ChatProtocol.Join;
 import dev.switchboard.chat.ChatProtocol.Leave;
 import dev.switchboard.chat.ChatProtocol.Message;
+import dev.switchboard.chat.ChatProtocol.Post;
 import dev.switchboard.chat.ChatProtocol.ProtocolError;
 import dev.switchboard.chat.ChatProtocol.Typing;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -38,6 +45,23 @@ class ChatProtocolTest {
   }
 
   @Test
+  void commandsForSeveralRoomsNameTheirRoom() throws ProtocolError {
+    assertEquals(new Join("lobby", "ann", 3L, null, true),
+      ChatProtocol.parse("{\"type\":\"join\",\"room\":\"lobby\",\"nickname\":\"ann\",\"since\":3,\"add\":true}", MAX_TEXT));
+    assertEquals(new Join("lobby", "ann", null, null, false),
+      ChatProtocol.parse("{\"type\":\"join\",\"room\":\"lobby\",\"nickname\":\"ann\",\"add\":false}", MAX_TEXT));
+    assertEquals(new Leave("lobby"), ChatProtocol.parse("{\"type\":\"leave\",\"room\":\"lobby\"}", MAX_TEXT));
+    assertEquals(new Leave(), ChatProtocol.parse("{\"type\":\"leave\",\"room\":null}", MAX_TEXT));
+    assertEquals(new Message("hi", "c-1", "kitchen"), ChatProtocol.parse("{\"type\":\"message\",\"text\":\"hi\",\"clientId\":\"c-1\",\"room\":\"kitchen\"}", MAX_TEXT));
+    assertEquals(new Typing("kitchen"), ChatProtocol.parse("{\"type\":\"typing\",\"room\":\"kitchen\"}", MAX_TEXT));
+    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"join\",\"room\":\"lobby\",\"nickname\":\"ann\",\"add\":\"yes\"}"));
+    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"join\",\"room\":\"lobby\",\"nickname\":\"ann\",\"add\":1}"));
+    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"leave\",\"room\":\"Lobby\"}"));
+    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"message\",\"text\":\"hi\",\"room\":7}"));
+    assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"typing\",\"room\":\"\"}"));
+  }
+
+  @Test
   void authCarriesAToken() throws ProtocolError {
     assertEquals(new Auth("a.b.c"), ChatProtocol.parse("{\"type\":\"auth\",\"token\":\"a.b.c\"}", MAX_TEXT));
     assertEquals(ChatProtocol.INVALID_FIELD, code("{\"type\":\"auth\"}"));
@@ -54,6 +78,29 @@ class ChatProtocolTest {
     assertEquals(new Join("lobby", "ann", null), ChatProtocol.parse("{\"type\":\"join\",\"room\":\"lobby\",\"nickname\":\"ann\"}", MAX_TEXT, true));
     assertEquals(ChatProtocol.INVALID_FIELD, assertThrows(ProtocolError.class,
       () -> ChatProtocol.parse("{\"type\":\"join\",\"room\":\"lobby\",\"nickname\":\" x\"}", MAX_TEXT, true)).code);
+  }
+
+  @Test
+  void aBusPostIsHeldToTheRulesOfAWebSocketPost() throws ProtocolError {
+    JsonObject good = new JsonObject().put("room", "lobby").put("sender", "deploy bot").put("text", "hi").put("extra", 1);
+    assertEquals(new Post("lobby", "deploy bot", "hi"), ChatProtocol.post(good, MAX_TEXT));
+    assertEquals(ChatProtocol.INVALID_JSON, postCode("{\"room\":\"lobby\"}"));
+    assertEquals(ChatProtocol.INVALID_JSON, postCode(null));
+    assertEquals(ChatProtocol.INVALID_JSON, postCode(new JsonArray().add(good)));
+    Map<String, List<Object>> bad = Map.of(
+      "room", Arrays.asList("Lobby", "x".repeat(33), "-x", 1, null),
+      "sender", Arrays.asList("", " bot", "a:b", "x".repeat(33), null),
+      "text", Arrays.asList(" ", "x".repeat(MAX_TEXT + 1), 5, null));
+    bad.forEach((field, values) -> values.forEach(value -> {
+      JsonObject body = good.copy().put(field, value);
+      ProtocolError error = assertThrows(ProtocolError.class, () -> ChatProtocol.post(body, MAX_TEXT), body::encode);
+      assertEquals(ChatProtocol.INVALID_FIELD, error.code);
+      assertTrue(error.getMessage().contains("'" + field + "'"), error.getMessage() + " should name " + field);
+    }));
+  }
+
+  private static String postCode(Object body) {
+    return assertThrows(ProtocolError.class, () -> ChatProtocol.post(body, MAX_TEXT)).code;
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.switchboard.chat;
 
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
@@ -26,6 +27,7 @@ final class ChatTestClient {
 
   private final WebSocket ws;
   private final List<JsonObject> events = new ArrayList<>();
+  private final List<Buffer> binaries = new ArrayList<>();
   private final List<Waiter> waiters = new ArrayList<>();
   private final CompletableFuture<Short> closed = new CompletableFuture<>();
   private volatile String closeReason;
@@ -36,6 +38,12 @@ final class ChatTestClient {
     ws.textMessageHandler(text -> {
       synchronized (this) {
         events.add(new JsonObject(text));
+      }
+      check();
+    });
+    ws.binaryMessageHandler(data -> {
+      synchronized (this) {
+        binaries.add(data);
       }
       check();
     });
@@ -121,6 +129,23 @@ final class ChatTestClient {
 
   static Predicate<JsonObject> ofType(String type) {
     return e -> type.equals(e.getString("type"));
+  }
+
+  ChatTestClient sendBinary(Buffer data) {
+    await(ws.writeBinaryMessage(data));
+    return this;
+  }
+
+  /** Waits for at least {@code n} binary messages and returns them all. */
+  List<Buffer> binaries(int n) {
+    waitFor(list -> binaryCount() >= n);
+    synchronized (this) {
+      return List.copyOf(binaries);
+    }
+  }
+
+  synchronized int binaryCount() {
+    return binaries.size();
   }
 
   synchronized List<JsonObject> events() {

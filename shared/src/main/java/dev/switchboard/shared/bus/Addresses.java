@@ -32,6 +32,17 @@ public final class Addresses {
   public static final String CHAT_ROOMS = "chat.rooms";
 
   /**
+   * Request/reply: the chat service posts {@code {"room", "sender", "text"}} into the room as a
+   * system sender: the message is numbered, kept in history and delivered like any other, marked
+   * {@code "system": true} (which no WebSocket client's message carries, so a user cannot pass for
+   * a service), and the reply is {@code {"room", "seq", "id"}}. It fails with 400 when the body
+   * breaks the rules of a WebSocket post (room name, {@code sender} by the nickname rules, text
+   * 1 to {@code maxTextLength} characters; the message names the field) and with 503 when the
+   * cluster did not number the message in time (it may still be posted).
+   */
+  public static final String CHAT_POST = "chat.post";
+
+  /**
    * Publish: {@code chat.room.<name>} carries every event of a chat room as the JSON object its
    * WebSocket members receive ({@code message}, {@code joined}, {@code left}, {@code typing}).
    */
