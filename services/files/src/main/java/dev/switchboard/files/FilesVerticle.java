@@ -9,7 +9,6 @@ import dev.switchboard.shared.Ids;
 import dev.switchboard.shared.Launcher;
 import dev.switchboard.shared.ServiceDefinition;
 import dev.switchboard.shared.ServiceRuntime;
-import dev.switchboard.shared.auth.TokenRejectedException;
 import dev.switchboard.shared.auth.TokenVerifier;
 import dev.switchboard.shared.bus.Addresses;
 import dev.switchboard.shared.ops.Operations;
@@ -24,7 +23,6 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.file.AsyncFile;
 import io.vertx.core.file.OpenOptions;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -60,7 +58,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
@@ -88,32 +85,28 @@ public final class FilesVerticle extends VerticleBase {
   private static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
   private static final CharSequence RANGE = HttpHeaders.createOptimized("Range");
   private static final CharSequence IF_RANGE = HttpHeaders.createOptimized("If-Range");
-  private static final CharSequence WWW_AUTHENTICATE = HttpHeaders.createOptimized("WWW-Authenticate");
-  private static final String ALLOWED_METHODS = "GET, HEAD, PUT, DELETE";
   private static final CharSequence NO_CACHE = HttpHeaders.createOptimized("no-cache");
 
   private final FilesOptions options;
   private final ServiceRuntime runtime;
   private final TrustedProxies clients;
-  private final TransferLimiter limiter;
+  private final TransferSlots slots;
   private final Counter downloads;
   private final Counter uploads;
   private final Counter deletes;
-  private final Counter tooMany;
   private FileRoot root;
-  /** Checks JSON Web Tokens for writes; null when the process has no {@code auth} keys. */
-  private TokenVerifier tokens;
+  private WriteAccess access;
   private HttpServer server;
 
   FilesVerticle(FilesOptions options, ServiceRuntime runtime, TransferLimiter limiter) {
     this.options = options;
     this.runtime = runtime;
     this.clients = new TrustedProxies(runtime.ingress().proxies());
-    this.limiter = limiter;
     this.downloads = counter(runtime, "switchboard.files.downloads", "File bodies sent whole (200, 206)");
     this.uploads = counter(runtime, "switchboard.files.uploads", "Uploads committed");
     this.deletes = counter(runtime, "switchboard.files.deletes", "Files and directories deleted");
-    this.tooMany = counter(runtime, "switchboard.files.refused.transfers", "Transfers refused with 429");
+    this.slots = new TransferSlots(limiter, clients,
+      counter(runtime, "switchboard.files.refused.transfers", "Transfers refused with 429"));
   }
 
   private static Counter counter(ServiceRuntime runtime, String name, String description) {
@@ -140,7 +133,7 @@ public final class FilesVerticle extends VerticleBase {
       router.route(HttpMethod.HEAD, path).handler(this::read);
       router.route(HttpMethod.PUT, path).handler(this::write);
       router.route(HttpMethod.DELETE, path).handler(this::delete);
-      router.route(path).handler(FilesVerticle::methodNotAllowed);
+      router.route(path).handler(FileRequests::methodNotAllowed);
     }
     Operations.mount(router, vertx, runtime);
     JsonErrors.install(router);
@@ -158,7 +151,7 @@ public final class FilesVerticle extends VerticleBase {
     Future<TokenVerifier> verifier = runtime.auth().enabled() ? runtime.tokens(vertx) : Future.succeededFuture();
     return verifier.compose(v -> vertx.executeBlocking(() -> FileRoot.open(options.root())))
       .compose(opened -> {
-        tokens = verifier.result();
+        access = new WriteAccess(options, verifier.result());
         root = opened;
         if (!root.raceFree()) {
           log.warn("this platform has no openat (SecureDirectoryStream): a download is checked again after its open, "
@@ -168,7 +161,7 @@ public final class FilesVerticle extends VerticleBase {
           .invalidRequestHandler(JsonErrors::invalidRequest)
           .requestHandler(accessLog.handler(request -> {
             // Checked before routing: the router would first decode and normalise the path.
-            if (malformedFilesPath(request)) {
+            if (FileRequests.refusedMalformed(request)) {
               return;
             }
             router.handle(request);
@@ -190,7 +183,7 @@ public final class FilesVerticle extends VerticleBase {
   // ---- reads ------------------------------------------------------------------------------------
 
   private void read(RoutingContext ctx) {
-    RequestPath path = requestPath(ctx);
+    RequestPath path = FileRequests.path(ctx);
     if (path == null) {
       return;
     }
@@ -201,7 +194,7 @@ public final class FilesVerticle extends VerticleBase {
           ctx.addEndHandler(done -> closeQuietly(found.channel()));
         }
         if (found == null || (path.trailingSlash() && !found.stat().directory())) {
-          notFound(ctx);
+          Refusal.notFound(ctx);
         } else if (found.stat().directory()) {
           listing(ctx, path, found.stat().path());
         } else {
@@ -246,7 +239,7 @@ public final class FilesVerticle extends VerticleBase {
       response.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(size)).end();
       return;
     }
-    Runnable release = takeTransferSlot(ctx);
+    Runnable release = slots.take(ctx);
     if (release == null) {
       return;
     }
@@ -427,23 +420,6 @@ public final class FilesVerticle extends VerticleBase {
 
   // ---- writes -----------------------------------------------------------------------------------
 
-  /** A write refused with a status and a JSON body. */
-  private static final class Refusal extends RuntimeException {
-
-    final int status;
-    final JsonObject body;
-
-    Refusal(int status, JsonObject body) {
-      super(body.getString("error"), null, false, false);
-      this.status = status;
-      this.body = body;
-    }
-
-    static Refusal of(int status, String error) {
-      return new Refusal(status, new JsonObject().put("error", error));
-    }
-  }
-
   /** Where an upload is written, and whether it replaces a file. */
   private record Prepared(Target target, Path temp, boolean replaces) {
   }
@@ -451,16 +427,16 @@ public final class FilesVerticle extends VerticleBase {
   private void write(RoutingContext ctx) {
     HttpServerRequest request = ctx.request();
     request.pause();
-    RequestPath path = requestPath(ctx);
+    RequestPath path = FileRequests.path(ctx);
     if (path != null) {
-      authorized(ctx, () -> write(ctx, path));
+      access.check(ctx, () -> write(ctx, path));
     }
   }
 
   private void write(RoutingContext ctx, RequestPath path) {
     HttpServerRequest request = ctx.request();
     if (path.names().isEmpty() || path.trailingSlash()) {
-      refuse(ctx, Refusal.of(400, "a PUT names a file, not a directory"));
+      Refusal.of(400, "a PUT names a file, not a directory").answer(ctx);
       return;
     }
     long declared;
@@ -469,13 +445,13 @@ public final class FilesVerticle extends VerticleBase {
       declared = declaredLength(request);
       expectedSha256 = ContentDigest.expectedSha256(request.getHeader("Content-Digest"), request.getHeader("Digest"));
     } catch (Refusal r) {
-      refuse(ctx, r);
+      r.answer(ctx);
       return;
     } catch (IllegalArgumentException e) {
-      refuse(ctx, Refusal.of(400, e.getMessage()));
+      Refusal.of(400, e.getMessage()).answer(ctx);
       return;
     }
-    if (takeTransferSlot(ctx) == null) {
+    if (slots.take(ctx) == null) {
       return;
     }
     String ifMatch = request.getHeader(HttpHeaders.IF_MATCH);
@@ -616,7 +592,7 @@ public final class FilesVerticle extends VerticleBase {
 
   private void writeFailed(RoutingContext ctx, Throwable failure) {
     if (failure instanceof Refusal refusal) {
-      refuse(ctx, refusal);
+      refusal.answer(ctx);
     } else if (ctx.response().closed() || failure instanceof IOException) {
       log.debug("PUT {} from {} aborted: {}", ctx.request().path(), clients.client(ctx.request()), failure.getMessage());
       ctx.request().connection().close();
@@ -626,9 +602,9 @@ public final class FilesVerticle extends VerticleBase {
   }
 
   private void delete(RoutingContext ctx) {
-    RequestPath path = requestPath(ctx);
+    RequestPath path = FileRequests.path(ctx);
     if (path != null) {
-      authorized(ctx, () -> delete(ctx, path));
+      access.check(ctx, () -> delete(ctx, path));
     }
   }
 
@@ -666,53 +642,11 @@ public final class FilesVerticle extends VerticleBase {
       })
       .onFailure(failure -> {
         if (failure instanceof Refusal refusal) {
-          JsonErrors.send(ctx.response(), refusal.status, refusal.body);
+          JsonErrors.send(ctx.response(), refusal.status(), refusal.body());
         } else {
           ctx.fail(failure);
         }
       });
-  }
-
-  /**
-   * Runs {@code write} when the request may write: {@code Authorization: Bearer} with the static
-   * token, or with a JSON Web Token carrying {@code writeScope} (with the process's {@code auth}
-   * keys). Without either configured the service is read-only.
-   */
-  private void authorized(RoutingContext ctx, Runnable write) {
-    if (!options.hasToken() && tokens == null) {
-      refuse(ctx, Refusal.of(403, "read-only: writes are disabled (no token configured)"));
-      return;
-    }
-    String authorization = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
-    if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      ctx.response().putHeader(WWW_AUTHENTICATE, "Bearer realm=\"files\"");
-      refuse(ctx, Refusal.of(401, "bearer token required"));
-      return;
-    }
-    String given = authorization.substring(7).trim();
-    if (options.hasToken() && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), options.token().getBytes(StandardCharsets.UTF_8))) {
-      write.run();
-      return;
-    }
-    if (tokens == null) {
-      ctx.response().putHeader(WWW_AUTHENTICATE, "Bearer realm=\"files\", error=\"invalid_token\"");
-      refuse(ctx, Refusal.of(403, "invalid token"));
-      return;
-    }
-    // A static token never looks like a JWT (no dots); anything else is checked as one.
-    tokens.verify(given).onComplete(checked -> {
-      if (checked.failed()) {
-        String reason = checked.cause() instanceof TokenRejectedException rejected ? rejected.getMessage() : "token not checked";
-        ctx.response().putHeader(WWW_AUTHENTICATE, "Bearer realm=\"files\", error=\"invalid_token\", error_description=\"" + reason + "\"");
-        refuse(ctx, new Refusal(401, new JsonObject().put("error", "invalid token").put("reason", reason)));
-      } else if (!checked.result().hasScope(options.writeScope())) {
-        ctx.response().putHeader(WWW_AUTHENTICATE,
-          "Bearer realm=\"files\", error=\"insufficient_scope\", scope=\"" + options.writeScope() + "\"");
-        refuse(ctx, new Refusal(403, new JsonObject().put("error", "missing scope").put("scope", options.writeScope())));
-      } else {
-        write.run();
-      }
-    });
   }
 
   private long declaredLength(HttpServerRequest request) {
@@ -740,110 +674,6 @@ public final class FilesVerticle extends VerticleBase {
   }
 
   // ---- shared -----------------------------------------------------------------------------------
-
-  /** The checked path of a request, or {@code null} after answering 400 (malformed) or 404 (hidden). */
-  private static RequestPath requestPath(RoutingContext ctx) {
-    String raw = ctx.request().path();
-    if (raw == null || !(raw.equals("/files") || raw.startsWith(PREFIX))) {
-      notFound(ctx); // the router matched a normalised path that the raw one does not start with
-      return null;
-    }
-    RequestPath path;
-    try {
-      path = RequestPath.parseEncoded(raw.length() <= PREFIX.length() ? "" : raw.substring(PREFIX.length()));
-    } catch (BadPathException e) {
-      refuse(ctx, new Refusal(400, new JsonObject().put("error", "invalid path").put("reason", e.getMessage())));
-      return null;
-    }
-    if (path.hidden()) {
-      notFound(ctx);
-      return null;
-    }
-    return path;
-  }
-
-  private static void methodNotAllowed(RoutingContext ctx) {
-    ctx.response().putHeader(HttpHeaders.ALLOW, ALLOWED_METHODS);
-    refuse(ctx, new Refusal(405, new JsonObject().put("error", "method not allowed")
-      .put("method", ctx.request().method().name()).put("allow", ALLOWED_METHODS)));
-  }
-
-  private static boolean malformedFilesPath(HttpServerRequest request) {
-    String raw = request.path();
-    if (raw == null || !raw.startsWith("/files") || !(raw.length() == 6 || raw.charAt(6) == '/')) {
-      return false;
-    }
-    try {
-      RequestPath.parseEncoded(raw.length() <= PREFIX.length() ? "" : raw.substring(PREFIX.length()));
-      return false;
-    } catch (BadPathException e) {
-      HttpServerResponse response = request.response();
-      boolean unread = hasBody(request);
-      if (unread) {
-        response.putHeader(HttpHeaders.CONNECTION, "close");
-      }
-      JsonErrors.send(response, 400, new JsonObject().put("error", "invalid path").put("reason", e.getMessage()))
-        .onComplete(done -> {
-          if (unread) {
-            request.connection().close();
-          }
-        });
-      return true;
-    }
-  }
-
-  private static void notFound(RoutingContext ctx) {
-    refuse(ctx, Refusal.of(404, "not found"));
-  }
-
-  /**
-   * Takes one of the client's transfer slots until the response ends or the connection closes,
-   * and returns what gives it back (idempotent); answers 429 and returns {@code null} when the
-   * client has none left.
-   */
-  private Runnable takeTransferSlot(RoutingContext ctx) {
-    // The client behind the gateway (X-Forwarded-For from a trusted proxy), not the gateway itself:
-    // otherwise a few slow downloads through the gateway would use up every client's slots.
-    String client = clients.client(ctx.request());
-    if (!limiter.tryAcquire(client)) {
-      tooMany.increment();
-      ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
-      refuse(ctx, new Refusal(429, new JsonObject().put("error", "too many transfers from this client")
-        .put("limit", limiter.perClient())));
-      return null;
-    }
-    AtomicBoolean released = new AtomicBoolean();
-    Runnable release = () -> {
-      if (released.compareAndSet(false, true)) {
-        limiter.release(client);
-      }
-    };
-    ctx.addEndHandler(done -> release.run());
-    return release;
-  }
-
-  /**
-   * Answers an error. When the request still has a body coming, the connection cannot be reused
-   * for another request, so it closes after the answer.
-   */
-  private static void refuse(RoutingContext ctx, Refusal refusal) {
-    HttpServerRequest request = ctx.request();
-    HttpServerResponse response = ctx.response();
-    boolean unread = hasBody(request) && !request.isEnded();
-    if (unread) {
-      response.putHeader(HttpHeaders.CONNECTION, "close");
-    }
-    JsonErrors.send(response, refusal.status, refusal.body).onComplete(done -> {
-      if (unread) {
-        request.connection().close();
-      }
-    });
-  }
-
-  private static boolean hasBody(HttpServerRequest request) {
-    String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
-    return request.getHeader(HttpHeaders.TRANSFER_ENCODING) != null || (length != null && !length.trim().equals("0"));
-  }
 
   private static String encode(RequestPath path) {
     List<String> parts = new ArrayList<>();
