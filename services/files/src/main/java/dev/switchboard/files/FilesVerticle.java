@@ -1,11 +1,7 @@
 package dev.switchboard.files;
 
-import dev.switchboard.files.ByteRanges.Range;
-import dev.switchboard.files.FileRoot.Found;
 import dev.switchboard.files.FileRoot.Stat;
 import dev.switchboard.files.FileRoot.Target;
-import dev.switchboard.files.RequestPath.BadPathException;
-import dev.switchboard.shared.Ids;
 import dev.switchboard.shared.Launcher;
 import dev.switchboard.shared.ServiceDefinition;
 import dev.switchboard.shared.ServiceRuntime;
@@ -20,8 +16,6 @@ import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.file.OpenOptions;
 import io.vertx.core.http.HttpHeaders;
@@ -29,22 +23,16 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
-import io.vertx.core.http.MimeMapping;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.net.URLEncoder;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -80,12 +68,7 @@ public final class FilesVerticle extends VerticleBase {
   static final int MULTIPART_CHUNK = 64 * 1024;
 
   private static final Logger log = LoggerFactory.getLogger(FilesVerticle.class);
-  private static final CharSequence BYTES = HttpHeaders.createOptimized("bytes");
-  private static final CharSequence OCTET_STREAM = HttpHeaders.createOptimized("application/octet-stream");
   private static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
-  private static final CharSequence RANGE = HttpHeaders.createOptimized("Range");
-  private static final CharSequence IF_RANGE = HttpHeaders.createOptimized("If-Range");
-  private static final CharSequence NO_CACHE = HttpHeaders.createOptimized("no-cache");
 
   private final FilesOptions options;
   private final ServiceRuntime runtime;
@@ -125,12 +108,28 @@ public final class FilesVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    Future<TokenVerifier> verifier = runtime.auth().enabled() ? runtime.tokens(vertx) : Future.succeededFuture();
+    return verifier.compose(v -> vertx.executeBlocking(() -> FileRoot.open(options.root())))
+      .compose(opened -> serve(opened, new WriteAccess(options, verifier.result())));
+  }
+
+  /** With the root open: each concern, the routes to it, the {@code files.list} consumer and the server. */
+  private Future<?> serve(FileRoot opened, WriteAccess writeAccess) {
+    root = opened;
+    access = writeAccess;
+    if (!root.raceFree()) {
+      log.warn("this platform has no openat (SecureDirectoryStream): a download is checked again after its open, "
+        + "but a directory on its path swapped for a link out of {} and back during the open is not seen", root.path());
+    }
+    Listings listings = new Listings(vertx, root, options);
+    Downloads reads = new Downloads(vertx, root, listings, slots, clients, downloads);
+
     AccessLog accessLog = AccessLog.create(runtime.ingress());
     Router router = Router.router(vertx);
     accessLog.mount(router);
     for (String path : List.of("/files", "/files/*")) {
-      router.route(HttpMethod.GET, path).handler(this::read);
-      router.route(HttpMethod.HEAD, path).handler(this::read);
+      router.route(HttpMethod.GET, path).handler(reads::read);
+      router.route(HttpMethod.HEAD, path).handler(reads::read);
       router.route(HttpMethod.PUT, path).handler(this::write);
       router.route(HttpMethod.DELETE, path).handler(this::delete);
       router.route(path).handler(FileRequests::methodNotAllowed);
@@ -138,7 +137,25 @@ public final class FilesVerticle extends VerticleBase {
     Operations.mount(router, vertx, runtime);
     JsonErrors.install(router);
 
-    HttpServerOptions serverOptions = new HttpServerOptions()
+    server = StrictHttp.server(vertx, serverOptions(), runtime.ingress().headTimeout())
+      .invalidRequestHandler(JsonErrors::invalidRequest)
+      .requestHandler(accessLog.handler(request -> {
+        // Checked before routing: the router would first decode and normalise the path.
+        if (FileRequests.refusedMalformed(request)) {
+          return;
+        }
+        router.handle(request);
+      }));
+    MessageConsumer<Object> lister = vertx.eventBus().consumer(Addresses.FILES_LIST, listings::onBus);
+    return Future.all(lister.completion(), server.listen())
+      .onSuccess(v -> {
+        runtime.listening("http", "http://" + options.host() + ":" + server.actualPort());
+        runtime.listening("root", root.path().toString());
+      });
+  }
+
+  private HttpServerOptions serverOptions() {
+    return new HttpServerOptions()
       .setHost(options.host())
       .setPort(runtime.bindPort("files", options.port()))
       .setMaxInitialLineLength(MAX_REQUEST_LINE)
@@ -147,275 +164,12 @@ public final class FilesVerticle extends VerticleBase {
       .setHttp2ClearTextEnabled(false)
       .setIdleTimeout((int) options.idleTimeout().toMillis())
       .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
-    MessageConsumer<Object> lister = vertx.eventBus().consumer(Addresses.FILES_LIST, this::busList);
-    Future<TokenVerifier> verifier = runtime.auth().enabled() ? runtime.tokens(vertx) : Future.succeededFuture();
-    return verifier.compose(v -> vertx.executeBlocking(() -> FileRoot.open(options.root())))
-      .compose(opened -> {
-        access = new WriteAccess(options, verifier.result());
-        root = opened;
-        if (!root.raceFree()) {
-          log.warn("this platform has no openat (SecureDirectoryStream): a download is checked again after its open, "
-            + "but a directory on its path swapped for a link out of {} and back during the open is not seen", root.path());
-        }
-        server = StrictHttp.server(vertx, serverOptions, runtime.ingress().headTimeout())
-          .invalidRequestHandler(JsonErrors::invalidRequest)
-          .requestHandler(accessLog.handler(request -> {
-            // Checked before routing: the router would first decode and normalise the path.
-            if (FileRequests.refusedMalformed(request)) {
-              return;
-            }
-            router.handle(request);
-          }));
-        return Future.all(lister.completion(), server.listen());
-      })
-      .onSuccess(v -> {
-        runtime.listening("http", "http://" + options.host() + ":" + server.actualPort());
-        runtime.listening("root", root.path().toString());
-      });
   }
 
   /** Stops accepting; transfers in flight get the grace period to finish. */
   @Override
   public Future<?> stop() {
     return server == null ? Future.succeededFuture() : server.shutdown(runtime.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS);
-  }
-
-  // ---- reads ------------------------------------------------------------------------------------
-
-  private void read(RoutingContext ctx) {
-    RequestPath path = FileRequests.path(ctx);
-    if (path == null) {
-      return;
-    }
-    boolean body = ctx.request().method() == HttpMethod.GET;
-    vertx.executeBlocking(() -> root.find(path, body), false)
-      .onSuccess(found -> {
-        if (found != null && found.channel() != null) {
-          ctx.addEndHandler(done -> closeQuietly(found.channel()));
-        }
-        if (found == null || (path.trailingSlash() && !found.stat().directory())) {
-          Refusal.notFound(ctx);
-        } else if (found.stat().directory()) {
-          listing(ctx, path, found.stat().path());
-        } else {
-          download(ctx, found);
-        }
-      })
-      .onFailure(failure -> {
-        if (failure instanceof AccessDeniedException) {
-          // The service's own user may not read it: the file exists, but is not served.
-          JsonErrors.send(ctx.response(), 403, new JsonObject().put("error", "forbidden").put("reason", "not readable by the service"));
-        } else {
-          ctx.fail(failure);
-        }
-      });
-  }
-
-  private void download(RoutingContext ctx, Found found) {
-    HttpServerRequest request = ctx.request();
-    HttpServerResponse response = ctx.response();
-    Stat stat = found.stat();
-    long size = stat.size();
-    String lastModified = HttpDates.format(stat.modifiedMillis());
-    response.putHeader(HttpHeaders.ETAG, stat.etag())
-      .putHeader(HttpHeaders.LAST_MODIFIED, lastModified)
-      .putHeader(HttpHeaders.ACCEPT_RANGES, BYTES);
-    if (notModified(request, stat)) {
-      response.setStatusCode(304).end();
-      return;
-    }
-    String type = contentType(stat.path());
-    List<Range> ranges = request.method() == HttpMethod.GET && rangeApplies(request, stat)
-      ? ByteRanges.parse(request.getHeader(RANGE), size)
-      : null;
-    if (ranges != null && ranges.isEmpty()) {
-      response.putHeader(HttpHeaders.CONTENT_RANGE, "bytes */" + size);
-      JsonErrors.send(response, 416, new JsonObject().put("error", "range not satisfiable")
-        .put("range", request.getHeader(RANGE)).put("size", size));
-      return;
-    }
-    response.putHeader(HttpHeaders.CONTENT_TYPE, type);
-    if (request.method() == HttpMethod.HEAD) {
-      response.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(size)).end();
-      return;
-    }
-    Runnable release = slots.take(ctx);
-    if (release == null) {
-      return;
-    }
-    FileChannel channel = found.channel();
-    Future<Void> sent;
-    if (ranges == null) {
-      sent = size == 0 ? response.putHeader(HttpHeaders.CONTENT_LENGTH, "0").end() : response.sendFile(channel, 0, size);
-    } else if (ranges.size() == 1) {
-      Range range = ranges.get(0);
-      response.setStatusCode(206).putHeader(HttpHeaders.CONTENT_RANGE, range.contentRange(size));
-      sent = response.sendFile(channel, range.first(), range.length());
-    } else {
-      sent = multipart(response, channel, type, ranges, size);
-    }
-    // Once sendFile has started, a closed connection fails only this future (the response's end
-    // and close handlers stay silent in Vert.x 5.0.8), so the slot and the file are freed here too.
-    sent.onComplete(done -> {
-      release.run();
-      closeQuietly(channel);
-      if (done.succeeded()) {
-        downloads.increment();
-      } else {
-        log.debug("GET {} to {} ended early: {}", request.path(), clients.client(request), done.cause().getMessage());
-      }
-    });
-  }
-
-  /**
-   * Several ranges as {@code multipart/byteranges}: the parts are read from the open file one chunk
-   * at a time, each written after the previous one left, so memory is one chunk per response.
-   */
-  private Future<Void> multipart(HttpServerResponse response, FileChannel channel, String type, List<Range> ranges, long size) {
-    String boundary = Ids.randomUuid().toString().replace("-", "");
-    List<Buffer> heads = new ArrayList<>(ranges.size());
-    long length = 0;
-    for (int i = 0; i < ranges.size(); i++) {
-      Range range = ranges.get(i);
-      Buffer head = Buffer.buffer((i == 0 ? "" : "\r\n") + "--" + boundary + "\r\n"
-        + "Content-Type: " + type + "\r\n"
-        + "Content-Range: " + range.contentRange(size) + "\r\n\r\n");
-      heads.add(head);
-      length += head.length() + range.length();
-    }
-    Buffer tail = Buffer.buffer("\r\n--" + boundary + "--\r\n");
-    length += tail.length();
-    response.setStatusCode(206)
-      .putHeader(HttpHeaders.CONTENT_TYPE, "multipart/byteranges; boundary=" + boundary)
-      .putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(length));
-    Future<Void> chain = Future.succeededFuture();
-    for (int i = 0; i < ranges.size(); i++) {
-      Buffer head = heads.get(i);
-      Range range = ranges.get(i);
-      chain = chain.compose(v -> response.write(head))
-        .compose(v -> copy(channel, range.first(), range.length(), response));
-    }
-    return chain.compose(v -> response.end(tail));
-  }
-
-  private Future<Void> copy(FileChannel channel, long position, long remaining, HttpServerResponse response) {
-    if (remaining == 0) {
-      return Future.succeededFuture();
-    }
-    int n = (int) Math.min(MULTIPART_CHUNK, remaining);
-    return vertx.executeBlocking(() -> {
-      ByteBuffer chunk = ByteBuffer.allocate(n);
-      while (chunk.hasRemaining()) {
-        if (channel.read(chunk, position + chunk.position()) < 0) {
-          throw new EOFException("file shrank while being sent");
-        }
-      }
-      return Buffer.buffer(chunk.array());
-    }, false)
-      .compose(response::write)
-      .compose(v -> copy(channel, position + n, remaining - n, response));
-  }
-
-  /** If-None-Match (weak comparison, {@code *} for any), else If-Modified-Since at one-second precision. */
-  private static boolean notModified(HttpServerRequest request, Stat stat) {
-    String noneMatch = request.getHeader(HttpHeaders.IF_NONE_MATCH);
-    if (noneMatch != null) {
-      return Etags.anyMatches(noneMatch, stat.etag(), false);
-    }
-    long since = HttpDates.parseSeconds(request.getHeader(HttpHeaders.IF_MODIFIED_SINCE));
-    return since >= 0 && stat.modifiedMillis() / 1000 <= since;
-  }
-
-  /** Without If-Range the Range applies; with it only while the file is the one the client names. */
-  private static boolean rangeApplies(HttpServerRequest request, Stat stat) {
-    String ifRange = request.getHeader(IF_RANGE);
-    if (ifRange == null) {
-      return true;
-    }
-    String value = ifRange.trim();
-    if (value.startsWith("\"")) {
-      return value.equals(stat.etag());
-    }
-    if (value.startsWith("W/")) {
-      return false;
-    }
-    long date = HttpDates.parseSeconds(value);
-    return date >= 0 && date == stat.modifiedMillis() / 1000;
-  }
-
-  private static String contentType(Path file) {
-    String type = MimeMapping.mimeTypeForFilename(file.getFileName().toString());
-    if (type == null) {
-      return OCTET_STREAM.toString();
-    }
-    return type.startsWith("text/") ? type + "; charset=utf-8" : type;
-  }
-
-  // ---- listings ---------------------------------------------------------------------------------
-
-  private void listing(RoutingContext ctx, RequestPath path, Path dir) {
-    String after = ctx.request().getParam("after");
-    String limitParam = ctx.request().getParam("limit");
-    int limit = options.pageSize();
-    if (limitParam != null) {
-      try {
-        limit = Integer.parseInt(limitParam.trim());
-      } catch (NumberFormatException e) {
-        limit = -1;
-      }
-      if (limit < 1 || limit > options.pageSize()) {
-        JsonErrors.send(ctx.response(), 400, new JsonObject().put("error", "limit must be from 1 to " + options.pageSize())
-          .put("limit", limitParam));
-        return;
-      }
-    }
-    int pageLimit = limit;
-    vertx.executeBlocking(() -> root.list(dir, after, pageLimit), false)
-      .onSuccess(page -> ctx.response()
-        .putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
-        .putHeader(HttpHeaders.CACHE_CONTROL, NO_CACHE)
-        .end(page.put("path", directoryName(path)).encode()))
-      .onFailure(ctx::fail);
-  }
-
-  private void busList(Message<Object> message) {
-    JsonObject body = message.body() instanceof JsonObject json ? json : new JsonObject();
-    RequestPath path;
-    int limit;
-    try {
-      path = RequestPath.parseDecoded(body.getString("path", ""));
-      limit = body.getInteger("limit", options.pageSize());
-    } catch (BadPathException | ClassCastException e) {
-      message.fail(400, "invalid request: " + e.getMessage());
-      return;
-    }
-    if (limit < 1 || limit > options.pageSize()) {
-      message.fail(400, "limit must be from 1 to " + options.pageSize());
-      return;
-    }
-    String after = body.getValue("after") instanceof String s ? s : null;
-    vertx.executeBlocking(() -> {
-      Path dir = root.resolve(path);
-      if (dir == null || !Files.isDirectory(dir)) {
-        return null;
-      }
-      return root.list(dir, after, limit);
-    }, false)
-      .onSuccess(page -> {
-        if (page == null) {
-          message.fail(404, "no such directory: " + path.relative());
-        } else {
-          message.reply(page.put("path", directoryName(path)));
-        }
-      })
-      .onFailure(e -> {
-        log.warn("files.list {} failed", path.relative(), e);
-        message.fail(500, "listing failed");
-      });
-  }
-
-  private static String directoryName(RequestPath path) {
-    return path.names().isEmpty() ? "" : String.join("/", path.names()) + "/";
   }
 
   // ---- writes -----------------------------------------------------------------------------------
@@ -688,14 +442,6 @@ public final class FilesVerticle extends VerticleBase {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
-    }
-  }
-
-  private static void closeQuietly(FileChannel channel) {
-    try {
-      channel.close();
-    } catch (IOException e) {
-      log.debug("closing a served file failed: {}", e.getMessage());
     }
   }
 }
