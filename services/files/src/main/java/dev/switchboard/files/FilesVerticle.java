@@ -1,15 +1,8 @@
 package dev.switchboard.files;
 
-import dev.switchboard.files.ByteRanges.Range;
-import dev.switchboard.files.FileRoot.Found;
-import dev.switchboard.files.FileRoot.Stat;
-import dev.switchboard.files.FileRoot.Target;
-import dev.switchboard.files.RequestPath.BadPathException;
-import dev.switchboard.shared.Ids;
 import dev.switchboard.shared.Launcher;
 import dev.switchboard.shared.ServiceDefinition;
 import dev.switchboard.shared.ServiceRuntime;
-import dev.switchboard.shared.auth.TokenRejectedException;
 import dev.switchboard.shared.auth.TokenVerifier;
 import dev.switchboard.shared.bus.Addresses;
 import dev.switchboard.shared.ops.Operations;
@@ -19,48 +12,17 @@ import dev.switchboard.shared.web.StrictHttp;
 import dev.switchboard.shared.web.TrustedProxies;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.file.AsyncFile;
-import io.vertx.core.file.OpenOptions;
-import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.http.HttpVersion;
-import io.vertx.core.http.MimeMapping;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.EOFException;
-import java.io.IOException;
-import java.net.URLEncoder;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
@@ -69,6 +31,11 @@ import java.util.function.Supplier;
  * conditional requests; uploads stream into a temporary file that is renamed into place only when
  * complete and verified; directories list as JSON; the bus gets {@code files.list} and
  * {@code files.changed}. See the module README for the protocol.
+ *
+ * <p>The verticle only wires: it opens the {@link FileRoot}, gives each concern its part of the
+ * options and its counter ({@link Downloads}, {@link Uploads}, {@link Deletes}, {@link Listings}),
+ * routes {@code /files} to them, and starts the server and the {@code files.list} consumer;
+ * {@link #start()} fails when any of that does.
  */
 public final class FilesVerticle extends VerticleBase {
 
@@ -83,37 +50,25 @@ public final class FilesVerticle extends VerticleBase {
   static final int MULTIPART_CHUNK = 64 * 1024;
 
   private static final Logger log = LoggerFactory.getLogger(FilesVerticle.class);
-  private static final CharSequence BYTES = HttpHeaders.createOptimized("bytes");
-  private static final CharSequence OCTET_STREAM = HttpHeaders.createOptimized("application/octet-stream");
-  private static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
-  private static final CharSequence RANGE = HttpHeaders.createOptimized("Range");
-  private static final CharSequence IF_RANGE = HttpHeaders.createOptimized("If-Range");
-  private static final CharSequence WWW_AUTHENTICATE = HttpHeaders.createOptimized("WWW-Authenticate");
-  private static final String ALLOWED_METHODS = "GET, HEAD, PUT, DELETE";
-  private static final CharSequence NO_CACHE = HttpHeaders.createOptimized("no-cache");
 
   private final FilesOptions options;
   private final ServiceRuntime runtime;
   private final TrustedProxies clients;
-  private final TransferLimiter limiter;
+  private final TransferSlots slots;
   private final Counter downloads;
   private final Counter uploads;
   private final Counter deletes;
-  private final Counter tooMany;
-  private FileRoot root;
-  /** Checks JSON Web Tokens for writes; null when the process has no {@code auth} keys. */
-  private TokenVerifier tokens;
   private HttpServer server;
 
   FilesVerticle(FilesOptions options, ServiceRuntime runtime, TransferLimiter limiter) {
     this.options = options;
     this.runtime = runtime;
     this.clients = new TrustedProxies(runtime.ingress().proxies());
-    this.limiter = limiter;
     this.downloads = counter(runtime, "switchboard.files.downloads", "File bodies sent whole (200, 206)");
     this.uploads = counter(runtime, "switchboard.files.uploads", "Uploads committed");
     this.deletes = counter(runtime, "switchboard.files.deletes", "Files and directories deleted");
-    this.tooMany = counter(runtime, "switchboard.files.refused.transfers", "Transfers refused with 429");
+    this.slots = new TransferSlots(limiter, clients,
+      counter(runtime, "switchboard.files.refused.transfers", "Transfers refused with 429"));
   }
 
   private static Counter counter(ServiceRuntime runtime, String name, String description) {
@@ -132,20 +87,54 @@ public final class FilesVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    Future<TokenVerifier> verifier = runtime.auth().enabled() ? runtime.tokens(vertx) : Future.succeededFuture();
+    return verifier.compose(v -> vertx.executeBlocking(() -> FileRoot.open(options.root())))
+      .compose(root -> serve(root, new WriteAccess(options, verifier.result())));
+  }
+
+  /** With the root open: each concern, the routes to it, the {@code files.list} consumer and the server. */
+  private Future<?> serve(FileRoot root, WriteAccess access) {
+    if (!root.raceFree()) {
+      log.warn("this platform has no openat (SecureDirectoryStream): a download is checked again after its open, "
+        + "but a directory on its path swapped for a link out of {} and back during the open is not seen", root.path());
+    }
+    Listings listings = new Listings(vertx, root, options);
+    Downloads reads = new Downloads(vertx, root, listings, slots, clients, downloads);
+    Uploads writes = new Uploads(vertx, root, options, access, slots, clients, uploads);
+    Deletes deletions = new Deletes(vertx, root, access, deletes);
+
     AccessLog accessLog = AccessLog.create(runtime.ingress());
     Router router = Router.router(vertx);
     accessLog.mount(router);
     for (String path : List.of("/files", "/files/*")) {
-      router.route(HttpMethod.GET, path).handler(this::read);
-      router.route(HttpMethod.HEAD, path).handler(this::read);
-      router.route(HttpMethod.PUT, path).handler(this::write);
-      router.route(HttpMethod.DELETE, path).handler(this::delete);
-      router.route(path).handler(FilesVerticle::methodNotAllowed);
+      router.route(HttpMethod.GET, path).handler(reads::read);
+      router.route(HttpMethod.HEAD, path).handler(reads::read);
+      router.route(HttpMethod.PUT, path).handler(writes::write);
+      router.route(HttpMethod.DELETE, path).handler(deletions::delete);
+      router.route(path).handler(FileRequests::methodNotAllowed);
     }
     Operations.mount(router, vertx, runtime);
     JsonErrors.install(router);
 
-    HttpServerOptions serverOptions = new HttpServerOptions()
+    server = StrictHttp.server(vertx, serverOptions(), runtime.ingress().headTimeout())
+      .invalidRequestHandler(JsonErrors::invalidRequest)
+      .requestHandler(accessLog.handler(request -> {
+        // Checked before routing: the router would first decode and normalise the path.
+        if (FileRequests.refusedMalformed(request)) {
+          return;
+        }
+        router.handle(request);
+      }));
+    MessageConsumer<Object> lister = vertx.eventBus().consumer(Addresses.FILES_LIST, listings::onBus);
+    return Future.all(lister.completion(), server.listen())
+      .onSuccess(v -> {
+        runtime.listening("http", "http://" + options.host() + ":" + server.actualPort());
+        runtime.listening("root", root.path().toString());
+      });
+  }
+
+  private HttpServerOptions serverOptions() {
+    return new HttpServerOptions()
       .setHost(options.host())
       .setPort(runtime.bindPort("files", options.port()))
       .setMaxInitialLineLength(MAX_REQUEST_LINE)
@@ -154,718 +143,11 @@ public final class FilesVerticle extends VerticleBase {
       .setHttp2ClearTextEnabled(false)
       .setIdleTimeout((int) options.idleTimeout().toMillis())
       .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
-    MessageConsumer<Object> lister = vertx.eventBus().consumer(Addresses.FILES_LIST, this::busList);
-    Future<TokenVerifier> verifier = runtime.auth().enabled() ? runtime.tokens(vertx) : Future.succeededFuture();
-    return verifier.compose(v -> vertx.executeBlocking(() -> FileRoot.open(options.root())))
-      .compose(opened -> {
-        tokens = verifier.result();
-        root = opened;
-        if (!root.raceFree()) {
-          log.warn("this platform has no openat (SecureDirectoryStream): a download is checked again after its open, "
-            + "but a directory on its path swapped for a link out of {} and back during the open is not seen", root.path());
-        }
-        server = StrictHttp.server(vertx, serverOptions, runtime.ingress().headTimeout())
-          .invalidRequestHandler(JsonErrors::invalidRequest)
-          .requestHandler(accessLog.handler(request -> {
-            // Checked before routing: the router would first decode and normalise the path.
-            if (malformedFilesPath(request)) {
-              return;
-            }
-            router.handle(request);
-          }));
-        return Future.all(lister.completion(), server.listen());
-      })
-      .onSuccess(v -> {
-        runtime.listening("http", "http://" + options.host() + ":" + server.actualPort());
-        runtime.listening("root", root.path().toString());
-      });
   }
 
   /** Stops accepting; transfers in flight get the grace period to finish. */
   @Override
   public Future<?> stop() {
     return server == null ? Future.succeededFuture() : server.shutdown(runtime.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS);
-  }
-
-  // ---- reads ------------------------------------------------------------------------------------
-
-  private void read(RoutingContext ctx) {
-    RequestPath path = requestPath(ctx);
-    if (path == null) {
-      return;
-    }
-    boolean body = ctx.request().method() == HttpMethod.GET;
-    vertx.executeBlocking(() -> root.find(path, body), false)
-      .onSuccess(found -> {
-        if (found != null && found.channel() != null) {
-          ctx.addEndHandler(done -> closeQuietly(found.channel()));
-        }
-        if (found == null || (path.trailingSlash() && !found.stat().directory())) {
-          notFound(ctx);
-        } else if (found.stat().directory()) {
-          listing(ctx, path, found.stat().path());
-        } else {
-          download(ctx, found);
-        }
-      })
-      .onFailure(failure -> {
-        if (failure instanceof AccessDeniedException) {
-          // The service's own user may not read it: the file exists, but is not served.
-          JsonErrors.send(ctx.response(), 403, new JsonObject().put("error", "forbidden").put("reason", "not readable by the service"));
-        } else {
-          ctx.fail(failure);
-        }
-      });
-  }
-
-  private void download(RoutingContext ctx, Found found) {
-    HttpServerRequest request = ctx.request();
-    HttpServerResponse response = ctx.response();
-    Stat stat = found.stat();
-    long size = stat.size();
-    String lastModified = HttpDates.format(stat.modifiedMillis());
-    response.putHeader(HttpHeaders.ETAG, stat.etag())
-      .putHeader(HttpHeaders.LAST_MODIFIED, lastModified)
-      .putHeader(HttpHeaders.ACCEPT_RANGES, BYTES);
-    if (notModified(request, stat)) {
-      response.setStatusCode(304).end();
-      return;
-    }
-    String type = contentType(stat.path());
-    List<Range> ranges = request.method() == HttpMethod.GET && rangeApplies(request, stat)
-      ? ByteRanges.parse(request.getHeader(RANGE), size)
-      : null;
-    if (ranges != null && ranges.isEmpty()) {
-      response.putHeader(HttpHeaders.CONTENT_RANGE, "bytes */" + size);
-      JsonErrors.send(response, 416, new JsonObject().put("error", "range not satisfiable")
-        .put("range", request.getHeader(RANGE)).put("size", size));
-      return;
-    }
-    response.putHeader(HttpHeaders.CONTENT_TYPE, type);
-    if (request.method() == HttpMethod.HEAD) {
-      response.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(size)).end();
-      return;
-    }
-    Runnable release = takeTransferSlot(ctx);
-    if (release == null) {
-      return;
-    }
-    FileChannel channel = found.channel();
-    Future<Void> sent;
-    if (ranges == null) {
-      sent = size == 0 ? response.putHeader(HttpHeaders.CONTENT_LENGTH, "0").end() : response.sendFile(channel, 0, size);
-    } else if (ranges.size() == 1) {
-      Range range = ranges.get(0);
-      response.setStatusCode(206).putHeader(HttpHeaders.CONTENT_RANGE, range.contentRange(size));
-      sent = response.sendFile(channel, range.first(), range.length());
-    } else {
-      sent = multipart(response, channel, type, ranges, size);
-    }
-    // Once sendFile has started, a closed connection fails only this future (the response's end
-    // and close handlers stay silent in Vert.x 5.0.8), so the slot and the file are freed here too.
-    sent.onComplete(done -> {
-      release.run();
-      closeQuietly(channel);
-      if (done.succeeded()) {
-        downloads.increment();
-      } else {
-        log.debug("GET {} to {} ended early: {}", request.path(), clients.client(request), done.cause().getMessage());
-      }
-    });
-  }
-
-  /**
-   * Several ranges as {@code multipart/byteranges}: the parts are read from the open file one chunk
-   * at a time, each written after the previous one left, so memory is one chunk per response.
-   */
-  private Future<Void> multipart(HttpServerResponse response, FileChannel channel, String type, List<Range> ranges, long size) {
-    String boundary = Ids.randomUuid().toString().replace("-", "");
-    List<Buffer> heads = new ArrayList<>(ranges.size());
-    long length = 0;
-    for (int i = 0; i < ranges.size(); i++) {
-      Range range = ranges.get(i);
-      Buffer head = Buffer.buffer((i == 0 ? "" : "\r\n") + "--" + boundary + "\r\n"
-        + "Content-Type: " + type + "\r\n"
-        + "Content-Range: " + range.contentRange(size) + "\r\n\r\n");
-      heads.add(head);
-      length += head.length() + range.length();
-    }
-    Buffer tail = Buffer.buffer("\r\n--" + boundary + "--\r\n");
-    length += tail.length();
-    response.setStatusCode(206)
-      .putHeader(HttpHeaders.CONTENT_TYPE, "multipart/byteranges; boundary=" + boundary)
-      .putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(length));
-    Future<Void> chain = Future.succeededFuture();
-    for (int i = 0; i < ranges.size(); i++) {
-      Buffer head = heads.get(i);
-      Range range = ranges.get(i);
-      chain = chain.compose(v -> response.write(head))
-        .compose(v -> copy(channel, range.first(), range.length(), response));
-    }
-    return chain.compose(v -> response.end(tail));
-  }
-
-  private Future<Void> copy(FileChannel channel, long position, long remaining, HttpServerResponse response) {
-    if (remaining == 0) {
-      return Future.succeededFuture();
-    }
-    int n = (int) Math.min(MULTIPART_CHUNK, remaining);
-    return vertx.executeBlocking(() -> {
-      ByteBuffer chunk = ByteBuffer.allocate(n);
-      while (chunk.hasRemaining()) {
-        if (channel.read(chunk, position + chunk.position()) < 0) {
-          throw new EOFException("file shrank while being sent");
-        }
-      }
-      return Buffer.buffer(chunk.array());
-    }, false)
-      .compose(response::write)
-      .compose(v -> copy(channel, position + n, remaining - n, response));
-  }
-
-  /** If-None-Match (weak comparison, {@code *} for any), else If-Modified-Since at one-second precision. */
-  private static boolean notModified(HttpServerRequest request, Stat stat) {
-    String noneMatch = request.getHeader(HttpHeaders.IF_NONE_MATCH);
-    if (noneMatch != null) {
-      return Etags.anyMatches(noneMatch, stat.etag(), false);
-    }
-    long since = HttpDates.parseSeconds(request.getHeader(HttpHeaders.IF_MODIFIED_SINCE));
-    return since >= 0 && stat.modifiedMillis() / 1000 <= since;
-  }
-
-  /** Without If-Range the Range applies; with it only while the file is the one the client names. */
-  private static boolean rangeApplies(HttpServerRequest request, Stat stat) {
-    String ifRange = request.getHeader(IF_RANGE);
-    if (ifRange == null) {
-      return true;
-    }
-    String value = ifRange.trim();
-    if (value.startsWith("\"")) {
-      return value.equals(stat.etag());
-    }
-    if (value.startsWith("W/")) {
-      return false;
-    }
-    long date = HttpDates.parseSeconds(value);
-    return date >= 0 && date == stat.modifiedMillis() / 1000;
-  }
-
-  private static String contentType(Path file) {
-    String type = MimeMapping.mimeTypeForFilename(file.getFileName().toString());
-    if (type == null) {
-      return OCTET_STREAM.toString();
-    }
-    return type.startsWith("text/") ? type + "; charset=utf-8" : type;
-  }
-
-  // ---- listings ---------------------------------------------------------------------------------
-
-  private void listing(RoutingContext ctx, RequestPath path, Path dir) {
-    String after = ctx.request().getParam("after");
-    String limitParam = ctx.request().getParam("limit");
-    int limit = options.pageSize();
-    if (limitParam != null) {
-      try {
-        limit = Integer.parseInt(limitParam.trim());
-      } catch (NumberFormatException e) {
-        limit = -1;
-      }
-      if (limit < 1 || limit > options.pageSize()) {
-        JsonErrors.send(ctx.response(), 400, new JsonObject().put("error", "limit must be from 1 to " + options.pageSize())
-          .put("limit", limitParam));
-        return;
-      }
-    }
-    int pageLimit = limit;
-    vertx.executeBlocking(() -> root.list(dir, after, pageLimit), false)
-      .onSuccess(page -> ctx.response()
-        .putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
-        .putHeader(HttpHeaders.CACHE_CONTROL, NO_CACHE)
-        .end(page.put("path", directoryName(path)).encode()))
-      .onFailure(ctx::fail);
-  }
-
-  private void busList(Message<Object> message) {
-    JsonObject body = message.body() instanceof JsonObject json ? json : new JsonObject();
-    RequestPath path;
-    int limit;
-    try {
-      path = RequestPath.parseDecoded(body.getString("path", ""));
-      limit = body.getInteger("limit", options.pageSize());
-    } catch (BadPathException | ClassCastException e) {
-      message.fail(400, "invalid request: " + e.getMessage());
-      return;
-    }
-    if (limit < 1 || limit > options.pageSize()) {
-      message.fail(400, "limit must be from 1 to " + options.pageSize());
-      return;
-    }
-    String after = body.getValue("after") instanceof String s ? s : null;
-    vertx.executeBlocking(() -> {
-      Path dir = root.resolve(path);
-      if (dir == null || !Files.isDirectory(dir)) {
-        return null;
-      }
-      return root.list(dir, after, limit);
-    }, false)
-      .onSuccess(page -> {
-        if (page == null) {
-          message.fail(404, "no such directory: " + path.relative());
-        } else {
-          message.reply(page.put("path", directoryName(path)));
-        }
-      })
-      .onFailure(e -> {
-        log.warn("files.list {} failed", path.relative(), e);
-        message.fail(500, "listing failed");
-      });
-  }
-
-  private static String directoryName(RequestPath path) {
-    return path.names().isEmpty() ? "" : String.join("/", path.names()) + "/";
-  }
-
-  // ---- writes -----------------------------------------------------------------------------------
-
-  /** A write refused with a status and a JSON body. */
-  private static final class Refusal extends RuntimeException {
-
-    final int status;
-    final JsonObject body;
-
-    Refusal(int status, JsonObject body) {
-      super(body.getString("error"), null, false, false);
-      this.status = status;
-      this.body = body;
-    }
-
-    static Refusal of(int status, String error) {
-      return new Refusal(status, new JsonObject().put("error", error));
-    }
-  }
-
-  /** Where an upload is written, and whether it replaces a file. */
-  private record Prepared(Target target, Path temp, boolean replaces) {
-  }
-
-  private void write(RoutingContext ctx) {
-    HttpServerRequest request = ctx.request();
-    request.pause();
-    RequestPath path = requestPath(ctx);
-    if (path != null) {
-      authorized(ctx, () -> write(ctx, path));
-    }
-  }
-
-  private void write(RoutingContext ctx, RequestPath path) {
-    HttpServerRequest request = ctx.request();
-    if (path.names().isEmpty() || path.trailingSlash()) {
-      refuse(ctx, Refusal.of(400, "a PUT names a file, not a directory"));
-      return;
-    }
-    long declared;
-    byte[] expectedSha256;
-    try {
-      declared = declaredLength(request);
-      expectedSha256 = ContentDigest.expectedSha256(request.getHeader("Content-Digest"), request.getHeader("Digest"));
-    } catch (Refusal r) {
-      refuse(ctx, r);
-      return;
-    } catch (IllegalArgumentException e) {
-      refuse(ctx, Refusal.of(400, e.getMessage()));
-      return;
-    }
-    if (takeTransferSlot(ctx) == null) {
-      return;
-    }
-    String ifMatch = request.getHeader(HttpHeaders.IF_MATCH);
-    String ifNoneMatch = request.getHeader(HttpHeaders.IF_NONE_MATCH);
-    vertx.executeBlocking(() -> prepare(path, ifMatch, ifNoneMatch), false)
-      .compose(prepared -> receive(ctx, prepared, declared, expectedSha256)
-        .recover(failure -> discard(prepared.temp()).transform(v -> Future.failedFuture(failure))))
-      .onSuccess(stat -> {
-        JsonObject change = new JsonObject().put("action", "upload").put("path", path.relative())
-          .put("size", stat.size()).put("etag", stat.etag());
-        vertx.eventBus().publish(Addresses.FILES_CHANGED, change);
-        uploads.increment();
-        log.debug("PUT {} ({} bytes) from {}", path.relative(), stat.size(), clients.client(request));
-        ctx.response().setStatusCode(ctx.<Boolean>get("replaces") ? 200 : 201)
-          .putHeader(HttpHeaders.ETAG, stat.etag())
-          .putHeader(HttpHeaders.LOCATION, PREFIX + encode(path))
-          .putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
-          .end(change.encode());
-      })
-      .onFailure(failure -> writeFailed(ctx, failure));
-  }
-
-  /** Blocking: checks preconditions and creates the temporary file beside the target. */
-  private Prepared prepare(RequestPath path, String ifMatch, String ifNoneMatch) throws IOException {
-    Target target = root.target(path, true);
-    if (target == null) {
-      throw Refusal.of(404, "not found");
-    }
-    boolean exists = checkPreconditions(target.file(), ifMatch, ifNoneMatch);
-    Path temp = target.dir().resolve(FileRoot.TEMP_PREFIX + UUID.randomUUID() + FileRoot.TEMP_SUFFIX);
-    Files.createFile(temp);
-    return new Prepared(target, temp, exists);
-  }
-
-  /** Whether the file exists; throws 409 for a directory, 412 when If-Match / If-None-Match fail. */
-  private static boolean checkPreconditions(Path file, String ifMatch, String ifNoneMatch) throws IOException {
-    boolean exists = Files.exists(file, LinkOption.NOFOLLOW_LINKS);
-    if (exists && Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
-      throw Refusal.of(409, "is a directory");
-    }
-    String etag = null;
-    if (exists && (ifMatch != null || ifNoneMatch != null)) {
-      try {
-        etag = Stat.of(file).etag();
-      } catch (NoSuchFileException e) {
-        exists = false;
-      }
-    }
-    if (ifMatch != null && (!exists || !Etags.anyMatches(ifMatch, etag, true))) {
-      throw new Refusal(412, new JsonObject().put("error", "precondition failed: If-Match").put("etag", etag));
-    }
-    if (ifNoneMatch != null && exists && Etags.anyMatches(ifNoneMatch, etag, false)) {
-      throw new Refusal(412, new JsonObject().put("error", "precondition failed: If-None-Match").put("etag", etag));
-    }
-    return exists;
-  }
-
-  /**
-   * Streams the body into the temporary file with backpressure, then syncs it, checks its length
-   * and digest, and renames it over the target: readers see the old file or the new one, whole.
-   */
-  private Future<Stat> receive(RoutingContext ctx, Prepared prepared, long declared, byte[] expectedSha256) {
-    ctx.put("replaces", prepared.replaces());
-    HttpServerRequest request = ctx.request();
-    MessageDigest sha256 = sha256();
-    long[] received = {0};
-    return vertx.fileSystem().open(prepared.temp().toString(), new OpenOptions().setWrite(true).setCreate(false))
-      .compose(file -> {
-        Promise<Void> body = Promise.promise();
-        file.exceptionHandler(body::tryFail);
-        request.exceptionHandler(body::tryFail);
-        // Through the routing context, which keeps the response's own close handler for the transfer slot.
-        ctx.addEndHandler(done -> body.tryFail(new IOException("connection closed during upload")));
-        request.handler(chunk -> {
-          if (body.future().isComplete()) {
-            return;
-          }
-          received[0] += chunk.length();
-          if (received[0] > options.maxUploadSize()) {
-            request.pause();
-            body.tryFail(tooLarge());
-            return;
-          }
-          sha256.update(chunk.getBytes());
-          file.write(chunk).onFailure(body::tryFail);
-          if (file.writeQueueFull()) {
-            request.pause();
-            file.drainHandler(v -> request.resume());
-          }
-        });
-        request.endHandler(v -> body.tryComplete());
-        if (ctx.response().closed()) {
-          // The connection went while the temporary file was being made (off the event loop):
-          // its close was before any of the handlers above, and would never be heard.
-          body.tryFail(new IOException("connection closed during upload"));
-        }
-        if (request.version() != HttpVersion.HTTP_1_0 && "100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT))) {
-          ctx.response().writeContinue();
-        }
-        request.resume();
-        return body.future()
-          .compose(v -> file.flush())
-          .eventually(file::close)
-          .compose(v -> verify(declared, received[0], expectedSha256, sha256.digest()))
-          .compose(v -> vertx.executeBlocking(() -> commit(prepared, ctx.request()), false));
-      });
-  }
-
-  private static Future<Void> verify(long declared, long received, byte[] expected, byte[] actual) {
-    if (declared >= 0 && declared != received) {
-      return Future.failedFuture(new Refusal(400, new JsonObject().put("error", "body shorter than Content-Length")
-        .put("declared", declared).put("received", received)));
-    }
-    if (expected != null && !MessageDigest.isEqual(expected, actual)) {
-      return Future.failedFuture(new Refusal(400, new JsonObject().put("error", "sha-256 digest mismatch")
-        .put("expected", Base64.getEncoder().encodeToString(expected))
-        .put("actual", Base64.getEncoder().encodeToString(actual))));
-    }
-    return Future.succeededFuture();
-  }
-
-  /** Blocking: the preconditions once more, then the atomic rename. */
-  private static Stat commit(Prepared prepared, HttpServerRequest request) throws IOException {
-    Path file = prepared.target().file();
-    checkPreconditions(file, request.getHeader(HttpHeaders.IF_MATCH), request.getHeader(HttpHeaders.IF_NONE_MATCH));
-    Files.move(prepared.temp(), file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    return Stat.of(file);
-  }
-
-  private Future<Void> discard(Path temp) {
-    return vertx.executeBlocking(() -> Files.deleteIfExists(temp), false)
-      .<Void>mapEmpty()
-      .recover(e -> {
-        log.warn("could not delete the temporary file {}", temp, e);
-        return Future.succeededFuture();
-      });
-  }
-
-  private void writeFailed(RoutingContext ctx, Throwable failure) {
-    if (failure instanceof Refusal refusal) {
-      refuse(ctx, refusal);
-    } else if (ctx.response().closed() || failure instanceof IOException) {
-      log.debug("PUT {} from {} aborted: {}", ctx.request().path(), clients.client(ctx.request()), failure.getMessage());
-      ctx.request().connection().close();
-    } else {
-      ctx.fail(failure);
-    }
-  }
-
-  private void delete(RoutingContext ctx) {
-    RequestPath path = requestPath(ctx);
-    if (path != null) {
-      authorized(ctx, () -> delete(ctx, path));
-    }
-  }
-
-  private void delete(RoutingContext ctx, RequestPath path) {
-    if (path.names().isEmpty()) {
-      JsonErrors.send(ctx.response(), 400, new JsonObject().put("error", "the root cannot be deleted"));
-      return;
-    }
-    String ifMatch = ctx.request().getHeader(HttpHeaders.IF_MATCH);
-    vertx.executeBlocking(() -> {
-      Target target = root.target(path, false);
-      if (target == null || !Files.exists(target.file(), LinkOption.NOFOLLOW_LINKS)) {
-        throw Refusal.of(404, "not found");
-      }
-      Path file = target.file();
-      if (ifMatch != null) {
-        String etag = Stat.of(file).etag();
-        if (!Etags.anyMatches(ifMatch, etag, true)) {
-          throw new Refusal(412, new JsonObject().put("error", "precondition failed: If-Match").put("etag", etag));
-        }
-      }
-      try {
-        Files.delete(file);
-      } catch (DirectoryNotEmptyException e) {
-        throw Refusal.of(409, "directory not empty");
-      } catch (NoSuchFileException e) {
-        throw Refusal.of(404, "not found");
-      }
-      return null;
-    }, false)
-      .onSuccess(v -> {
-        vertx.eventBus().publish(Addresses.FILES_CHANGED, new JsonObject().put("action", "delete").put("path", path.relative()));
-        deletes.increment();
-        ctx.response().setStatusCode(204).end();
-      })
-      .onFailure(failure -> {
-        if (failure instanceof Refusal refusal) {
-          JsonErrors.send(ctx.response(), refusal.status, refusal.body);
-        } else {
-          ctx.fail(failure);
-        }
-      });
-  }
-
-  /**
-   * Runs {@code write} when the request may write: {@code Authorization: Bearer} with the static
-   * token, or with a JSON Web Token carrying {@code writeScope} (with the process's {@code auth}
-   * keys). Without either configured the service is read-only.
-   */
-  private void authorized(RoutingContext ctx, Runnable write) {
-    if (!options.hasToken() && tokens == null) {
-      refuse(ctx, Refusal.of(403, "read-only: writes are disabled (no token configured)"));
-      return;
-    }
-    String authorization = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
-    if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      ctx.response().putHeader(WWW_AUTHENTICATE, "Bearer realm=\"files\"");
-      refuse(ctx, Refusal.of(401, "bearer token required"));
-      return;
-    }
-    String given = authorization.substring(7).trim();
-    if (options.hasToken() && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), options.token().getBytes(StandardCharsets.UTF_8))) {
-      write.run();
-      return;
-    }
-    if (tokens == null) {
-      ctx.response().putHeader(WWW_AUTHENTICATE, "Bearer realm=\"files\", error=\"invalid_token\"");
-      refuse(ctx, Refusal.of(403, "invalid token"));
-      return;
-    }
-    // A static token never looks like a JWT (no dots); anything else is checked as one.
-    tokens.verify(given).onComplete(checked -> {
-      if (checked.failed()) {
-        String reason = checked.cause() instanceof TokenRejectedException rejected ? rejected.getMessage() : "token not checked";
-        ctx.response().putHeader(WWW_AUTHENTICATE, "Bearer realm=\"files\", error=\"invalid_token\", error_description=\"" + reason + "\"");
-        refuse(ctx, new Refusal(401, new JsonObject().put("error", "invalid token").put("reason", reason)));
-      } else if (!checked.result().hasScope(options.writeScope())) {
-        ctx.response().putHeader(WWW_AUTHENTICATE,
-          "Bearer realm=\"files\", error=\"insufficient_scope\", scope=\"" + options.writeScope() + "\"");
-        refuse(ctx, new Refusal(403, new JsonObject().put("error", "missing scope").put("scope", options.writeScope())));
-      } else {
-        write.run();
-      }
-    });
-  }
-
-  private long declaredLength(HttpServerRequest request) {
-    String declared = request.getHeader(HttpHeaders.CONTENT_LENGTH);
-    if (declared == null) {
-      return -1;
-    }
-    long length;
-    try {
-      length = Long.parseLong(declared.trim());
-    } catch (NumberFormatException e) {
-      length = -1;
-    }
-    if (length < 0) {
-      throw new Refusal(400, new JsonObject().put("error", "invalid content-length").put("contentLength", declared));
-    }
-    if (length > options.maxUploadSize()) {
-      throw tooLarge();
-    }
-    return length;
-  }
-
-  private Refusal tooLarge() {
-    return new Refusal(413, new JsonObject().put("error", "upload too large").put("limit", options.maxUploadSize()));
-  }
-
-  // ---- shared -----------------------------------------------------------------------------------
-
-  /** The checked path of a request, or {@code null} after answering 400 (malformed) or 404 (hidden). */
-  private static RequestPath requestPath(RoutingContext ctx) {
-    String raw = ctx.request().path();
-    if (raw == null || !(raw.equals("/files") || raw.startsWith(PREFIX))) {
-      notFound(ctx); // the router matched a normalised path that the raw one does not start with
-      return null;
-    }
-    RequestPath path;
-    try {
-      path = RequestPath.parseEncoded(raw.length() <= PREFIX.length() ? "" : raw.substring(PREFIX.length()));
-    } catch (BadPathException e) {
-      refuse(ctx, new Refusal(400, new JsonObject().put("error", "invalid path").put("reason", e.getMessage())));
-      return null;
-    }
-    if (path.hidden()) {
-      notFound(ctx);
-      return null;
-    }
-    return path;
-  }
-
-  private static void methodNotAllowed(RoutingContext ctx) {
-    ctx.response().putHeader(HttpHeaders.ALLOW, ALLOWED_METHODS);
-    refuse(ctx, new Refusal(405, new JsonObject().put("error", "method not allowed")
-      .put("method", ctx.request().method().name()).put("allow", ALLOWED_METHODS)));
-  }
-
-  private static boolean malformedFilesPath(HttpServerRequest request) {
-    String raw = request.path();
-    if (raw == null || !raw.startsWith("/files") || !(raw.length() == 6 || raw.charAt(6) == '/')) {
-      return false;
-    }
-    try {
-      RequestPath.parseEncoded(raw.length() <= PREFIX.length() ? "" : raw.substring(PREFIX.length()));
-      return false;
-    } catch (BadPathException e) {
-      HttpServerResponse response = request.response();
-      boolean unread = hasBody(request);
-      if (unread) {
-        response.putHeader(HttpHeaders.CONNECTION, "close");
-      }
-      JsonErrors.send(response, 400, new JsonObject().put("error", "invalid path").put("reason", e.getMessage()))
-        .onComplete(done -> {
-          if (unread) {
-            request.connection().close();
-          }
-        });
-      return true;
-    }
-  }
-
-  private static void notFound(RoutingContext ctx) {
-    refuse(ctx, Refusal.of(404, "not found"));
-  }
-
-  /**
-   * Takes one of the client's transfer slots until the response ends or the connection closes,
-   * and returns what gives it back (idempotent); answers 429 and returns {@code null} when the
-   * client has none left.
-   */
-  private Runnable takeTransferSlot(RoutingContext ctx) {
-    // The client behind the gateway (X-Forwarded-For from a trusted proxy), not the gateway itself:
-    // otherwise a few slow downloads through the gateway would use up every client's slots.
-    String client = clients.client(ctx.request());
-    if (!limiter.tryAcquire(client)) {
-      tooMany.increment();
-      ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
-      refuse(ctx, new Refusal(429, new JsonObject().put("error", "too many transfers from this client")
-        .put("limit", limiter.perClient())));
-      return null;
-    }
-    AtomicBoolean released = new AtomicBoolean();
-    Runnable release = () -> {
-      if (released.compareAndSet(false, true)) {
-        limiter.release(client);
-      }
-    };
-    ctx.addEndHandler(done -> release.run());
-    return release;
-  }
-
-  /**
-   * Answers an error. When the request still has a body coming, the connection cannot be reused
-   * for another request, so it closes after the answer.
-   */
-  private static void refuse(RoutingContext ctx, Refusal refusal) {
-    HttpServerRequest request = ctx.request();
-    HttpServerResponse response = ctx.response();
-    boolean unread = hasBody(request) && !request.isEnded();
-    if (unread) {
-      response.putHeader(HttpHeaders.CONNECTION, "close");
-    }
-    JsonErrors.send(response, refusal.status, refusal.body).onComplete(done -> {
-      if (unread) {
-        request.connection().close();
-      }
-    });
-  }
-
-  private static boolean hasBody(HttpServerRequest request) {
-    String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
-    return request.getHeader(HttpHeaders.TRANSFER_ENCODING) != null || (length != null && !length.trim().equals("0"));
-  }
-
-  private static String encode(RequestPath path) {
-    List<String> parts = new ArrayList<>();
-    for (String name : path.names()) {
-      parts.add(URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20"));
-    }
-    return String.join("/", parts);
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static void closeQuietly(FileChannel channel) {
-    try {
-      channel.close();
-    } catch (IOException e) {
-      log.debug("closing a served file failed: {}", e.getMessage());
-    }
   }
 }
