@@ -254,13 +254,7 @@ report_gateway() { # SPREAD_BEFORE SPREAD_AFTER
       echo "CPU taken from the nodes as well as its own work (GATEWAY_PIN=1 gives the proxies cores of their own)."
     fi
     echo
-    local windows=() round
-    for round in $(seq 1 "$GATEWAY_ROUNDS"); do
-      for run in "${GATEWAY_SETUPS[@]}"; do
-        windows+=("$run-$round")
-      done
-    done
-    cpu_table "${windows[@]}"
+    rounds_cpu_table "$GATEWAY_ROUNDS" "${GATEWAY_SETUPS[@]}"
   } > "$md"
   cat "$md"
 }

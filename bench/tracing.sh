@@ -139,13 +139,7 @@ report_tracing() {
     fi
     echo "The collector's own work is not counted here (it keeps nothing); a trace server on the same machine would take its share too."
     echo
-    local windows=() round
-    for round in $(seq 1 "$TRACING_ROUNDS"); do
-      for run in "${TRACING_SETUPS[@]}"; do
-        windows+=("$run-$round")
-      done
-    done
-    cpu_table "${windows[@]}"
+    rounds_cpu_table "$TRACING_ROUNDS" "${TRACING_SETUPS[@]}"
   } > "$md"
   cat "$md"
 }

@@ -50,8 +50,9 @@ final class FrameTracing {
     }
     ContextInternal context = ContextInternal.current().duplicate();
     SpanKind kind = frame.type() == ClientFrame.Type.PUBLISH ? SpanKind.MESSAGING : SpanKind.RPC;
-    Object span = tracer.receiveRequest(context, kind, TracingPolicy.ALWAYS, frame, operation(frame.type().name(), frame.address()),
-      frame.headers().entrySet(), FrameTags.INSTANCE);
+    String operation = frame.type().name().toLowerCase(Locale.ROOT);
+    Object span = tracer.receiveRequest(context, kind, TracingPolicy.ALWAYS, new Tags(frame.address(), operation),
+      operation + " " + frame.address(), frame.headers().entrySet(), TagsExtractor.INSTANCE);
     context.dispatch(() -> onBus.accept(failure -> tracer.sendResponse(context, null, span, failure, TagExtractor.empty())));
   }
 
@@ -68,7 +69,7 @@ final class FrameTracing {
       return null;
     }
     return tracer.sendRequest(context, send ? SpanKind.RPC : SpanKind.MESSAGING, TracingPolicy.PROPAGATE,
-      new Delivery(address, send), operation("deliver", address), headers::put, DeliveryTags.INSTANCE);
+      new Tags(address, send ? "deliver" : "deliver-published"), "deliver " + address, headers::put, TagsExtractor.INSTANCE);
   }
 
   /** Ends a span {@link #delivering} started: the client answered, failed, or owes nothing. */
@@ -78,56 +79,30 @@ final class FrameTracing {
     }
   }
 
-  private static String operation(String action, String address) {
-    return action.toLowerCase(Locale.ROOT) + " " + address;
+  /** What a span says of the frame or delivery it stands for. */
+  private record Tags(String address, String operation) {
   }
 
-  /** A message on its way to a client. */
-  private record Delivery(String address, boolean send) {
-  }
-
-  private static final class FrameTags implements TagExtractor<ClientFrame> {
-    static final FrameTags INSTANCE = new FrameTags();
+  /** The same three messaging attributes on every span of the bridge. */
+  private static final class TagsExtractor implements TagExtractor<Tags> {
+    static final TagsExtractor INSTANCE = new TagsExtractor();
 
     @Override
-    public int len(ClientFrame frame) {
-      return 3;
+    public int len(Tags tags) {
+      return NAMES.length;
     }
 
     @Override
-    public String name(ClientFrame frame, int index) {
+    public String name(Tags tags, int index) {
       return NAMES[index];
     }
 
     @Override
-    public String value(ClientFrame frame, int index) {
+    public String value(Tags tags, int index) {
       return switch (index) {
         case 0 -> SYSTEM;
-        case 1 -> frame.address();
-        default -> frame.type().name().toLowerCase(Locale.ROOT);
-      };
-    }
-  }
-
-  private static final class DeliveryTags implements TagExtractor<Delivery> {
-    static final DeliveryTags INSTANCE = new DeliveryTags();
-
-    @Override
-    public int len(Delivery delivery) {
-      return 3;
-    }
-
-    @Override
-    public String name(Delivery delivery, int index) {
-      return NAMES[index];
-    }
-
-    @Override
-    public String value(Delivery delivery, int index) {
-      return switch (index) {
-        case 0 -> SYSTEM;
-        case 1 -> delivery.address();
-        default -> delivery.send() ? "deliver" : "deliver-published";
+        case 1 -> tags.address();
+        default -> tags.operation();
       };
     }
   }
