@@ -9,9 +9,10 @@ import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
 
 /**
- * The gateway's admin port: {@code /health}, {@code /ready}, {@code /metrics} and the dashboard
- * with its state (every member address and service port of the cluster). None of it is for the
- * public: the admin port is the one a deployment keeps on the inside (probes, Prometheus, operators).
+ * The gateway's admin port: {@code /health}, {@code /ready}, {@code /metrics}, the dashboard
+ * with its state (every member address and service port of the cluster), and the cluster's
+ * processes as Prometheus scrape targets. None of it is for the public: the admin port is the one a
+ * deployment keeps on the inside (probes, Prometheus, operators).
  */
 public final class Admin {
 
@@ -22,6 +23,7 @@ public final class Admin {
     Router router = Router.router(vertx);
     Operations.mount(router, vertx, runtime);
     new Dashboard(vertx, options, upstream.backends(), upstream.meters().stats()).mount(router);
+    new ScrapeTargets(upstream.backends()).mount(router);
     JsonErrors.install(router);
     return router;
   }

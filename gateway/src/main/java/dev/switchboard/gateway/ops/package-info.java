@@ -1,4 +1,5 @@
 /**
- * The admin port: health, readiness, Prometheus metrics and the live dashboard of the cluster.
+ * The admin port: health, readiness, Prometheus metrics, the live dashboard of the cluster, and the
+ * cluster's processes as targets for Prometheus to scrape.
  */
 package dev.switchboard.gateway.ops;
