@@ -1,8 +1,9 @@
 # scripts/bench tracing: what tracing costs. The http service straight, and the gateway in front of
 # one http node, each with tracing off (no tracer at all: the default) and on (every request
 # recorded, sampleRatio 1.0, spans sent to bench/node/span-sink.js, which reads and drops them),
-# all up at once and measured in turns. TRACING_BASELINE=PATH adds the http jar of a build from
-# before tracing existed, to show that tracing off costs nothing (TRACING_BASELINE_NAME names it).
+# all up at once and measured in turns. TRACING_BASELINE=DIR adds the same two setups from a build
+# of before tracing existed (DIR holds its switchboard-http.jar and switchboard-gateway.jar), to show
+# what tracing off costs against no tracing code at all (TRACING_BASELINE_NAME names that build).
 # Sourced by scripts/bench.
 
 readonly TRACING_ROUNDS=${TRACING_ROUNDS:-5}
@@ -10,7 +11,7 @@ readonly TRACING_WARMUP=20
 readonly TRACING_BASELINE=${TRACING_BASELINE:-}
 readonly TRACING_NO_ACCESS_LOG=-Dswitchboard.ingress.accessLog=off
 TRACING_SETUPS=(http-off http-on gateway-off gateway-on)
-[ -z "$TRACING_BASELINE" ] || TRACING_SETUPS+=(http-baseline)
+[ -z "$TRACING_BASELINE" ] || TRACING_SETUPS+=(http-baseline gateway-baseline)
 readonly TRACING_SETUPS
 tracing_clean_rounds=()
 declare -A tracing_shown
@@ -19,13 +20,17 @@ bench_tracing() {
   local sink_port endpoint setup round
   notes=()
   [[ "$TRACING_ROUNDS" =~ ^[1-9]$ ]] || die "TRACING_ROUNDS must be 1 to 9, got '$TRACING_ROUNDS'"
-  [ -z "$TRACING_BASELINE" ] || [ -f "$TRACING_BASELINE" ] || die "TRACING_BASELINE: no such jar: $TRACING_BASELINE"
+  if [ -n "$TRACING_BASELINE" ]; then
+    [ -f "$TRACING_BASELINE/switchboard-http.jar" ] && [ -f "$TRACING_BASELINE/switchboard-gateway.jar" ] \
+      || die "TRACING_BASELINE: $TRACING_BASELINE must hold switchboard-http.jar and switchboard-gateway.jar"
+  fi
   echo "== tracing: $connections connections, $TRACING_ROUNDS rounds of ${duration}s per setup, after a ${TRACING_WARMUP}s warm-up each"
   label[http-off]="http ($cores verticles), tracing off"
   label[http-on]="http ($cores verticles), tracing on (sampleRatio 1.0)"
   label[gateway-off]="gateway ($cores verticles) → 1 http node, tracing off"
   label[gateway-on]="gateway ($cores verticles) → 1 http node, both tracing (sampleRatio 1.0)"
   label[http-baseline]="http ($cores verticles), ${TRACING_BASELINE_NAME:-a build from before tracing}"
+  label[gateway-baseline]="gateway ($cores verticles) → 1 http node, both ${TRACING_BASELINE_NAME:-a build from before tracing}"
 
   sink_port=$(free_port)
   node bench/node/span-sink.js "$sink_port" > "$logs/span-sink.log" 2>&1 &
@@ -38,11 +43,15 @@ bench_tracing() {
   endpoint="http://$HOST:$sink_port/api/v2/spans"
 
   # Access logs off throughout: what is measured is tracing alone (and the baseline has none).
-  tracing_http http-off services/http/target/switchboard-http.jar "$TRACING_NO_ACCESS_LOG"
-  tracing_http http-on services/http/target/switchboard-http.jar "$TRACING_NO_ACCESS_LOG" -Dswitchboard.tracing.endpoint="$endpoint"
-  [ -z "$TRACING_BASELINE" ] || tracing_http http-baseline "$TRACING_BASELINE"
-  tracing_gateway gateway-off "$TRACING_NO_ACCESS_LOG"
-  tracing_gateway gateway-on "$TRACING_NO_ACCESS_LOG" -Dswitchboard.tracing.endpoint="$endpoint"
+  local http_jar=services/http/target/switchboard-http.jar gateway_jar=gateway/target/switchboard-gateway.jar
+  tracing_http http-off "$http_jar" "$TRACING_NO_ACCESS_LOG"
+  tracing_http http-on "$http_jar" "$TRACING_NO_ACCESS_LOG" -Dswitchboard.tracing.endpoint="$endpoint"
+  tracing_gateway gateway-off "$gateway_jar" "$http_jar" "$TRACING_NO_ACCESS_LOG"
+  tracing_gateway gateway-on "$gateway_jar" "$http_jar" "$TRACING_NO_ACCESS_LOG" -Dswitchboard.tracing.endpoint="$endpoint"
+  if [ -n "$TRACING_BASELINE" ]; then
+    tracing_http http-baseline "$TRACING_BASELINE/switchboard-http.jar"
+    tracing_gateway gateway-baseline "$TRACING_BASELINE/switchboard-gateway.jar" "$TRACING_BASELINE/switchboard-http.jar"
+  fi
 
   for round in $(seq 1 "$TRACING_ROUNDS"); do
     echo "  round $round of $TRACING_ROUNDS"
@@ -75,11 +84,11 @@ tracing_http() {
   keep_server "$run" "$port"
 }
 
-# tracing_gateway RUN [JAVA_OPTION...]: a cluster of its own, one http node and a gateway in front
-# of it, both with the options; warmed up through the gateway, kept to be measured as RUN.
+# tracing_gateway RUN GATEWAY_JAR HTTP_JAR [JAVA_OPTION...]: a cluster of its own, one http node and
+# a gateway in front of it, both with the options; warmed up through the gateway, kept as RUN.
 tracing_gateway() {
-  local run=$1 cluster node_member gateway_member members node_port port
-  shift
+  local run=$1 gateway_jar=$2 http_jar=$3 cluster node_member gateway_member members node_port port
+  shift 3
   cluster="bench-tracing-$run-$$"
   node_member=$(member_port)
   gateway_member=$(member_port)
@@ -88,7 +97,7 @@ tracing_gateway() {
   java "$@" -Dswitchboard.http.host=$HOST -Dswitchboard.http.port="$node_port" \
     -Dswitchboard.cluster.name="$cluster" -Dswitchboard.cluster.port="$node_member" \
     -Dswitchboard.cluster.portCount=1 -Dswitchboard.cluster.members="$members" \
-    -jar services/http/target/switchboard-http.jar -cluster -instances 1 > "$logs/tracing-$run-node.log" 2>&1 &
+    -jar "$http_jar" -cluster -instances 1 > "$logs/tracing-$run-node.log" 2>&1 &
   side_pids+=($!)
   for _ in $(seq 1 $((START_TIMEOUT * 10))); do
     grep -q " http up: " "$logs/tracing-$run-node.log" && break
@@ -101,7 +110,7 @@ tracing_gateway() {
     -Dswitchboard.gateway.routes="/ http" -Dswitchboard.gateway.tcpRoutes= \
     -Dswitchboard.cluster.name="$cluster" -Dswitchboard.cluster.port="$gateway_member" \
     -Dswitchboard.cluster.portCount=1 -Dswitchboard.cluster.members="$members" \
-    -jar gateway/target/switchboard-gateway.jar -cluster -instances "$cores"
+    -jar "$gateway_jar" -cluster -instances "$cores"
   for _ in $(seq 1 $((START_TIMEOUT * 10))); do
     grep -q 'node up: http@' "$logs/tracing-$run.log" && break
     sleep 0.1
@@ -135,7 +144,8 @@ report_tracing() {
     echo "(p99 $(ms "${p99[http-on]}") vs $(ms "${p99[http-off]}") ms), and the gateway with its node **$(ratio "${rate[gateway-on]}" "${rate[gateway-off]}")**"
     echo "(p99 $(ms "${p99[gateway-on]}") vs $(ms "${p99[gateway-off]}") ms)."
     if [ -n "$TRACING_BASELINE" ]; then
-      echo "Tracing off against the build from before tracing: **$(ratio "${rate[http-off]}" "${rate[http-baseline]}")**."
+      echo "Tracing off against the build from before tracing: http **$(ratio "${rate[http-off]}" "${rate[http-baseline]}")**,"
+      echo "the gateway with its node **$(ratio "${rate[gateway-off]}" "${rate[gateway-baseline]}")**."
     fi
     echo "The collector's own work is not counted here (it keeps nothing); a trace server on the same machine would take its share too."
     echo
