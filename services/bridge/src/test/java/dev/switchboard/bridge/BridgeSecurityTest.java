@@ -177,18 +177,18 @@ class BridgeSecurityTest extends BridgeTestBase {
   void aLaterFrameWithAnotherTokenIsRefusedAndTokensNeverReachTheBus() throws Exception {
     int port = startBridge(withTokens());
     LinkedBlockingQueue<JsonObject> seen = new LinkedBlockingQueue<>();
-    await(vertx.eventBus().consumer("test.headers", message -> {
+    await(vertx.eventBus().consumer("test.tokens-seen", message -> {
       JsonObject headers = new JsonObject();
       message.headers().forEach(header -> headers.put(header.getKey(), header.getValue()));
       seen.add(headers);
     }).completion());
     try (BridgeTestClient client = BridgeTestClient.connect(port)) {
-      assertEquals(frame("ok").put("id", 1), client.call(frame("send", "test.headers").put("id", 1).put("headers", bearer(TOKEN).put("kept", "yes"))));
-      assertEquals(frame("ok").put("id", 2), client.call(frame("send", "test.headers").put("id", 2).put("headers", bearer(TOKEN))), "the same token again");
-      assertErr(client.call(frame("send", "test.headers").put("id", 3).put("headers", bearer(LIMITED_TOKEN))), "token_mismatch", "test.headers");
+      assertEquals(frame("ok").put("id", 1), client.call(frame("send", "test.tokens-seen").put("id", 1).put("headers", bearer(TOKEN).put("kept", "yes"))));
+      assertEquals(frame("ok").put("id", 2), client.call(frame("send", "test.tokens-seen").put("id", 2).put("headers", bearer(TOKEN))), "the same token again");
+      assertErr(client.call(frame("send", "test.tokens-seen").put("id", 3).put("headers", bearer(LIMITED_TOKEN))), "token_mismatch", "test.tokens-seen");
       assertErr(client.call(frame("register", "client.y").put("headers", bearer("not-a-token-at-all"))), "token_mismatch", "client.y");
       assertEquals(frame("ok").put("id", 4), client.call(frame("auth").put("token", LIMITED_TOKEN).put("id", 4)));
-      assertEquals(frame("ok").put("id", 5), client.call(frame("send", "test.headers").put("id", 5).put("headers", bearer(LIMITED_TOKEN))),
+      assertEquals(frame("ok").put("id", 5), client.call(frame("send", "test.tokens-seen").put("id", 5).put("headers", bearer(LIMITED_TOKEN))),
         "auth changes the connection's token");
       for (int i = 0; i < 3; i++) {
         JsonObject headers = seen.poll(WAIT_SECONDS, TimeUnit.SECONDS);
