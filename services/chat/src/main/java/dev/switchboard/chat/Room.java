@@ -31,9 +31,9 @@ final class Room {
 
   final String name;
   private final Vertx vertx;
-  private final ChatStore store;
+  private final SequenceStore store;
   private final long gapTimeoutMillis;
-  private final Set<ChatConnection.Membership> members = new LinkedHashSet<>();
+  private final Set<Membership> members = new LinkedHashSet<>();
   private final TreeMap<Long, JsonObject> pending = new TreeMap<>();
   private MessageConsumer<JsonObject> consumer;
   private Future<Room> ready;
@@ -42,7 +42,7 @@ final class Room {
   private long gapTimer = -1;
   private boolean closed;
 
-  Room(String name, Vertx vertx, ChatStore store, long gapTimeoutMillis) {
+  Room(String name, Vertx vertx, SequenceStore store, long gapTimeoutMillis) {
     this.name = name;
     this.vertx = vertx;
     this.store = store;
@@ -71,12 +71,12 @@ final class Room {
     return nextSeq;
   }
 
-  void add(ChatConnection.Membership member) {
+  void add(Membership member) {
     members.add(member);
   }
 
   /** Removes a member; true when the room is now empty. */
-  boolean remove(ChatConnection.Membership member) {
+  boolean remove(Membership member) {
     members.remove(member);
     return members.isEmpty();
   }
@@ -103,9 +103,9 @@ final class Room {
       return;
     }
     if (!"message".equals(event.getString("type"))) {
-      ByteBuf frame = ChatConnection.frame(event.encode());
+      ByteBuf frame = ChatFrames.frame(event.encode());
       try {
-        for (ChatConnection.Membership member : new ArrayList<>(members)) {
+        for (Membership member : new ArrayList<>(members)) {
           if (from == null || !member.connection().key().equals(from)) {
             member.send(frame);
           }
@@ -149,9 +149,9 @@ final class Room {
     if (data == null || event.getString("sender") == null) {
       return;
     }
-    ByteBuf frame = ChatConnection.binaryFrame(ChatBinary.encode(name, event.getString("sender"), data));
+    ByteBuf frame = ChatFrames.binaryFrame(ChatBinary.encode(name, event.getString("sender"), data));
     try {
-      for (ChatConnection.Membership member : new ArrayList<>(members)) {
+      for (Membership member : new ArrayList<>(members)) {
         if (from == null || !member.connection().key().equals(from)) {
           member.send(frame);
         }
@@ -180,9 +180,9 @@ final class Room {
     long seq = message.getLong("seq");
     advanceTo(seq + 1);
     String text = message.encode();
-    ByteBuf frame = ChatConnection.frame(text);
+    ByteBuf frame = ChatFrames.frame(text);
     try {
-      for (ChatConnection.Membership member : new ArrayList<>(members)) {
+      for (Membership member : new ArrayList<>(members)) {
         member.deliver(seq, text, frame);
       }
     } finally {
