@@ -5,6 +5,7 @@ import dev.switchboard.chat.ChatProtocol.Binary;
 import dev.switchboard.chat.ChatProtocol.Command;
 import dev.switchboard.chat.ChatProtocol.ProtocolError;
 import dev.switchboard.shared.ws.CloseCodes;
+import dev.switchboard.shared.ws.PerMessageDeflate;
 import dev.switchboard.shared.ws.WebSocketGuard;
 import dev.switchboard.shared.ws.WebSocketGuard.Refusal;
 import dev.switchboard.shared.ws.WebSocketLimits;
@@ -51,6 +52,8 @@ final class ChatConnection implements WebSocketGuard.Listener {
   private final ConnectionRooms rooms;
   private final ConnectionCommands commands;
   private WebSocketGuard guard;
+  /** Whether the client negotiated permessage-deflate: then frames over the threshold go compressed. */
+  private boolean deflating;
 
   private Buffer assembling;
   private boolean assemblingBinary;
@@ -128,6 +131,7 @@ final class ChatConnection implements WebSocketGuard.Listener {
   /** Puts the guard in front of the connection and starts reading; on the connection's event loop, right after the upgrade. */
   void start(WebSocketLimits limits) {
     guard = WebSocketGuard.install(ws, limits, this);
+    deflating = options.compression() && PerMessageDeflate.negotiated(ws);
     ws.setWriteQueueMaxSize(options.writeQueueMax());
     ws.frameHandler(this::onFrame);
     ws.exceptionHandler(e -> log.debug("connection {} from {} failed: {}", serial, ws.remoteAddress(), e.getMessage()));
@@ -222,7 +226,7 @@ final class ChatConnection implements WebSocketGuard.Listener {
   // ---- outbound
 
   void send(String text) {
-    ByteBuf frame = ChatFrames.frame(text);
+    Outgoing frame = Outgoing.text(text, chat.deflater());
     try {
       send(frame);
     } finally {
@@ -230,12 +234,17 @@ final class ChatConnection implements WebSocketGuard.Listener {
     }
   }
 
+  /** A frame made once for any number of connections: compressed for this one if it negotiated permessage-deflate. */
+  void send(Outgoing frame) {
+    send(frame.bytes(deflating));
+  }
+
   /**
    * Copies a whole frame (see {@link ChatFrames#frame}, shared with other connections) into this
    * connection's gathered bytes, flushed at the end of this event-loop turn or once they pass
    * {@link #MAX_GATHERED_BYTES}.
    */
-  void send(ByteBuf frame) {
+  private void send(ByteBuf frame) {
     if (closing || ws.isClosed()) {
       return;
     }

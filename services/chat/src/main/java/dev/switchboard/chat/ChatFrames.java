@@ -12,7 +12,16 @@ import io.vertx.core.buffer.Buffer;
  */
 final class ChatFrames {
 
+  /** The first byte's bit that marks a frame compressed with permessage-deflate (RSV1). */
+  static final int RSV1 = 0x40;
+
   private ChatFrames() {
+  }
+
+  /** Bytes of a whole frame made here before its payload: 2, 4 or 10 by the length's form. */
+  static int headerLength(ByteBuf frame) {
+    int length = frame.getByte(frame.readerIndex() + 1) & 0x7F;
+    return length < 126 ? 2 : length == 126 ? 4 : 10;
   }
 
   /** A whole text frame (FIN, opcode 1) carrying {@code text}. */
@@ -31,7 +40,7 @@ final class ChatFrames {
   }
 
   /** A buffer with room for the frame, its header written: first byte, then the length in its shortest form. */
-  private static ByteBuf header(int first, int length) {
+  static ByteBuf header(int first, int length) {
     int header = length < 126 ? 2 : length <= 0xFFFF ? 4 : 10;
     ByteBuf frame = ByteBufAllocator.DEFAULT.buffer(header + length);
     frame.writeByte(first);

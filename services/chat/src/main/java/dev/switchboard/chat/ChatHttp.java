@@ -8,6 +8,7 @@ import dev.switchboard.shared.web.BearerTokens;
 import dev.switchboard.shared.web.JsonErrors;
 import dev.switchboard.shared.web.RequestScope;
 import dev.switchboard.shared.web.StrictHttp;
+import dev.switchboard.shared.ws.PerMessageDeflate;
 import dev.switchboard.shared.ws.WebSocketHandshake;
 import dev.switchboard.shared.ws.WebSocketLimits;
 import io.vertx.core.Vertx;
@@ -56,9 +57,10 @@ final class ChatHttp {
     router.get("/*").handler(StaticHandler.create(ChatVerticle.PAGE_ROOT).setIndexPage("index.html").setCachingEnabled(true));
     JsonErrors.install(router);
 
-    // The decoder refuses a frame over maxMessageSize from its header; without compression no
-    // extension is ever negotiated, so a frame with a reserved bit set is a protocol error (1002),
-    // nothing is inflated before a limit is checked, and no deflater is kept per connection.
+    // The decoder refuses a frame over maxMessageSize from its header. Without compression no
+    // extension is ever negotiated, so a frame with a reserved bit set is a protocol error (1002)
+    // and no deflater is kept per connection; with it, a frame inflates to maxMessageSize at most
+    // (PerMessageDeflate), and nothing past it is allocated (close 1009).
     HttpServerOptions serverOptions = limits.applyTo(new HttpServerOptions()
       .setHost(options.host())
       .setPort(runtime.bindPort("http", options.port()))
@@ -66,7 +68,17 @@ final class ChatHttp {
       // HTTP/1.1 only: with h2c on, Vert.x reads a connection's first request before the strict
       // decoder (StrictHttp) is in place.
       .setHttp2ClearTextEnabled(false));
-    return StrictHttp.server(vertx, serverOptions, runtime.ingress().headTimeout())
+    HttpServer server;
+    if (options.compression()) {
+      HttpServerOptions compressing = PerMessageDeflate.enable(serverOptions, ChatOptions.COMPRESSION_LEVEL);
+      server = vertx.createHttpServer(compressing).connectionHandler(connection -> {
+        StrictHttp.apply(connection, compressing, runtime.ingress().headTimeout());
+        PerMessageDeflate.bound(connection, limits, ChatOptions.COMPRESSION_LEVEL);
+      });
+    } else {
+      server = StrictHttp.server(vertx, serverOptions, runtime.ingress().headTimeout());
+    }
+    return server
       .invalidRequestHandler(JsonErrors::invalidRequest)
       .requestHandler(accessLog.handler(request -> {
         // The WebSocket path bypasses the router, whose wrapper would hide the connection's pipeline.

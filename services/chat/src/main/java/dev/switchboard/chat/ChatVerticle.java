@@ -99,6 +99,8 @@ public final class ChatVerticle extends VerticleBase {
   private MessageConsumer<JsonObject> takeovers;
   private long heartbeat = -1;
   private boolean clustered;
+  /** Compresses frames for the connections that negotiated permessage-deflate; null with compression off. */
+  private FrameDeflater deflater;
   /** The process's token verifier with {@code auth} on, else null; set before the server listens. */
   private volatile TokenVerifier tokens;
 
@@ -124,6 +126,7 @@ public final class ChatVerticle extends VerticleBase {
     store = new ChatStore(vertx, options.historySize(), options.dedupeTtl().toMillis(), options.claimTtl().toMillis(),
       touchEvery(options.roomTtl().toMillis()));
     cleanup = new RoomCleanup(this, vertx, store, options.roomTtl().toMillis(), shared.sweeper);
+    deflater = options.compression() ? new FrameDeflater(ChatOptions.COMPRESSION_LEVEL, options.compressionThreshold()) : null;
     nodeId = shared.standaloneNode;
     if (((VertxInternal) vertx).clusterManager() instanceof HazelcastClusterManager manager) {
       HazelcastInstance hazelcast = manager.getHazelcastInstance();
@@ -185,10 +188,20 @@ public final class ChatVerticle extends VerticleBase {
     vertx.cancelTimer(heartbeat);
     cleanup.stop();
     new ArrayList<>(connections).forEach(c -> c.close(CloseCodes.GOING_AWAY, "server shutting down", "server stopped"));
-    return Future.join(busApi.unregister(), takeovers.unregister(), server.shutdown(runtime.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS));
+    return Future.join(busApi.unregister(), takeovers.unregister(), server.shutdown(runtime.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS))
+      .onComplete(done -> {
+        if (deflater != null) {
+          deflater.close();
+        }
+      });
   }
 
   // ---- connections
+
+  /** Compresses frames for the connections that negotiated permessage-deflate; null with compression off. */
+  FrameDeflater deflater() {
+    return deflater;
+  }
 
   /** True with {@code auth} on: an upgrade must prove who it is. */
   boolean checksTokens() {
@@ -264,7 +277,7 @@ public final class ChatVerticle extends VerticleBase {
 
   /** This instance's view of a room, subscribed and ready. */
   Future<Room> room(String name) {
-    Room room = rooms.computeIfAbsent(name, n -> new Room(n, vertx, store.sequences(), options.gapTimeout().toMillis()));
+    Room room = rooms.computeIfAbsent(name, n -> new Room(n, vertx, store.sequences(), options.gapTimeout().toMillis(), deflater));
     return room.open()
       .onFailure(e -> {
         if (rooms.get(name) == room) {

@@ -1,7 +1,5 @@
 package dev.switchboard.chat;
 
-import io.netty.buffer.ByteBuf;
-
 import java.util.ArrayDeque;
 
 /**
@@ -38,7 +36,7 @@ final class Membership {
   }
 
   /** A room message, by sequence number: held while history is replayed, never sent twice. */
-  void deliver(long seq, String text, ByteBuf frame) {
+  void deliver(long seq, String text, Outgoing frame) {
     if (replaying) {
       if (held == null) {
         held = new ArrayDeque<>();
@@ -57,7 +55,7 @@ final class Membership {
   }
 
   /** An unsequenced event of the room (joined, left, typing). */
-  void send(ByteBuf frame) {
+  void send(Outgoing frame) {
     connection.send(frame);
   }
 

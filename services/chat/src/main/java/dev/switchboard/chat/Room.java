@@ -1,6 +1,5 @@
 package dev.switchboard.chat;
 
-import io.netty.buffer.ByteBuf;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -33,6 +32,8 @@ final class Room {
   private final Vertx vertx;
   private final SequenceStore store;
   private final long gapTimeoutMillis;
+  /** Compresses frames for members that negotiated permessage-deflate; null with compression off. */
+  private final FrameDeflater deflater;
   private final Set<Membership> members = new LinkedHashSet<>();
   private final TreeMap<Long, JsonObject> pending = new TreeMap<>();
   private MessageConsumer<JsonObject> consumer;
@@ -42,11 +43,12 @@ final class Room {
   private long gapTimer = -1;
   private boolean closed;
 
-  Room(String name, Vertx vertx, SequenceStore store, long gapTimeoutMillis) {
+  Room(String name, Vertx vertx, SequenceStore store, long gapTimeoutMillis, FrameDeflater deflater) {
     this.name = name;
     this.vertx = vertx;
     this.store = store;
     this.gapTimeoutMillis = gapTimeoutMillis;
+    this.deflater = deflater;
   }
 
   /** Subscribes, then learns the room's last number: what was numbered before is history, what follows is live. */
@@ -103,7 +105,7 @@ final class Room {
       return;
     }
     if (!"message".equals(event.getString("type"))) {
-      ByteBuf frame = ChatFrames.frame(event.encode());
+      Outgoing frame = Outgoing.text(event.encode(), deflater);
       try {
         for (Membership member : new ArrayList<>(members)) {
           if (from == null || !member.connection().key().equals(from)) {
@@ -149,7 +151,7 @@ final class Room {
     if (data == null || event.getString("sender") == null) {
       return;
     }
-    ByteBuf frame = ChatFrames.binaryFrame(ChatBinary.encode(name, event.getString("sender"), data));
+    Outgoing frame = Outgoing.binary(ChatBinary.encode(name, event.getString("sender"), data), deflater);
     try {
       for (Membership member : new ArrayList<>(members)) {
         if (from == null || !member.connection().key().equals(from)) {
@@ -180,7 +182,7 @@ final class Room {
     long seq = message.getLong("seq");
     advanceTo(seq + 1);
     String text = message.encode();
-    ByteBuf frame = ChatFrames.frame(text);
+    Outgoing frame = Outgoing.text(text, deflater);
     try {
       for (Membership member : new ArrayList<>(members)) {
         member.deliver(seq, text, frame);
