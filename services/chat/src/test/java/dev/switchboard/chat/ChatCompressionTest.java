@@ -1,5 +1,6 @@
 package dev.switchboard.chat;
 
+import dev.switchboard.shared.InvalidSettingException;
 import dev.switchboard.shared.testkit.RawWebSocket;
 import dev.switchboard.shared.testkit.ServerMemory;
 import dev.switchboard.shared.testkit.WebSocketCorpus;
@@ -15,6 +16,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -143,6 +145,19 @@ class ChatCompressionTest extends ChatTestBase {
         + BOMBS + " bombs of " + bomb.length + " bytes, each inflating to " + ChatOptions.DEFAULT_MAX_MESSAGE_SIZE * WebSocketCorpus.BOMB_RATIO
         / (1024 * 1024) + " MiB");
     }
+  }
+
+  @Test
+  void settingsHaveDefaultsAndRefuseANegativeThreshold() {
+    ChatOptions defaults = new ChatOptions();
+    assertEquals(false, defaults.compression());
+    assertEquals(ChatOptions.DEFAULT_COMPRESSION_THRESHOLD, defaults.compressionThreshold());
+    ChatOptions on = ChatOptions.fromJson(COMPRESSING);
+    assertTrue(on.compression());
+    assertEquals(THRESHOLD, ChatOptions.fromJson(on.toJson()).compressionThreshold());
+    InvalidSettingException refused = assertThrows(InvalidSettingException.class,
+      () -> ChatOptions.fromJson(new JsonObject().put("compressionThreshold", -1)));
+    assertTrue(refused.getMessage().contains("compressionThreshold"), refused.getMessage());
   }
 
   private RawWebSocket offeringDeflate() throws IOException {
