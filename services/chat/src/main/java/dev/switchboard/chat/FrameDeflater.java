@@ -10,7 +10,7 @@ import java.util.zip.Deflater;
  * taken off, RSV1 set. It never refers to an earlier message, which the RFC allows whatever
  * context takeover was negotiated, so one compressed frame is valid for every such connection: a
  * room's message is compressed once, not once per member, and no connection keeps a deflater.
- * One per verticle instance, used on its event loop only; {@link #close()} frees zlib's memory.
+ * One per verticle instance, used on its event loop only; {@link #close()} when the instance stops.
  */
 final class FrameDeflater {
 
@@ -21,6 +21,7 @@ final class FrameDeflater {
 
   private final Deflater deflater;
   private final int threshold;
+  private boolean closed;
 
   /** {@code threshold}: payloads shorter than this many bytes are sent as they are. */
   FrameDeflater(int level, int threshold) {
@@ -36,7 +37,7 @@ final class FrameDeflater {
     int at = frame.readerIndex();
     int header = ChatFrames.headerLength(frame);
     int length = frame.readableBytes() - header;
-    if (length < threshold || length == 0) {
+    if (closed || length < threshold || length == 0) {
       return null;
     }
     byte[] out = new byte[length + SLACK];
@@ -55,7 +56,9 @@ final class FrameDeflater {
     return deflated;
   }
 
+  /** Frees zlib's memory; frames made after this (a connection closing late) go uncompressed. */
   void close() {
+    closed = true;
     deflater.end();
   }
 }

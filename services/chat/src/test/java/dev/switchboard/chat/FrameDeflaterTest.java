@@ -87,8 +87,9 @@ class FrameDeflaterTest {
     ByteBuf deflated = deflater.deflate(atThreshold);
     assertNotNull(deflated, "at the threshold");
     deflated.release();
-    atThreshold.release();
     deflater.close();
+    assertNull(deflater.deflate(atThreshold), "closed: plain from now on");
+    atThreshold.release();
   }
 
   @Test
