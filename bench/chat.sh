@@ -189,7 +189,7 @@ report_chat() {
     echo "### WebSocket chat fan-out: Switchboard vs Node ws vs Socket.IO"
     echo
     echo "Switchboard: \`-instances $CHAT_SERVER_INSTANCES\`, JVM flags \`${CHAT_JVM[*]}\` (see bench/chat.sh); its sender is rate-limited at 10⁶/s here (default 20/s)."
-    echo "Switchboard with permessage-deflate: the same jar with \`compression\` on and \`compressionThreshold\` $CHAT_DEFLATE_THRESHOLD, every load client offering the extension (the \`ws\` client's \`perMessageDeflate\`, threshold 0: the sender's messages compressed too); beside the others, judged by no target."
+    echo "Switchboard with permessage-deflate: the same jar with \`compression\` on and \`compressionThreshold\` $CHAT_DEFLATE_THRESHOLD, every load client offering the extension (the \`ws\` client's \`perMessageDeflate\`, threshold 0: the sender's messages compressed too); beside the others, judged by no target. Its clients inflate every message they get (the \`ws\` library inflates on libuv's thread pool): where the load generator's CPU is at a core per process and the server's low, its deliveries are the clients' limit, not the server's."
     [ "$CHAT_ONLY" = all ] || echo "Only the $CHAT_ONLY part was run (CHAT_ONLY=$CHAT_ONLY)."
     echo
     machine
