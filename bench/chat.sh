@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # scripts/bench chat: Switchboard chat vs a Node `ws` broadcast server and the seeds' Socket.IO
-# io.emit chat, in one run. Sourced by scripts/bench, whose helpers it uses (start_server,
+# io.emit chat, in one run; and beside them the Switchboard chat with permessage-deflate
+# (`compression` on, negotiated by every load client, the sender's messages compressed too). Sourced by scripts/bench, whose helpers it uses (start_server,
 # stop_server, window_mark, record_cpu, await_line, free_port, ...). Loads (bench/node/chat-load.js,
 # the `ws` client for every server, the clients split over 1 and then 2 Node processes):
 #   paced: CHAT_CLIENTS clients in one room, one of them sending CHAT_RATE messages/s for the run's
@@ -9,6 +10,7 @@
 #   idle:  CHAT_IDLE connections on a fresh server (after CHAT_IDLE_WARMUP opened and closed); its
 #          resident memory before and after, per connection (and the JVM's live heap, with jcmd)
 # CHAT_ONLY=load runs only paced and burst, CHAT_ONLY=idle only the idle connections (default: both).
+# The compressed run is reported beside the others and judged by no target: what compression costs.
 # Node side dependencies (ws, socket.io) come from bench/node/package-lock.json (npm ci).
 
 readonly CHAT_CLIENTS=1000
@@ -47,7 +49,10 @@ read -r -a CHAT_JVM <<<"${CHAT_JVM_FLAGS:--Xms256m -Xmx256m -Xmn16m -XX:+UsePara
 readonly CHAT_JVM
 readonly CHAT_SERVER_INSTANCES=${CHAT_INSTANCES:-$cores}
 readonly CHAT_ROUNDS=${CHAT_ROUNDS:-5}
-readonly CHAT_KINDS=(switchboard ws socketio)
+readonly CHAT_KINDS=(switchboard switchboard-deflate ws socketio)
+# The compressed run's compressionThreshold: 0 compresses every frame (the bench's messages are
+# about 150 bytes, under the chat's default of 256), so the run shows the cost of compressing all.
+readonly CHAT_DEFLATE_THRESHOLD=${CHAT_DEFLATE_THRESHOLD:-0}
 declare -A chat_shown chat_clean
 
 # A WebSocket handshake on PATH answered with 101.
@@ -72,11 +77,14 @@ chat_rss_kib() {
 
 chat_start() { # KIND PORT
   case "$1" in
-    switchboard)
-      start_server switchboard-chat chat_switchboard "$2" "chat up:" \
+    switchboard|switchboard-deflate)
+      local compression=(-Dswitchboard.chat.compression=false)
+      [ "$1" = switchboard ] \
+        || compression=(-Dswitchboard.chat.compression=true -Dswitchboard.chat.compressionThreshold="$CHAT_DEFLATE_THRESHOLD")
+      start_server "$1-chat" chat_switchboard "$2" "chat up:" \
         java "${CHAT_JVM[@]}" -Dswitchboard.chat.host=$HOST -Dswitchboard.chat.port="$2" \
         -Dswitchboard.chat.rateLimit=1000000 -Dswitchboard.chat.rateBurst=1000000 \
-        -Dswitchboard.chat.maxConnections=$((CHAT_IDLE + 1000)) \
+        -Dswitchboard.chat.maxConnections=$((CHAT_IDLE + 1000)) "${compression[@]}" \
         -jar services/chat/target/switchboard-chat.jar -instances "$CHAT_SERVER_INSTANCES" ;;
     ws)
       start_server node-ws-chat chat_ws "$2" "node ws chat up" node bench/node/chat-ws.js "$2" ;;
@@ -158,7 +166,7 @@ chat_idle() {
   stop_load
   sleep 2
   idle_before[$kind]=$(chat_rss_kib "$server_pid")
-  [ "$kind" != switchboard ] || heap_before[$kind]=$(chat_heap_used_kib "$server_pid")
+  [[ "$kind" != switchboard* ]] || heap_before[$kind]=$(chat_heap_used_kib "$server_pid")
   idle_count[$kind]=0
   if chat_idle_load "$kind" "$port" "$CHAT_IDLE" idle; then
     idle_count[$kind]=$(awk '/^IDLE / {print $2}' "$logs/chatload-idle-$kind.txt")
@@ -169,7 +177,7 @@ chat_idle() {
   fi
   sleep "$CHAT_IDLE_SETTLE"
   idle_after[$kind]=$(chat_rss_kib "$server_pid")
-  [ "$kind" != switchboard ] || heap_after[$kind]=$(chat_heap_used_kib "$server_pid")
+  [[ "$kind" != switchboard* ]] || heap_after[$kind]=$(chat_heap_used_kib "$server_pid")
   stop_load
   stop_server
 }
@@ -181,6 +189,7 @@ report_chat() {
     echo "### WebSocket chat fan-out: Switchboard vs Node ws vs Socket.IO"
     echo
     echo "Switchboard: \`-instances $CHAT_SERVER_INSTANCES\`, JVM flags \`${CHAT_JVM[*]}\` (see bench/chat.sh); its sender is rate-limited at 10⁶/s here (default 20/s)."
+    echo "Switchboard with permessage-deflate: the same jar with \`compression\` on and \`compressionThreshold\` $CHAT_DEFLATE_THRESHOLD, every load client offering the extension (the \`ws\` client's \`perMessageDeflate\`, threshold 0: the sender's messages compressed too); beside the others, judged by no target. Its clients inflate every message they get (the \`ws\` library inflates on libuv's thread pool): where the load generator's CPU is at a core per process and the server's low, its deliveries are the clients' limit, not the server's."
     [ "$CHAT_ONLY" = all ] || echo "Only the $CHAT_ONLY part was run (CHAT_ONLY=$CHAT_ONLY)."
     echo
     machine
@@ -189,7 +198,7 @@ report_chat() {
       echo "$CHAT_CLIENTS clients in one room, one of them the sender, split over ${CHAT_LOADS[*]} Node load processes in turn (\`bench/node/chat-load.js\`, the \`ws\` client library for every server)."
       echo "paced: $CHAT_RATE messages/s for ${duration}s; burst: $CHAT_BURST messages sent at once, the clock runs until every client has every message."
       echo "Latency is from the sender's write to each client's receipt (CLOCK_MONOTONIC, one clock for all processes). Each server is warmed up first with a $CHAT_WARMUP_BURST-message burst and $CHAT_WARMUP_RUNS paced loads of ${CHAT_WARMUP_SECONDS}s, each with fresh connections (not counted)."
-      echo "The three servers stay up and are measured in turns, $CHAT_ROUNDS rounds (each round starting with the next server); figures are each server's median over the rounds"
+      echo "The four servers stay up and are measured in turns, $CHAT_ROUNDS rounds (each round starting with the next server); figures are each server's median over the rounds"
       echo "in which the hypervisor stole at most $NOISY_STEAL % of a core in any server's window of that load (all rounds if none; † marks the rounds left out)."
       echo
       echo "| server | load | load processes | deliveries/s | vs ws | p50 ms | p99 ms | p99 vs ws | each round (paced: p99 ms, burst: deliveries/s) | errors | server CPU % | deliveries per CPU-s | peak RSS MiB |"
@@ -197,7 +206,7 @@ report_chat() {
       for mode in paced burst; do
         for procs in "${CHAT_LOADS[@]}"; do
           base=ws-$mode-p$procs
-          for kind in switchboard ws socketio; do
+          for kind in switchboard switchboard-deflate ws socketio; do
             run=$kind-$mode-p$procs
             echo "| ${label[$kind]} | $mode | $procs | ${rate[$run]} | $(ratio "${rate[$run]}" "${rate[$base]}") | $(ms "${p50[$run]}") | $(ms "${p99[$run]}") | $(ratio "${p99[$run]}" "${p99[$base]}") | ${each_round[$run]} | ${errs[$run]} | ${cpu_pct[$run]} | ${per_cpu[$run]} | ${rss[$run]} |"
           done
@@ -211,11 +220,11 @@ report_chat() {
       echo
       echo "| server | connections | RSS before MiB | RSS with connections MiB | KiB per connection | vs ws | live heap KiB per connection |"
       echo "|---|---:|---:|---:|---:|---:|---:|"
-      for kind in switchboard ws socketio; do
+      for kind in switchboard switchboard-deflate ws socketio; do
         per_kib[$kind]=$(awk -v a="${idle_after[$kind]}" -v b="${idle_before[$kind]}" -v n="${idle_count[$kind]}" 'BEGIN { if (n > 0) printf "%.1f", (a - b) / n; else print "n/a" }')
         heap_kib[$kind]=$(awk -v a="${heap_after[$kind]:-}" -v b="${heap_before[$kind]:-}" -v n="${idle_count[$kind]}" 'BEGIN { if (n > 0 && a != "" && b != "") printf "%.1f", (a - b) / n; else print "—" }')
       done
-      for kind in switchboard ws socketio; do
+      for kind in switchboard switchboard-deflate ws socketio; do
         echo "| ${label[$kind]} | ${idle_count[$kind]} | $(awk -v k="${idle_before[$kind]}" 'BEGIN { printf "%.0f", k / 1024 }') | $(awk -v k="${idle_after[$kind]}" 'BEGIN { printf "%.0f", k / 1024 }') | ${per_kib[$kind]} | $(ratio "${per_kib[$kind]}" "${per_kib[ws]}") | ${heap_kib[$kind]} |"
       done
       echo
@@ -241,10 +250,16 @@ report_chat() {
       fi
       echo "paced p99 **$p** of ws's (target ≤ 1×: $(verdict "$p" "<=" 1)),"
       echo "burst deliveries/s **$b** (target ≥ 2×: $(verdict "$b" ">=" 2))."
+      each=""
+      for procs in "${CHAT_LOADS[@]}"; do
+        each+="${each:+; }$procs load process(es): paced p99 $(ratio "${p99[switchboard-deflate-paced-p$procs]}" "${p99[ws-paced-p$procs]}"), burst $(ratio "${rate[switchboard-deflate-burst-p$procs]}" "${rate[ws-burst-p$procs]}")"
+      done
+      echo "Switchboard with permessage-deflate vs Node ws (no target): $each."
     fi
     if [ "$CHAT_ONLY" != load ]; then
       m=$(ratio "${per_kib[switchboard]}" "${per_kib[ws]}")
       echo "Switchboard vs Node ws: memory per idle connection **$m** of ws's (target ≤ 1×: $(verdict "$m" "<=" 1))."
+      echo "Switchboard with permessage-deflate negotiated vs Node ws: memory per idle connection $(ratio "${per_kib[switchboard-deflate]}" "${per_kib[ws]}") of ws's (no target)."
     fi
     if [ "$CHAT_ONLY" != idle ]; then
       echo
@@ -252,7 +267,7 @@ report_chat() {
       for mode in paced burst; do
         for procs in "${CHAT_LOADS[@]}"; do
           for round in $(seq 1 "$CHAT_ROUNDS"); do
-            runs+=("switchboard-$mode-p$procs-$round" "ws-$mode-p$procs-$round" "socketio-$mode-p$procs-$round")
+            runs+=("switchboard-$mode-p$procs-$round" "switchboard-deflate-$mode-p$procs-$round" "ws-$mode-p$procs-$round" "socketio-$mode-p$procs-$round")
           done
         done
       done
@@ -262,7 +277,7 @@ report_chat() {
   cat "$md"
 }
 
-# The three servers stay up and are measured in turns (see "rounds" in scripts/bench): CHAT_ROUNDS
+# The four servers stay up and are measured in turns (see "rounds" in scripts/bench): CHAT_ROUNDS
 # rounds, each with every load-process count, paced then burst, for each server, each round starting
 # with the next server. A paced p99 is set by a few slow rounds of fan-out, so one window per server
 # decided the comparison by whichever of them a noisy neighbour hit.
@@ -291,7 +306,7 @@ chat_rounds() {
   stop_side
   for mode in paced burst; do
     for procs in "${CHAT_LOADS[@]}"; do
-      clean=$(clean_rounds "$CHAT_ROUNDS" "switchboard-$mode-p$procs" "ws-$mode-p$procs" "socketio-$mode-p$procs" | tr '\n' ' ')
+      clean=$(clean_rounds "$CHAT_ROUNDS" "switchboard-$mode-p$procs" "switchboard-deflate-$mode-p$procs" "ws-$mode-p$procs" "socketio-$mode-p$procs" | tr '\n' ' ')
       chat_clean[$mode-p$procs]=$clean
       for kind in "${CHAT_KINDS[@]}"; do
         for round in $(seq 1 "$CHAT_ROUNDS"); do
@@ -330,15 +345,17 @@ bench_chat() {
     all|load|idle) ;;
     *) die "CHAT_ONLY must be all, load or idle, got '$CHAT_ONLY'" ;;
   esac
+  [[ "$CHAT_DEFLATE_THRESHOLD" =~ ^[0-9]+$ ]] || die "CHAT_DEFLATE_THRESHOLD must be a number of bytes, got '$CHAT_DEFLATE_THRESHOLD'"
   echo "== chat ($CHAT_ONLY): $CHAT_CLIENTS clients, paced ${CHAT_RATE}/s for ${duration}s and a burst of $CHAT_BURST, then $CHAT_IDLE idle connections, per server"
   label[switchboard]="Switchboard chat ($CHAT_SERVER_INSTANCES verticles, 1 JVM)"
+  label[switchboard-deflate]="Switchboard chat, permessage-deflate ($CHAT_SERVER_INSTANCES verticles, 1 JVM)"
   label[ws]="Node ws broadcast (1 process)"
   label[socketio]="Node Socket.IO io.emit (1 process)"
 
   if [ "$CHAT_ONLY" != idle ]; then
     chat_rounds
   fi
-  for kind in switchboard ws socketio; do
+  for kind in switchboard switchboard-deflate ws socketio; do
     [ "$CHAT_ONLY" != load ] || break
     chat_idle "$kind"
   done

@@ -2,7 +2,9 @@
 // several Node processes so that the load generator is not the bottleneck of the measure.
 // usage: node chat-load.js KIND PORT MODE CLIENTS [SECONDS|MESSAGES] [RATE] [PROCESSES]
 //   KIND: switchboard (its JSON protocol, room "bench"), ws (raw text broadcast),
-//         socketio (Engine.IO v4 / Socket.IO v5 over a plain WebSocket, event 'chat message')
+//         socketio (Engine.IO v4 / Socket.IO v5 over a plain WebSocket, event 'chat message'),
+//         switchboard-deflate (switchboard with permessage-deflate offered by every client, and
+//         every message the sender sends compressed; without it no client offers compression)
 //   MODE: paced  - the sender sends RATE messages/s for SECONDS; every delivery's latency is kept
 //         burst  - the sender sends MESSAGES at once; the clock runs until every client has all
 //         idle   - CLIENTS connections that only answer pings; prints IDLE and waits for SIGTERM
@@ -32,11 +34,17 @@ const MAX_PROCESSES = 16;
 const PAYLOAD_MARK = '#';
 /** How Switchboard's message events begin (anything else is parsed; a message event not recognised here shows as missing deliveries). */
 const SWITCHBOARD_MESSAGE = '{"type":"message",';
+const KINDS = ['switchboard', 'ws', 'socketio', 'switchboard-deflate'];
+/** The kind with compression: the switchboard protocol, permessage-deflate offered by every client. */
+const deflate = kind === 'switchboard-deflate';
+const protocol = deflate ? 'switchboard' : kind;
+/** Every client's permessage-deflate: off, or offered with every message compressed (no threshold on the client's side). */
+const PER_MESSAGE_DEFLATE = deflate ? { threshold: 0 } : false;
 
-if (!['switchboard', 'ws', 'socketio'].includes(kind) || !['paced', 'burst', 'idle'].includes(mode)
+if (!KINDS.includes(kind) || !['paced', 'burst', 'idle'].includes(mode)
     || !(port > 0) || !(clients > 0 && clients <= 20000)
     || !(Number.isInteger(processes) && processes >= 1 && processes <= Math.min(MAX_PROCESSES, clients))) {
-  console.error('usage: node chat-load.js switchboard|ws|socketio PORT paced|burst|idle CLIENTS [SECONDS|MESSAGES] [RATE] [PROCESSES 1-16]');
+  console.error('usage: node chat-load.js ' + KINDS.join('|') + ' PORT paced|burst|idle CLIENTS [SECONDS|MESSAGES] [RATE] [PROCESSES 1-16]');
   process.exit(2);
 }
 
@@ -151,7 +159,7 @@ function worker(index, from, to) {
   process.on('SIGTERM', () => process.exit(0));
 
   function url() {
-    switch (kind) {
+    switch (protocol) {
       case 'switchboard': return `ws://127.0.0.1:${port}/chat`;
       case 'socketio': return `ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`;
       default: return `ws://127.0.0.1:${port}/`;
@@ -160,23 +168,23 @@ function worker(index, from, to) {
 
   // Wraps one connection: `ready` resolves once it can take part (joined / namespace connected).
   function client(i) {
-    const ws = new WebSocket(url(), { perMessageDeflate: false });
+    const ws = new WebSocket(url(), { perMessageDeflate: PER_MESSAGE_DEFLATE });
     const c = { ws, index: i };
     c.ready = new Promise((resolve, reject) => {
       ws.on('error', (e) => { errors++; reject(e); });
       ws.on('close', () => { if (tracking) errors++; });
       ws.on('open', () => {
-        if (kind === 'switchboard' && mode === 'idle') {
+        if (protocol === 'switchboard' && mode === 'idle') {
           resolve(c); // connected, in no room: an idle connection costs the same as in ws
-        } else if (kind === 'switchboard') {
+        } else if (protocol === 'switchboard') {
           ws.send(JSON.stringify({ type: 'join', room: 'bench', nickname: 'c' + i }));
-        } else if (kind === 'ws') {
+        } else if (protocol === 'ws') {
           resolve(c);
         }
       });
       ws.on('message', (data) => {
         const text = data.toString();
-        if (kind === 'switchboard') {
+        if (protocol === 'switchboard') {
           if (text.startsWith(SWITCHBOARD_MESSAGE)) {
             received(text);
             return;
@@ -187,7 +195,7 @@ function worker(index, from, to) {
           } else if (e.type === 'error') {
             errors++;
           }
-        } else if (kind === 'socketio') {
+        } else if (protocol === 'socketio') {
           if (text === '2') {
             ws.send('3');
           } else if (text.startsWith('0')) {
@@ -227,9 +235,9 @@ function worker(index, from, to) {
 
   function send(sender, seq) {
     const text = PAYLOAD_MARK + seq + ':' + process.hrtime.bigint();
-    if (kind === 'switchboard') {
+    if (protocol === 'switchboard') {
       sender.ws.send(JSON.stringify({ type: 'message', text }));
-    } else if (kind === 'socketio') {
+    } else if (protocol === 'socketio') {
       sender.ws.send('42' + JSON.stringify(['chat message', text]));
     } else {
       sender.ws.send(text);

@@ -4,6 +4,7 @@ import dev.switchboard.shared.InvalidSettingException;
 import dev.switchboard.shared.Require;
 import dev.switchboard.shared.ServiceOptions;
 import dev.switchboard.shared.Settings;
+import dev.switchboard.shared.ws.PerMessageDeflate;
 import dev.switchboard.shared.ws.WebSocketLimits;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -52,6 +53,10 @@ import java.util.regex.Pattern;
  *                          {@code preferred_username}); a value that is not a valid nickname refuses the token
  * @param roomScopes        with {@code auth}, the rooms that need a scope ({@code *}: every room); joining such
  *                          a room {@code R} takes scope {@code chat:R} or {@code chat:*}
+ * @param compression       negotiate {@code permessage-deflate} with clients that offer it; what they send
+ *                          inflates to {@code maxMessageSize} at most (past it: close 1009, nothing more allocated)
+ * @param compressionThreshold with {@code compression}, frames whose payload is shorter than this many bytes
+ *                          are sent uncompressed (as are those that would not get smaller)
  */
 public record ChatOptions(
   String host,
@@ -78,7 +83,9 @@ public record ChatOptions(
   boolean auth,
   Duration authTimeout,
   String nicknameClaim,
-  List<String> roomScopes) implements ServiceOptions {
+  List<String> roomScopes,
+  boolean compression,
+  int compressionThreshold) implements ServiceOptions {
 
   public static final String DEFAULT_HOST = "0.0.0.0";
   public static final int DEFAULT_PORT = 3002;
@@ -109,6 +116,16 @@ public record ChatOptions(
   public static final String DEFAULT_NICKNAME_CLAIM = "sub";
   /** No room needs a scope. */
   public static final List<String> DEFAULT_ROOM_SCOPES = List.of();
+  /**
+   * Off: chat messages are a few hundred bytes, which deflate on their own shrinks by a fifth to a
+   * third, for CPU on every message and an inflater kept by every connection that sends compressed
+   * (unless it granted no context takeover). Turn it on where bandwidth costs more than CPU.
+   */
+  public static final boolean DEFAULT_COMPRESSION = false;
+  /** Below this a message's envelope is most of it and deflate saves tens of bytes at most. */
+  public static final int DEFAULT_COMPRESSION_THRESHOLD = 256;
+  /** zlib's level for what the chat compresses (not an option: the threshold is the knob that matters). */
+  public static final int COMPRESSION_LEVEL = PerMessageDeflate.DEFAULT_LEVEL;
 
   /** The scope that opens room {@code R} is this followed by {@code R}. */
   public static final String ROOM_SCOPE_PREFIX = "chat:";
@@ -151,7 +168,9 @@ public record ChatOptions(
     Map.entry("auth", "require a token (auth section) on every connection; the nickname is then the token's"),
     Map.entry("authTimeout", "with auth: close (1008) a connection that has not sent its token this long"),
     Map.entry("nicknameClaim", "with auth: the token claim used as the nickname (sub, name, preferred_username, ...)"),
-    Map.entry("roomScopes", "with auth: rooms that need scope chat:<room> or chat:* (comma-separated; * for all)"));
+    Map.entry("roomScopes", "with auth: rooms that need scope chat:<room> or chat:* (comma-separated; * for all)"),
+    Map.entry("compression", "negotiate permessage-deflate with clients that offer it (inflated messages bounded by maxMessageSize)"),
+    Map.entry("compressionThreshold", "with compression: frames with a shorter payload (bytes) are sent uncompressed"));
 
   public ChatOptions {
     Require.nonBlank("host", host);
@@ -192,6 +211,7 @@ public record ChatOptions(
           "must list room names (1-32 of a-z 0-9 _ -) or *; '" + room + "' is neither");
       }
     }
+    Require.range("compressionThreshold", compressionThreshold, 0, MAX_MESSAGE_SIZE_LIMIT);
     if (!auth && !roomScopes.isEmpty()) {
       // Without tokens nobody has a scope: refusing to start beats rooms that look closed and are open.
       throw new InvalidSettingException("roomScopes", String.join(",", roomScopes), "needs auth = true (without tokens there are no scopes)");
@@ -203,7 +223,8 @@ public record ChatOptions(
     this(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_HISTORY_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_TEXT_LENGTH, DEFAULT_MAX_BINARY_SIZE,
       DEFAULT_RATE_LIMIT, DEFAULT_RATE_BURST, DEFAULT_RATE_STRIKES, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_IDLE_TIMEOUT,
       DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_ROOMS, DEFAULT_WRITE_QUEUE_MAX, DEFAULT_PING_RATE, DEFAULT_PING_BURST, DEFAULT_GAP_TIMEOUT, DEFAULT_DEDUPE_TTL, DEFAULT_CLAIM_TTL,
-      DEFAULT_ROOM_TTL, DEFAULT_COMMAND_TIMEOUT, DEFAULT_AUTH, DEFAULT_AUTH_TIMEOUT, DEFAULT_NICKNAME_CLAIM, DEFAULT_ROOM_SCOPES);
+      DEFAULT_ROOM_TTL, DEFAULT_COMMAND_TIMEOUT, DEFAULT_AUTH, DEFAULT_AUTH_TIMEOUT, DEFAULT_NICKNAME_CLAIM, DEFAULT_ROOM_SCOPES,
+      DEFAULT_COMPRESSION, DEFAULT_COMPRESSION_THRESHOLD);
   }
 
   public static ChatOptions fromJson(JsonObject json) {
@@ -233,7 +254,9 @@ public record ChatOptions(
       s.bool("auth", DEFAULT_AUTH),
       s.duration("authTimeout", DEFAULT_AUTH_TIMEOUT),
       s.string("nicknameClaim", DEFAULT_NICKNAME_CLAIM),
-      s.list("roomScopes", DEFAULT_ROOM_SCOPES)));
+      s.list("roomScopes", DEFAULT_ROOM_SCOPES),
+      s.bool("compression", DEFAULT_COMPRESSION),
+      s.integer("compressionThreshold", DEFAULT_COMPRESSION_THRESHOLD)));
   }
 
   /** The scope joining {@code room} takes, or null when anyone may join it. */
@@ -273,6 +296,8 @@ public record ChatOptions(
       .put("auth", auth)
       .put("authTimeout", Settings.format(authTimeout))
       .put("nicknameClaim", nicknameClaim)
-      .put("roomScopes", new JsonArray(roomScopes));
+      .put("roomScopes", new JsonArray(roomScopes))
+      .put("compression", compression)
+      .put("compressionThreshold", compressionThreshold);
   }
 }

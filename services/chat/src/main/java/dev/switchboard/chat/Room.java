@@ -1,6 +1,5 @@
 package dev.switchboard.chat;
 
-import io.netty.buffer.ByteBuf;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -31,9 +30,11 @@ final class Room {
 
   final String name;
   private final Vertx vertx;
-  private final ChatStore store;
+  private final SequenceStore store;
   private final long gapTimeoutMillis;
-  private final Set<ChatConnection.Membership> members = new LinkedHashSet<>();
+  /** Compresses frames for members that negotiated permessage-deflate; null with compression off. */
+  private final FrameDeflater deflater;
+  private final Set<Membership> members = new LinkedHashSet<>();
   private final TreeMap<Long, JsonObject> pending = new TreeMap<>();
   private MessageConsumer<JsonObject> consumer;
   private Future<Room> ready;
@@ -42,11 +43,12 @@ final class Room {
   private long gapTimer = -1;
   private boolean closed;
 
-  Room(String name, Vertx vertx, ChatStore store, long gapTimeoutMillis) {
+  Room(String name, Vertx vertx, SequenceStore store, long gapTimeoutMillis, FrameDeflater deflater) {
     this.name = name;
     this.vertx = vertx;
     this.store = store;
     this.gapTimeoutMillis = gapTimeoutMillis;
+    this.deflater = deflater;
   }
 
   /** Subscribes, then learns the room's last number: what was numbered before is history, what follows is live. */
@@ -71,12 +73,12 @@ final class Room {
     return nextSeq;
   }
 
-  void add(ChatConnection.Membership member) {
+  void add(Membership member) {
     members.add(member);
   }
 
   /** Removes a member; true when the room is now empty. */
-  boolean remove(ChatConnection.Membership member) {
+  boolean remove(Membership member) {
     members.remove(member);
     return members.isEmpty();
   }
@@ -103,9 +105,9 @@ final class Room {
       return;
     }
     if (!"message".equals(event.getString("type"))) {
-      ByteBuf frame = ChatConnection.frame(event.encode());
+      Outgoing frame = Outgoing.text(event.encode(), deflater);
       try {
-        for (ChatConnection.Membership member : new ArrayList<>(members)) {
+        for (Membership member : new ArrayList<>(members)) {
           if (from == null || !member.connection().key().equals(from)) {
             member.send(frame);
           }
@@ -149,9 +151,9 @@ final class Room {
     if (data == null || event.getString("sender") == null) {
       return;
     }
-    ByteBuf frame = ChatConnection.binaryFrame(ChatBinary.encode(name, event.getString("sender"), data));
+    Outgoing frame = Outgoing.binary(ChatBinary.encode(name, event.getString("sender"), data), deflater);
     try {
-      for (ChatConnection.Membership member : new ArrayList<>(members)) {
+      for (Membership member : new ArrayList<>(members)) {
         if (from == null || !member.connection().key().equals(from)) {
           member.send(frame);
         }
@@ -180,9 +182,9 @@ final class Room {
     long seq = message.getLong("seq");
     advanceTo(seq + 1);
     String text = message.encode();
-    ByteBuf frame = ChatConnection.frame(text);
+    Outgoing frame = Outgoing.text(text, deflater);
     try {
-      for (ChatConnection.Membership member : new ArrayList<>(members)) {
+      for (Membership member : new ArrayList<>(members)) {
         member.deliver(seq, text, frame);
       }
     } finally {

@@ -39,6 +39,14 @@ class ChatConformanceTest extends ChatTestBase {
     return WebSocketCorpus.tests(Target.of("127.0.0.1", port, ChatVerticle.PATH, options.webSocketLimits()).withPush(this::talkTo));
   }
 
+  @TestFactory
+  Stream<DynamicTest> chatWithCompressionPassesTheRfc6455Corpus() {
+    JsonObject settings = SETTINGS.copy().put("compression", true);
+    deploy(settings);
+    ChatOptions options = ChatOptions.fromJson(settings.copy().put("host", "127.0.0.1").put("port", 0));
+    return WebSocketCorpus.tests(Target.of("127.0.0.1", port, ChatVerticle.PATH, options.webSocketLimits()).withPush(this::talkTo).withDeflate());
+  }
+
   /** Joins the reader to a room where another member posts messages, a burst at a time, each burst seen by a third member. */
   private Burst talkTo(RawWebSocket reader) throws Exception {
     ChatTestClient talker = connect();

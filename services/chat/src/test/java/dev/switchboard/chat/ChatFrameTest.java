@@ -29,8 +29,8 @@ class ChatFrameTest {
   @Test
   void oneFrameCopiedIntoAConnectionFollowsTheOneBefore() {
     EmbeddedChannel client = clientSide();
-    ByteBuf first = ChatConnection.frame("{\"type\":\"message\",\"seq\":1}");
-    ByteBuf second = ChatConnection.frame("{\"type\":\"message\",\"seq\":2}");
+    ByteBuf first = ChatFrames.frame("{\"type\":\"message\",\"seq\":1}");
+    ByteBuf second = ChatFrames.frame("{\"type\":\"message\",\"seq\":2}");
     ByteBuf gathered = first.alloc().buffer();
     gathered.writeBytes(first, first.readerIndex(), first.readableBytes());
     gathered.writeBytes(second, second.readerIndex(), second.readableBytes());
@@ -45,7 +45,7 @@ class ChatFrameTest {
 
   private static void assertRoundTrip(String text) {
     EmbeddedChannel client = clientSide();
-    ByteBuf frame = ChatConnection.frame(text);
+    ByteBuf frame = ChatFrames.frame(text);
     assertEquals(0x81, frame.getByte(frame.readerIndex()) & 0xFF, "FIN and the text opcode, no reserved bits");
     assertTrue(client.writeInbound(frame));
     assertEquals(text, readText(client));

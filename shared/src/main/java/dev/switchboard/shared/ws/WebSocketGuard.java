@@ -8,6 +8,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.CodecException;
+import io.netty.handler.codec.compression.DecompressionException;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
@@ -16,6 +18,7 @@ import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.extensions.WebSocketExtensionDecoder;
 import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.WebSocket;
@@ -26,6 +29,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
+import java.util.zip.DataFormatException;
 
 /**
  * Holds one WebSocket connection to RFC 6455 and to its {@link WebSocketLimits}, whichever side of
@@ -47,8 +51,11 @@ import java.nio.charset.StandardCharsets;
  * </ul>
  * When it refuses a peer the guard writes the close frame (unless one was sent already), closes the
  * channel at once (a peer that does not read would never complete a closing handshake) and tells
- * its {@link Listener} first. It assumes no extension is negotiated: compression off, as
- * {@link WebSocketLimits#applyTo} sets it.
+ * its {@link Listener} first. It knows one extension: with compression off, as
+ * {@link WebSocketLimits#applyTo} sets it, a reserved bit is a protocol error; with
+ * permessage-deflate negotiated ({@link PerMessageDeflate}), it stands after the inflater, sees
+ * every frame inflated and RSV1 cleared, and closes with 1009 a frame the inflater stopped at its
+ * bound (1002 for data that is not deflate).
  *
  * <p>Its per-connection state is a few ints; nothing is allocated until a frame needs it. All of
  * it runs on the connection's event loop.
@@ -384,6 +391,17 @@ public final class WebSocketGuard extends ChannelDuplexHandler {
       // Vert.x configures the decoder not to close on a violation, and drops the connection on the
       // exception: the peer hears the status first.
       refuse(Refusal.of(corrupted.closeStatus()), corrupted.getMessage());
+    } else if (cause instanceof DecompressionException decompression) {
+      // The inflater of permessage-deflate (PerMessageDeflate): corrupt data comes with zlib's
+      // DataFormatException, a frame that would inflate past its bound without.
+      if (decompression.getCause() instanceof DataFormatException) {
+        refuse(Refusal.PROTOCOL_ERROR, "compressed data is not valid deflate");
+      } else {
+        refuse(Refusal.MESSAGE_TOO_BIG, "frame inflates to more than " + limits.maxFrame() + " bytes");
+      }
+    } else if (cause instanceof CodecException && ctx.pipeline().get(WebSocketExtensionDecoder.class) != null) {
+      // The extension's decoder refused a frame (a compressed continuation without a message...).
+      refuse(Refusal.PROTOCOL_ERROR, "compressed frame refused: " + cause.getMessage());
     }
     ctx.fireExceptionCaught(cause);
   }

@@ -75,8 +75,8 @@ public record WebSocketLimits(int maxFrame, int maxMessage, int writeQueueMax, i
   /**
    * Gives a server's frame decoder these limits and turns compression off: a frame past
    * {@code maxFrame} is then refused from its header, and a frame with a reserved bit set is a
-   * protocol error, as {@link WebSocketGuard} expects (an inflater would expand a frame before any
-   * limit is checked).
+   * protocol error, as {@link WebSocketGuard} expects (Vert.x's inflater would expand a frame
+   * before any limit is checked). {@link PerMessageDeflate} turns it back on, bounded.
    */
   public HttpServerOptions applyTo(HttpServerOptions options) {
     return options

@@ -38,7 +38,8 @@
  *       <td>400</td></tr>
  * </table>
  * Anything else is left to {@code toWebSocket()}, which answers 101 without extensions when
- * compression is off.
+ * compression is off (and with {@code permessage-deflate} to a client that offers it when a server
+ * turned it on with {@link dev.switchboard.shared.ws.PerMessageDeflate}).
  *
  * <h2>The guard ({@link dev.switchboard.shared.ws.WebSocketGuard})</h2>
  * A Netty handler between the frame decoder and Vert.x's handler. It sees every decoded frame
@@ -61,7 +62,12 @@
  *       a character split across fragments is fine. Nothing of the message is kept</td><td>1007</td></tr>
  *   <tr><td>a message whose fragments add up to more than {@code maxMessage} bytes (a fragment is
  *       refused as soon as the sum passes)</td><td>1009</td></tr>
- *   <tr><td>reserved bits on a frame that reaches it (with no extension negotiated)</td><td>1002</td></tr>
+ *   <tr><td>reserved bits on a frame that reaches it: any, with no extension negotiated; with
+ *       {@code permessage-deflate}, RSV1 anywhere but on a message's first frame (the inflater
+ *       clears it there), and RSV2 or RSV3</td><td>1002</td></tr>
+ *   <tr><td>with {@code permessage-deflate}: a frame that would inflate past {@code maxFrame} (the
+ *       inflater stops one byte past it)</td><td>1009</td></tr>
+ *   <tr><td>with {@code permessage-deflate}: compressed data that is not deflate</td><td>1002</td></tr>
  *   <tr><td>a ping when the peer's token bucket ({@code pingBurst} tokens, {@code pingRate} a
  *       second) is empty</td><td>1008</td></tr>
  *   <tr><td>after a flush, more than {@code writeQueueMax} bytes still waiting in the channel for
@@ -76,8 +82,17 @@
  * <p>What it does not see: the queue Vert.x keeps of its own for writes made while the channel is
  * not writable or from another thread. A writer that honours {@code writeQueueFull()} keeps that
  * to a few frames (Vert.x stops at 16); one that writes regardless should write on the event loop
- * through {@code guard.write} and {@code guard.flush}, as chat does. It assumes no extension:
- * compression is off ({@link dev.switchboard.shared.ws.WebSocketLimits#applyTo}), so nothing is
- * inflated before a limit is checked.
+ * through {@code guard.write} and {@code guard.flush}, as chat does. Bytes written that way pass
+ * any extension's encoder untouched: a writer that compresses does so itself (chat's frames).
+ *
+ * <h2>Compression ({@link dev.switchboard.shared.ws.PerMessageDeflate})</h2>
+ * Off by {@link dev.switchboard.shared.ws.WebSocketLimits#applyTo}, on both sides of a connection,
+ * so nothing is inflated: what the gateway relays is never compressed. A server may turn
+ * {@code permessage-deflate} on with {@code PerMessageDeflate.enable} and {@code bound}: Vert.x
+ * 5.0.8's own negotiation inflates without any bound (Netty's {@code PerMessageDeflateDecoder}
+ * built with {@code maxAllocation} 0, and the decoder's frame limit counts compressed bytes), so
+ * {@code bound} replaces it, in each connection before its first request is read, by one whose
+ * inflater stops at {@code maxFrame + 1} bytes a frame. The guard, after the inflater, counts the
+ * inflated bytes against {@code maxFrame} and {@code maxMessage} as for any frame.
  */
 package dev.switchboard.shared.ws;

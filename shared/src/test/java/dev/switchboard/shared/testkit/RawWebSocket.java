@@ -10,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -26,7 +27,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.zip.DataFormatException;
 import java.util.zip.Deflater;
+import java.util.zip.Inflater;
 
 /**
  * A WebSocket client on a plain socket, for what a well-behaved client library refuses to do:
@@ -379,6 +382,31 @@ public final class RawWebSocket implements AutoCloseable {
     Deflater deflater = new Deflater(Deflater.BEST_COMPRESSION, true);
     deflater.setInput(data);
     return flushDeflate(deflater);
+  }
+
+  /**
+   * The payload of a compressed message from a server, inflated (the {@code 00 00 ff ff} put back,
+   * RFC 7692 section 7.2.2), each message on its own; an {@link IOException} if it is not deflate or
+   * inflates past {@link #MAX_READ_FRAME}.
+   */
+  public static byte[] inflate(byte[] payload) throws IOException {
+    Inflater inflater = new Inflater(true);
+    try {
+      inflater.setInput(ByteBuffer.allocate(payload.length + 4).put(payload).put(new byte[] {0, 0, (byte) 0xff, (byte) 0xff}).flip());
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      byte[] chunk = new byte[64 * 1024];
+      while (!inflater.needsInput() && out.size() <= MAX_READ_FRAME) {
+        out.write(chunk, 0, inflater.inflate(chunk));
+      }
+      if (out.size() > MAX_READ_FRAME) {
+        throw new IOException("inflates to more than " + MAX_READ_FRAME + " bytes");
+      }
+      return out.toByteArray();
+    } catch (DataFormatException e) {
+      throw new IOException("not deflate: " + e.getMessage(), e);
+    } finally {
+      inflater.end();
+    }
   }
 
   /** {@code count} zero bytes compressed as {@link #deflate} would, without ever holding them: a deflate bomb. */

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
@@ -49,7 +50,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code @TestFactory Stream<DynamicTest> rfc6455() { return WebSocketCorpus.tests(target); }}.
  *
  * <p>What the server must tolerate: any valid text or binary message (it may answer it, but not
- * close), and unsolicited pongs. Compression must be off (the deflate cases check that it is).
+ * close), and unsolicited pongs. Compression must be off (the deflate cases check that it is),
+ * unless the target says it negotiates permessage-deflate ({@link Target#withDeflate()}): then the
+ * deflate cases check that it is negotiated when offered, that a compressed message is taken, and
+ * that a deflate bomb is refused with 1009 while memory stays flat; a connection that did not
+ * offer it must still refuse RSV1 with 1002.
  */
 public final class WebSocketCorpus {
 
@@ -57,6 +62,12 @@ public final class WebSocketCorpus {
   public static final long MEMORY_BOUND = 8 * 1024 * 1024;
   /** What the deflate bomb inflates to. */
   public static final long BOMB_INFLATED = 110L * 1024 * 1024;
+  /** Zeros per byte of a bomb that must fit a frame: deflate's best is about 1030 to 1. */
+  public static final long BOMB_RATIO = 1000;
+  /** Bombs sent, each on a connection of its own, to a server that negotiates compression. */
+  public static final int BOMB_FRAMES = 4;
+  /** The offer of a browser or the {@code ws} client. */
+  public static final String DEFLATE_OFFER = "permessage-deflate; client_max_window_bits";
   /** The declared length of a frame whose payload never comes. */
   public static final long HUGE_FRAME = 64L * 1024 * 1024;
   /** Bytes of the huge frame actually sent before the answer is awaited. */
@@ -72,6 +83,7 @@ public final class WebSocketCorpus {
 
   private static final AtomicLong PING_IDS = new AtomicLong();
   private static volatile byte[] bomb;
+  private static final Map<Long, byte[]> bombs = new ConcurrentHashMap<>();
 
   private WebSocketCorpus() {
   }
@@ -106,9 +118,10 @@ public final class WebSocketCorpus {
    * @param limits  what it enforces: frame and message sizes, its write-queue bound, its ping rate
    * @param push    how to make it send data to a client that does not read; null skips that case
    * @param memory  readings of its memory ({@link ServerMemory#unknown()} skips those checks)
+   * @param deflate whether it negotiates permessage-deflate with a client that offers it
    */
   public record Target(String host, int port, String path, Map<String, String> headers, WebSocketLimits limits,
-                       ServerPush push, ServerMemory memory) {
+                       ServerPush push, ServerMemory memory, boolean deflate) {
 
     public Target {
       Objects.requireNonNull(host);
@@ -120,19 +133,24 @@ public final class WebSocketCorpus {
 
     /** A server in this JVM, without a push and with no extra headers. */
     public static Target of(String host, int port, String path, WebSocketLimits limits) {
-      return new Target(host, port, path, Map.of(), limits, null, ServerMemory.thisJvm());
+      return new Target(host, port, path, Map.of(), limits, null, ServerMemory.thisJvm(), false);
     }
 
     public Target withHeaders(Map<String, String> extra) {
-      return new Target(host, port, path, extra, limits, push, memory);
+      return new Target(host, port, path, extra, limits, push, memory, deflate);
     }
 
     public Target withPush(ServerPush serverPush) {
-      return new Target(host, port, path, headers, limits, serverPush, memory);
+      return new Target(host, port, path, headers, limits, serverPush, memory, deflate);
     }
 
     public Target withMemory(ServerMemory serverMemory) {
-      return new Target(host, port, path, headers, limits, push, serverMemory);
+      return new Target(host, port, path, headers, limits, push, serverMemory, deflate);
+    }
+
+    /** The same server, negotiating permessage-deflate with a client that offers it. */
+    public Target withDeflate() {
+      return new Target(host, port, path, headers, limits, push, memory, true);
     }
 
     /** A valid handshake for this server, to change for a case. */
@@ -143,6 +161,11 @@ public final class WebSocketCorpus {
     /** A connection with a completed handshake. */
     public RawWebSocket connect() throws IOException {
       return RawWebSocket.connect(host, port, request(), 0);
+    }
+
+    /** A connection that offered permessage-deflate, whatever came of it. */
+    RawWebSocket connectOfferingDeflate() throws IOException {
+      return RawWebSocket.connect(host, port, request().set("Sec-WebSocket-Extensions", DEFLATE_OFFER), 0);
     }
 
     RawWebSocket connectNonReader() throws IOException {
@@ -173,13 +196,21 @@ public final class WebSocketCorpus {
 
   /** Every case, as dynamic tests against {@code target}. */
   public static Stream<DynamicTest> tests(Target target) {
-    return cases().stream().map(c -> DynamicTest.dynamicTest(c.displayName(), () -> c.check().run(target)));
+    return cases(target.deflate()).stream().map(c -> DynamicTest.dynamicTest(c.displayName(), () -> c.check().run(target)));
   }
 
   // ---- the cases
 
-  /** The corpus: handshakes, framing, closing, UTF-8, limits, compression, floods and slow readers. */
+  /** The corpus for a server without compression. */
   public static List<Case> cases() {
+    return cases(false);
+  }
+
+  /**
+   * The corpus: handshakes, framing, closing, UTF-8, limits, compression, floods and slow readers;
+   * the compression cases for a server that negotiates permessage-deflate when {@code deflate}.
+   */
+  public static List<Case> cases(boolean deflate) {
     List<Case> cases = new ArrayList<>();
 
     // Opening handshake (RFC 6455 section 4.2.1, 4.2.2, 4.4)
@@ -205,8 +236,9 @@ public final class WebSocketCorpus {
     cases.add(handshake("handshake/post", "POST instead of GET", r -> r.method("POST").set("Content-Length", "0"),
       refused(405, "Allow", "GET")));
     cases.add(handshake("handshake/http-1.0", "the upgrade over HTTP/1.0", r -> r.httpVersion("HTTP/1.0"), refused(400, 426, 505)));
-    cases.add(handshake("deflate/offered", "Sec-WebSocket-Extensions: permessage-deflate",
-      r -> r.set("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"), acceptedWithout("Sec-WebSocket-Extensions")));
+    cases.add(handshake("deflate/offered", "Sec-WebSocket-Extensions: " + DEFLATE_OFFER,
+      r -> r.set("Sec-WebSocket-Extensions", DEFLATE_OFFER),
+      deflate ? acceptedWith("Sec-WebSocket-Extensions", "permessage-deflate") : acceptedWithout("Sec-WebSocket-Extensions")));
 
     // Framing (section 5)
     cases.add(frames("framing/rsv1", "a text frame with RSV1 and no extension", ws -> ws.frame(true, RSV1, TEXT, ascii("{}")), closes(1002)));
@@ -314,12 +346,26 @@ public final class WebSocketCorpus {
     cases.add(frames("limits/message-over-max", "a text message of maxMessage + 1 bytes in fragments",
       (ws, t) -> fragments(ws, t, t.limits().maxMessage() + 1L), closes(1009)));
 
-    // Compression never negotiated (RFC 7692)
-    cases.add(frames("deflate/compressed-frame", "a text frame with RSV1 and a real deflate payload",
-      ws -> ws.frame(true, RSV1, TEXT, RawWebSocket.deflate(ascii("{\"compressed\":true}"))), closes(1002)));
-    cases.add(custom("deflate/bomb", "a 112 KB RSV1 frame that inflates to 110 MiB",
-      "close 1002 at once, the server's memory not growing by more than " + MEMORY_BOUND / (1024 * 1024) + " MiB",
-      WebSocketCorpus::deflateBomb));
+    if (deflate) {
+      // Compression negotiated when offered (RFC 7692), inflating bounded by the limits
+      cases.add(custom("deflate/compressed-frame", "with the extension negotiated, a text frame with RSV1 and a real deflate payload",
+        "stays open: a ping after it is answered", WebSocketCorpus::compressedFrame));
+      cases.add(custom("deflate/compressed-fragments", "with the extension negotiated, one compressed text message in two fragments",
+        "stays open: a ping after it is answered", WebSocketCorpus::compressedFragments));
+      cases.add(custom("deflate/bomb", "with the extension negotiated, " + BOMB_FRAMES + " RSV1 frames of maxFrame bytes at most, each on "
+          + "its own connection, each inflating to " + BOMB_RATIO + " times that (110 MiB at most)",
+        "close 1009 each time, the server's memory not growing by more than " + MEMORY_BOUND / (1024 * 1024) + " MiB",
+        WebSocketCorpus::negotiatedDeflateBomb));
+      cases.add(frames("deflate/not-offered", "a text frame with RSV1 on a connection that did not offer the extension",
+        ws -> ws.frame(true, RSV1, TEXT, RawWebSocket.deflate(ascii("{\"compressed\":true}"))), closes(1002)));
+    } else {
+      // Compression never negotiated (RFC 7692)
+      cases.add(frames("deflate/compressed-frame", "a text frame with RSV1 and a real deflate payload",
+        ws -> ws.frame(true, RSV1, TEXT, RawWebSocket.deflate(ascii("{\"compressed\":true}"))), closes(1002)));
+      cases.add(custom("deflate/bomb", "a 112 KB RSV1 frame that inflates to 110 MiB",
+        "close 1002 at once, the server's memory not growing by more than " + MEMORY_BOUND / (1024 * 1024) + " MiB",
+        WebSocketCorpus::deflateBomb));
+    }
 
     // Clients that do not read
     cases.add(custom("flood/pings-never-read", "pings as fast as the socket takes them, never reading a pong",
@@ -388,6 +434,14 @@ public final class WebSocketCorpus {
     return new Answer("101 without " + header + " (nothing negotiated)", true, (request, response) -> {
       assertEquals(101, response.status());
       assertNull(response.header(header), header + " in the answer");
+    });
+  }
+
+  private static Answer acceptedWith(String header, String value) {
+    return new Answer("101 with " + header + ": " + value, true, (request, response) -> {
+      assertEquals(101, response.status());
+      String answered = response.header(header);
+      assertTrue(answered != null && answered.toLowerCase().startsWith(value), header + ": " + answered + ", expected " + value);
     });
   }
 
@@ -469,6 +523,61 @@ public final class WebSocketCorpus {
       assertEquals(1002, ws.awaitClose(), "close code for a compressed frame nobody negotiated");
       assertGrowth(target, before, target.memory().allocated(), "allocated while refusing a deflate bomb");
     }
+  }
+
+  private static void compressedFrame(Target target) throws Exception {
+    try (RawWebSocket ws = target.connectOfferingDeflate()) {
+      assertNegotiated(ws);
+      ws.frame(true, RSV1, TEXT, RawWebSocket.deflate(ascii("{\"compressed\":true}")));
+      ws.roundTrip(ascii("still there? " + PING_IDS.incrementAndGet()));
+    }
+  }
+
+  private static void compressedFragments(Target target) throws Exception {
+    byte[] whole = RawWebSocket.deflate(ascii("{\"compressed\":\"" + "in two fragments ".repeat(20) + "\"}"));
+    int half = whole.length / 2;
+    try (RawWebSocket ws = target.connectOfferingDeflate()) {
+      assertNegotiated(ws);
+      ws.frame(false, RSV1, TEXT, Arrays.copyOfRange(whole, 0, half));
+      ws.frame(true, 0, CONTINUATION, Arrays.copyOfRange(whole, half, whole.length));
+      ws.roundTrip(ascii("still there? " + PING_IDS.incrementAndGet()));
+    }
+  }
+
+  private static void negotiatedDeflateBomb(Target target) throws Exception {
+    byte[] payload = bombWithin(target.limits().maxFrame());
+    long before = target.memory().allocated();
+    for (int i = 0; i < BOMB_FRAMES; i++) {
+      try (RawWebSocket ws = target.connectOfferingDeflate()) {
+        assertNegotiated(ws);
+        try {
+          ws.frame(true, RSV1, BINARY, payload);
+        } catch (IOException e) {
+          // Refused and closed while the payload was still arriving: what is asked of it.
+        }
+        assertEquals(1009, ws.awaitClose(), "close code for a frame inflating past the limit, bomb " + (i + 1));
+      }
+    }
+    assertGrowth(target, before, target.memory().allocated(), "allocated while refusing " + BOMB_FRAMES + " deflate bombs");
+  }
+
+  private static void assertNegotiated(RawWebSocket ws) {
+    String extensions = ws.handshake().header("Sec-WebSocket-Extensions");
+    assertTrue(extensions != null && extensions.toLowerCase().startsWith("permessage-deflate"), "negotiated: " + extensions);
+  }
+
+  /**
+   * The largest bomb whose compressed frame the decoder takes ({@code maxFrame} bytes at most), so
+   * that it reaches the inflater: zeros deflate about 1000 to 1, so {@code maxFrame} thousand of
+   * them, {@link #BOMB_INFLATED} at most.
+   */
+  public static byte[] bombWithin(int maxFrame) {
+    long inflated = Math.min(BOMB_INFLATED, maxFrame * BOMB_RATIO);
+    byte[] made = bombs.computeIfAbsent(inflated, RawWebSocket::deflateZeros);
+    if (made.length > maxFrame) {
+      throw new IllegalStateException(inflated + " zeros deflate to " + made.length + " bytes, over maxFrame " + maxFrame);
+    }
+    return made;
   }
 
   /** 110 MiB of zeros, deflated once per run: about 112 KB. */
