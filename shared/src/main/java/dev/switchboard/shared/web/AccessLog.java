@@ -95,13 +95,18 @@ public final class AccessLog {
    * status 101: its connection now carries the WebSocket, and has no HTTP response to end.
    */
   public static void upgraded(RequestScope scope) {
-    if (scope == null || scope.logged) {
+    if (scope == null) {
       return;
     }
-    scope.logged = true;
-    if (log.isInfoEnabled()) {
-      log.info(scope.accessLog.line(scope, null, 101));
+    if (!scope.logged) {
+      scope.logged = true;
+      if (log.isInfoEnabled()) {
+        log.info(scope.accessLog.line(scope, null, 101));
+      }
     }
+    // The scope stays in the context the WebSocket runs on, for the ids of its log lines, as long as
+    // the connection lives: idle connections by the ten thousand must not each keep a request too.
+    scope.release();
   }
 
   /** Writes the line of {@code scope}'s request, in the format of the access log that opened it. */

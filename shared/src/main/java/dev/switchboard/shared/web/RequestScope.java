@@ -30,7 +30,8 @@ public final class RequestScope {
   /** The key of a request's scope in its context's local data. */
   private static final Object KEY = RequestScope.class;
 
-  final HttpServerRequest request;
+  /** The request, until its line is written for an upgrade; null after {@link #release}. */
+  HttpServerRequest request;
   final long startMillis;
   final long startNanos;
   private final String id;
@@ -94,6 +95,15 @@ public final class RequestScope {
       zero &= c == '0';
     }
     return zero ? null : traceparent.substring(TRACE_ID_START, TRACE_ID_END);
+  }
+
+  /**
+   * Lets go of the request (its headers, its response) and of the access log, keeping the ids:
+   * for a scope that outlives its request, that of a connection upgraded to a WebSocket.
+   */
+  void release() {
+    request = null;
+    accessLog = null;
   }
 
   /** The request's id: the safe one it came with, or one made for it. */

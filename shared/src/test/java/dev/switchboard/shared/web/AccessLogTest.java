@@ -16,6 +16,11 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.NetSocket;
 import io.vertx.ext.web.Router;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -43,6 +48,7 @@ class AccessLogTest {
     "127\\.0\\.0\\.1 - - \\[\\d\\d/[A-Z][a-z]{2}/\\d{4}:\\d\\d:\\d\\d:\\d\\d \\+0000] \"GET /common\\?x=1&access_token=… HTTP/1\\.1\" 200 2"
       + " rid=common-1 trace=0af7651916cd43dd8448eb211c80319c route=/common upstream=- in=0 ms=\\d+\\.\\d{3}");
 
+  private static final AtomicReference<RequestScope> upgradedScope = new AtomicReference<>();
   private static Vertx vertx;
   private static HttpServer server;
   private static Context serverContext;
@@ -70,7 +76,9 @@ class AccessLogTest {
       router.get("/plain").handler(ctx -> ctx.end("ok"));
       return vertx.createHttpServer()
         .requestHandler(request -> {
-          if (request.path().startsWith("/common")) {
+          if (request.path().startsWith("/ws")) {
+            json.handler(AccessLogTest::upgrade).handle(request);
+          } else if (request.path().startsWith("/common")) {
             common.handler(router::handle).handle(request);
           } else if (request.path().startsWith("/later")) {
             off.handler(router::handle).handle(request);
@@ -82,6 +90,16 @@ class AccessLogTest {
     }));
     // One connection: a request is read only once the one before it has been answered (and logged).
     client = vertx.createHttpClient(new PoolOptions().setHttp1MaxSize(1));
+  }
+
+  /** Upgrades to a WebSocket that logs what it is sent, as a WebSocket service does. */
+  private static void upgrade(HttpServerRequest request) {
+    RequestScope scope = RequestScope.current();
+    request.toWebSocket().onSuccess(ws -> {
+      AccessLog.upgraded(scope);
+      upgradedScope.set(scope);
+      ws.textMessageHandler(text -> handlerLog.info("ws says " + text));
+    });
   }
 
   @AfterAll
@@ -129,6 +147,24 @@ class AccessLogTest {
       })));
       LogCapture.Line outside = logs.lines().stream().filter(l -> l.message().equals("outside")).findFirst().orElseThrow();
       assertNull(outside.mdc().get(RequestMdc.REQUEST_ID), outside.toString());
+    }
+  }
+
+  @Test
+  void anUpgradeIsLoggedAndItsWebSocketKeepsTheIdsButNotTheRequest() throws Exception {
+    try (LogCapture logs = LogCapture.of(Level.INFO, AccessLog.LOGGER, handlerLog.getName())) {
+      WebSocketClient webSockets = vertx.createWebSocketClient();
+      WebSocket ws = await(TestKit.onContext(vertx, () -> webSockets.connect(new WebSocketConnectOptions()
+        .setPort(server.actualPort()).setHost("127.0.0.1").setURI("/ws").addHeader(RequestScope.REQUEST_ID, "ws-1"))));
+      await(ws.writeTextMessage("hi"));
+      List<LogCapture.Line> lines = logs.await(all -> all.stream().anyMatch(l -> l.message().equals("ws says hi")), 10);
+      assertTrue(lines.stream().anyMatch(l -> l.message().contains("\"ws-1\"") && l.message().contains("\"status\":101")), lines::toString);
+      LogCapture.Line said = lines.stream().filter(l -> l.message().equals("ws says hi")).findFirst().orElseThrow();
+      assertEquals("ws-1", said.mdc().get(RequestMdc.REQUEST_ID), "the WebSocket's lines carry the upgrade's id: " + said);
+      // Held for as long as the connection lives, the scope keeps the ids only: not the request, its headers, its response.
+      assertNull(upgradedScope.get().request, "the upgraded request is let go");
+      assertEquals("ws-1", upgradedScope.get().id());
+      await(ws.close());
     }
   }
 
