@@ -51,19 +51,28 @@ final class Room {
     this.deflater = deflater;
   }
 
-  /** Subscribes, then learns the room's last number: what was numbered before is history, what follows is live. */
+  /**
+   * Subscribes, then learns the room's last number: what was numbered and kept before is history,
+   * what follows is live, from the first number not kept yet (a message numbered just before, still
+   * on its way to history, would be in neither a joiner's replay nor, as "history", the live view).
+   */
   Future<Room> open() {
     if (ready == null) {
       consumer = vertx.eventBus().consumer(ChatVerticle.INTERNAL_ROOM_PREFIX + name,
         message -> onEvent(message.body(), message.headers().get(ChatVerticle.FROM_HEADER)));
       ready = consumer.completion()
         .compose(v -> store.lastSeq(name))
-        .map(last -> {
-          advanceTo(last + 1);
+        .compose(last -> store.opening(name, last).map(opening -> {
+          advanceTo(opening.first());
           pending.headMap(nextSeq).clear();
+          opening.keptAfter().forEach(message -> pending.putIfAbsent(message.getLong("seq"), message));
           drain();
+          if (nextSeq <= last && !pending.containsKey(nextSeq)) {
+            // Numbered before the view opened and not kept yet: its live copy is awaited, then history read.
+            armGapTimer();
+          }
           return this;
-        });
+        }));
     }
     return ready;
   }

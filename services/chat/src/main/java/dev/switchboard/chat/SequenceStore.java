@@ -10,9 +10,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Part of the {@link ChatStore}: each room's sequence counter ({@code chat.seq.<room>}), the only
@@ -38,6 +40,8 @@ final class SequenceStore {
    * number this instance is given that is not above it was given before.
    */
   private final Map<String, Long> handedOut = ChatStore.lru();
+  /** How many of a room's last numbers a view opening looks at for messages still on their way to history. */
+  static final int IN_FLIGHT_WINDOW = 64;
 
   SequenceStore(Vertx vertx, int historySize) {
     this.vertx = vertx;
@@ -171,6 +175,45 @@ final class SequenceStore {
       return Future.join(gets).transform(ignored -> Future.succeededFuture(
         gets.stream().filter(Future::succeeded).map(Future::result).filter(Objects::nonNull).toList()));
     });
+  }
+
+  /**
+   * Where a view of {@code room} opened now starts, given the room's last number {@code last}: the
+   * lowest of the last {@link #IN_FLIGHT_WINDOW} numbers above a kept one whose message is not kept
+   * yet (numbered, on its way to history and then to the bus), or {@code last + 1} when there is
+   * none; with the kept messages above it, which may have gone over the bus before the view
+   * listened. A joiner's replay reads history below it. (A room with nothing kept among those
+   * numbers, new or with its history dropped while idle, starts after the counter.)
+   */
+  Future<Opening> opening(String room, long last) {
+    long from = Math.max(0, last - Math.min(IN_FLIGHT_WINDOW, historySize));
+    if (historySize == 0 || last <= from) {
+      return Future.succeededFuture(new Opening(last + 1, List.of()));
+    }
+    return messages(room, from, last).map(kept -> {
+      Set<Long> seqs = new HashSet<>();
+      long lowestKept = Long.MAX_VALUE;
+      for (JsonObject message : kept) {
+        long seq = message.getLong("seq", 0L);
+        seqs.add(seq);
+        lowestKept = Math.min(lowestKept, seq);
+      }
+      // Below the lowest kept number a missing one was evicted, or the room's history dropped while
+      // it was idle (then nothing is kept and the view starts after the counter, as it always did).
+      long first = last + 1;
+      for (long seq = Math.min(lowestKept, last + 1); seq <= last; seq++) {
+        if (!seqs.contains(seq)) {
+          first = seq;
+          break;
+        }
+      }
+      long start = first;
+      return new Opening(first, kept.stream().filter(message -> message.getLong("seq", 0L) > start).toList());
+    });
+  }
+
+  /** Where a room's view starts ({@code first}), and the kept messages after that number, in order. */
+  record Opening(long first, List<JsonObject> keptAfter) {
   }
 
   /** Forgets a room's history (the room is dropped); its counter stays. */
