@@ -5,16 +5,11 @@ import org.junit.jupiter.api.Test;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -33,35 +28,6 @@ class ChatBridgeProcessTest {
   private static final long WAIT_SECONDS = 30;
   private static final Pattern POSTED = Pattern.compile("^posted \\{\"room\":\"lobby\",\"seq\":(\\d+),\"id\":\"([0-9a-f-]{36})\"}$");
 
-  /** A JDK WebSocket client that queues every text message it receives. */
-  private static final class Member implements WebSocket.Listener {
-
-    final BlockingQueue<String> received = new LinkedBlockingQueue<>();
-    private final StringBuilder partial = new StringBuilder();
-
-    @Override
-    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-      partial.append(data);
-      if (last) {
-        received.add(partial.toString());
-        partial.setLength(0);
-      }
-      webSocket.request(1);
-      return null;
-    }
-
-    String await(String fragment) throws InterruptedException {
-      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-      while (System.nanoTime() < end) {
-        String next = received.poll(end - System.nanoTime(), TimeUnit.NANOSECONDS);
-        if (next != null && next.contains(fragment)) {
-          return next;
-        }
-      }
-      throw new AssertionError("no message with " + fragment + " within " + WAIT_SECONDS + " s");
-    }
-  }
-
   @Test
   void aNodeProgramPostsIntoARoomThroughTheBridge() throws Exception {
     String cluster = "systemtest-chat-post-" + UUID.randomUUID();
@@ -74,10 +40,8 @@ class ChatBridgeProcessTest {
            .clustered(cluster, bridgeMember, members).args("-instances", "1").start()) {
       chat.awaitUp();
       bridge.awaitUp();
-      Member ann = new Member();
-      WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder()
-        .buildAsync(URI.create("ws://127.0.0.1:" + chat.port("http") + "/chat"), ann).get(WAIT_SECONDS, TimeUnit.SECONDS);
-      ws.sendText("{\"type\":\"join\",\"room\":\"lobby\",\"nickname\":\"ann\"}", true).get(WAIT_SECONDS, TimeUnit.SECONDS);
+      ChatSocket ann = ChatSocket.connect(HttpClient.newHttpClient(), chat.port("http"));
+      ann.send("{\"type\":\"join\",\"room\":\"lobby\",\"nickname\":\"ann\"}");
       ann.await("\"presence\"");
 
       ProcessBuilder builder = new ProcessBuilder("node", ServiceProcess.root().resolve("systemtest/src/test/node/chat-post.mjs").toString())
@@ -118,7 +82,7 @@ class ChatBridgeProcessTest {
       assertTrue(message.contains("\"seq\":" + posted.group(1) + ","), message);
       assertTrue(message.contains("\"id\":\"" + posted.group(2) + "\""), message);
       assertTrue(message.contains("\"system\":true"), message);
-      ws.sendClose(WebSocket.NORMAL_CLOSURE, "done").get(WAIT_SECONDS, TimeUnit.SECONDS);
+      ann.close();
 
       assertEquals(0, bridge.terminate(), bridge.output());
       assertEquals(0, chat.terminate(), chat.output());

@@ -6,12 +6,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.WebSocket;
 import java.util.UUID;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -19,50 +14,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Two chat fat jars as two clustered processes: one room across them, the page, a clean SIGTERM. */
 class ChatProcessTest {
-
-  private static final long WAIT_SECONDS = 20;
-
-  /** A JDK WebSocket client that queues every text message it receives. */
-  private static final class Client implements WebSocket.Listener {
-
-    final BlockingQueue<String> received = new LinkedBlockingQueue<>();
-    private final StringBuilder partial = new StringBuilder();
-    WebSocket ws;
-
-    static Client connect(HttpClient http, int port) throws Exception {
-      Client client = new Client();
-      client.ws = http.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + port + "/chat"), client)
-        .get(WAIT_SECONDS, TimeUnit.SECONDS);
-      return client;
-    }
-
-    @Override
-    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-      partial.append(data);
-      if (last) {
-        received.add(partial.toString());
-        partial.setLength(0);
-      }
-      webSocket.request(1);
-      return null;
-    }
-
-    void send(String json) throws Exception {
-      ws.sendText(json, true).get(WAIT_SECONDS, TimeUnit.SECONDS);
-    }
-
-    /** The next message containing {@code fragment}, skipping others; fails after the wait. */
-    String await(String fragment) throws InterruptedException {
-      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-      while (System.nanoTime() < end) {
-        String next = received.poll(end - System.nanoTime(), TimeUnit.NANOSECONDS);
-        if (next != null && next.contains(fragment)) {
-          return next;
-        }
-      }
-      throw new AssertionError("no message with " + fragment + " within " + WAIT_SECONDS + " s");
-    }
-  }
 
   @Test
   void twoClusteredProcessesShareARoomAndStopCleanly() throws Exception {
@@ -82,8 +33,8 @@ class ChatProcessTest {
       assertEquals(200, page.statusCode());
       assertTrue(page.body().contains("chat.js"), page.body());
 
-      Client ann = Client.connect(http, one.port("http"));
-      Client bob = Client.connect(http, two.port("http"));
+      ChatSocket ann = ChatSocket.connect(http, one.port("http"));
+      ChatSocket bob = ChatSocket.connect(http, two.port("http"));
       ann.send("{\"type\":\"join\",\"room\":\"lobby\",\"nickname\":\"ann\"}");
       ann.await("\"presence\"");
       bob.send("{\"type\":\"join\",\"room\":\"lobby\",\"nickname\":\"bob\"}");
