@@ -141,7 +141,7 @@ class GatewayTracingTest {
     assertEquals(false, answer.body.toJsonObject().getBoolean("partial"), answer.body::toString);
 
     Predicate<JsonArray> whole = spans -> named(spans, "bff said") != null && named(spans, "bff hello") != null
-      && find(spans, "echo", "SERVER") != null && find(spans, "http", "SERVER") != null && find(spans, "gateway", "SERVER") != null;
+      && TestZipkin.of(spans, "echo").size() == 2 && find(spans, "http", "SERVER") != null && find(spans, "gateway", "SERVER") != null;
     JsonArray spans = zipkin.trace(ids[0], whole);
     String shown = TestZipkin.show(spans);
     JsonObject server = find(spans, "gateway", "SERVER");
@@ -153,7 +153,9 @@ class GatewayTracingTest {
     JsonObject busSend = spans.stream().map(s -> (JsonObject) s)
       .filter(s -> "gateway".equals(TestZipkin.service(s)) && "send".equals(s.getString("name"))).findFirst().orElseThrow();
     assertEquals(said.getString("id"), busSend.getString("parentId"), "the bus request is the part's child:" + shown);
-    assertEquals(busSend.getString("id"), find(spans, "echo", "SERVER").getString("parentId"), shown);
+    // Two echo consumers in this trace: the part's own request, and http's for /api/echo.
+    assertTrue(TestZipkin.of(spans, "echo").stream().anyMatch(s -> busSend.getString("id").equals(s.getString("parentId"))),
+      "echo continues the part's bus request:" + shown);
     JsonObject call = spans.stream().map(s -> (JsonObject) s)
       .filter(s -> "gateway".equals(TestZipkin.service(s)) && "CLIENT".equals(s.getString("kind")) && s.getString("name").startsWith("get http"))
       .findFirst().orElseThrow(() -> new AssertionError("no call to http:" + shown));
