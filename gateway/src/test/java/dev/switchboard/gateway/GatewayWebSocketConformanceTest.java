@@ -95,15 +95,20 @@ class GatewayWebSocketConformanceTest {
     WebSocket talker = await(TestKit.onContext(clientVertx, () -> direct.connect(chatPort, "127.0.0.1", ChatVerticle.PATH)));
     AtomicInteger seen = new AtomicInteger();
     AtomicInteger readerJoined = new AtomicInteger();
+    AtomicInteger talkerJoined = new AtomicInteger();
     talker.textMessageHandler(text -> {
       JsonObject event = new JsonObject(text);
       if ("message".equals(event.getString("type"))) {
         seen.incrementAndGet();
       } else if ("joined".equals(event.getString("type")) && readerName.equals(event.getString("nickname"))) {
         readerJoined.incrementAndGet();
+      } else if ("joined".equals(event.getString("type")) && event.getBoolean("self", false)) {
+        talkerJoined.incrementAndGet();
       }
     });
     await(talker.writeTextMessage(new JsonObject().put("type", "join").put("room", room).put("nickname", "talker" + run).encode()));
+    // In the room before the reader joins, or the reader's joined event may go out before the talker is there to hear it.
+    waitFor(() -> talkerJoined.get() > 0, "the talker joined");
     reader.text(new JsonObject().put("type", "join").put("room", room).put("nickname", readerName).encode());
     waitFor(() -> readerJoined.get() > 0, "the reader joined through the gateway");
     int[] posted = {0};
