@@ -10,11 +10,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 
 /**
  * Part of the {@link ChatStore}: each room's sequence counter ({@code chat.seq.<room>}), the only
@@ -190,22 +188,20 @@ final class SequenceStore {
     if (historySize == 0 || last <= from) {
       return Future.succeededFuture(new Opening(last + 1, List.of()));
     }
+    // Kept messages come in order. Below the first of them a missing one was evicted, or the room's
+    // history dropped while it was idle (then nothing is kept and the view starts after the counter).
     return messages(room, from, last).map(kept -> {
-      Set<Long> seqs = new HashSet<>();
-      long lowestKept = Long.MAX_VALUE;
-      for (JsonObject message : kept) {
-        long seq = message.getLong("seq", 0L);
-        seqs.add(seq);
-        lowestKept = Math.min(lowestKept, seq);
-      }
-      // Below the lowest kept number a missing one was evicted, or the room's history dropped while
-      // it was idle (then nothing is kept and the view starts after the counter, as it always did).
       long first = last + 1;
-      for (long seq = Math.min(lowestKept, last + 1); seq <= last; seq++) {
-        if (!seqs.contains(seq)) {
-          first = seq;
+      long expected = kept.isEmpty() ? first : kept.get(0).getLong("seq", 0L);
+      for (JsonObject message : kept) {
+        if (message.getLong("seq", 0L) != expected) {
+          first = expected;
           break;
         }
+        expected++;
+      }
+      if (first > last && expected <= last) {
+        first = expected; // the newest numbers are still on their way
       }
       long start = first;
       return new Opening(first, kept.stream().filter(message -> message.getLong("seq", 0L) > start).toList());
