@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -36,19 +37,26 @@ public final class TestCluster {
    */
   public static final long START_SECONDS = 60;
 
+  /** How long {@link #start} waits, once every member is up, for their partitions to have settled. */
+  private static final Duration SETTLE_LIMIT = Duration.ofSeconds(30);
+
   /** Ports tried per member when the one picked is taken before Hazelcast binds it. */
   private static final int BIND_ATTEMPTS = 3;
 
   private final String name;
   private final List<String> members;
   private final List<Vertx> nodes = new ArrayList<>();
+  private final List<HazelcastClusterManager> managers = new ArrayList<>();
 
   private TestCluster(String name, List<String> members) {
     this.name = name;
     this.members = members;
   }
 
-  /** Starts {@code size} members one after the other; fails if any cannot join. */
+  /**
+   * Starts {@code size} members one after the other, then waits until their partitions have
+   * settled (see {@link #settled}); fails if any cannot join.
+   */
   public static Future<TestCluster> start(int size) {
     return start(Collections.nCopies(size, UnaryOperator.identity()));
   }
@@ -84,7 +92,22 @@ public final class TestCluster {
       UnaryOperator<VertxBuilder> build = builders.get(i);
       chain = chain.compose(v -> cluster.addNode(port, change, build, BIND_ATTEMPTS));
     }
-    return chain.map(cluster);
+    return chain.compose(v -> cluster.settled()).map(cluster);
+  }
+
+  /**
+   * Done once every partition has its owner and backups in place (Hazelcast's cluster-safe state).
+   * Right after members join, partitions migrate to them, and a map or counter call that meets a
+   * migrating partition is retried for up to seconds: a test that is not about migration starts
+   * after it, or its first calls can miss a command timeout on a slow machine.
+   */
+  private Future<Void> settled() {
+    Vertx first = nodes.get(0);
+    return TestKit.poll(first,
+        () -> first.executeBlocking(() -> managers.stream().allMatch(m -> m.getHazelcastInstance().getPartitionService().isClusterSafe()), false),
+        Boolean::booleanValue, Duration.ofMillis(50), SETTLE_LIMIT)
+      .recover(e -> Future.failedFuture(new TimeoutException("the cluster's partitions did not settle within " + SETTLE_LIMIT.toSeconds() + " s")))
+      .mapEmpty();
   }
 
   /** {@link #start(List)}, waited for at most {@link #START_SECONDS}: for a test's set-up. */
@@ -142,7 +165,10 @@ public final class TestCluster {
       .with(new VertxOptions().setEventBusOptions(bus))
       .withClusterManager(manager))
       .buildClustered()
-      .onSuccess(nodes::add)
+      .onSuccess(vertx -> {
+        nodes.add(vertx);
+        managers.add(manager);
+      })
       .<Void>mapEmpty()
       .recover(e -> {
         if (attemptsLeft <= 1 || !String.valueOf(e.getMessage()).contains("already in use")) {
