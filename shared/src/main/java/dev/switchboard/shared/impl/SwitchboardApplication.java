@@ -15,6 +15,7 @@ import dev.switchboard.shared.cluster.HazelcastConfigs;
 import dev.switchboard.shared.registry.ServiceRecord;
 import dev.switchboard.shared.registry.ServiceRegistry;
 import dev.switchboard.shared.ops.Metrics;
+import dev.switchboard.shared.ops.MetricsFactory;
 import dev.switchboard.shared.tracing.Tracing;
 import dev.switchboard.shared.tracing.TracingOptions;
 import io.vertx.core.Deployable;
@@ -163,6 +164,9 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
   @Override
   public VertxBuilder createVertxBuilder(VertxOptions vertxOptions) {
     VertxBuilder builder = Tracing.install(Vertx.builder().with(vertxOptions), tracing, service.name());
+    if (vertxOptions.getMetricsOptions() != null && vertxOptions.getMetricsOptions().isEnabled()) {
+      builder.withMetrics(new MetricsFactory());
+    }
     if (isClustered()) {
       clusterManager = new HazelcastClusterManager(HazelcastConfigs.create(cluster));
       // In place: the launcher applies -cluster-host and -cluster-port to these same options afterwards.

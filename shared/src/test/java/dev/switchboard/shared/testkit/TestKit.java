@@ -6,6 +6,7 @@ import dev.switchboard.shared.ServiceOptions;
 import dev.switchboard.shared.ServiceRuntime;
 import dev.switchboard.shared.auth.AuthOptions;
 import dev.switchboard.shared.ops.Metrics;
+import dev.switchboard.shared.ops.MetricsFactory;
 import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Deployable;
@@ -33,7 +34,7 @@ public final class TestKit {
 
   /** A Vert.x with the launcher's metrics, so {@code /metrics} answers as in production. */
   public static Vertx vertx() {
-    return Vertx.vertx(new VertxOptions().setMetricsOptions(Metrics.options()));
+    return Vertx.builder().with(new VertxOptions().setMetricsOptions(Metrics.options())).withMetrics(new MetricsFactory()).build();
   }
 
   /**
