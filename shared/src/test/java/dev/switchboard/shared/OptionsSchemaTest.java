@@ -1,5 +1,9 @@
 package dev.switchboard.shared;
 
+import dev.switchboard.shared.auth.AuthOptions;
+import dev.switchboard.shared.cluster.ClusterOptions;
+import dev.switchboard.shared.testkit.OptionsChecks;
+import dev.switchboard.shared.tracing.TracingOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -176,6 +180,20 @@ class OptionsSchemaTest {
       OptionKey.list("tags", "tags"),
       OptionKey.choice("kind", Sample.Kind.class, "kind")));
     assertTrue(e.getMessage().startsWith("Sample: the every-default constructor fails"), e.getMessage());
+  }
+
+  @Test
+  void theCommonSectionsReadBackAndDescribeEveryKey() {
+    OptionsChecks.readsBackAndDescribesEveryKey(ClusterOptions.SCHEMA, new ClusterOptions("ops", "10.0.0.5", 5801, 10,
+      List.of("10.0.0.6:5801"), ClusterOptions.Discovery.KUBERNETES, "switchboard.default.svc", ClusterOptions.Backups.HOST,
+      7100, "cluster.pem", "cluster.key", "ca.pem"));
+    OptionsChecks.readsBackAndDescribesEveryKey(ShutdownOptions.SCHEMA, new ShutdownOptions(Duration.ofSeconds(30)));
+    OptionsChecks.readsBackAndDescribesEveryKey(IngressOptions.SCHEMA,
+      new IngressOptions(Duration.ofSeconds(2), List.of("10.0.0.0/8", "127.0.0.1"), IngressOptions.AccessLogFormat.COMMON));
+    OptionsChecks.readsBackAndDescribesEveryKey(AuthOptions.SCHEMA,
+      new AuthOptions("jwks.json", "https://issuer.example.com", List.of("api", "chat"), Duration.ofSeconds(10), Duration.ofMinutes(1)));
+    OptionsChecks.readsBackAndDescribesEveryKey(TracingOptions.SCHEMA,
+      new TracingOptions("http://127.0.0.1:4318/v1/traces", 0.25, TracingOptions.Protocol.OTLP));
   }
 
   private static Duration wait(String text) {
