@@ -80,7 +80,12 @@ public record BridgeOptions(
       if (token.length() < MIN_TOKEN_LENGTH || token.length() > ClientFrame.MAX_ADDRESS_LENGTH) {
         throw new InvalidSettingException("tokens", "(hidden)", "each token must be " + MIN_TOKEN_LENGTH + " to " + ClientFrame.MAX_ADDRESS_LENGTH + " characters");
       }
-      return new Grant(token, Set.of(Arrays.copyOfRange(words, 1, words.length)));
+      List<String> authorities = Arrays.asList(words).subList(1, words.length);
+      if (Set.copyOf(authorities).size() < authorities.size()) {
+        // Refused here, with the token hidden, rather than by Set.of's error, which no setting names.
+        throw new InvalidSettingException("tokens", "(hidden)", "each token must name an authority once");
+      }
+      return new Grant(token, Set.copyOf(authorities));
     }
 
     /** The configuration form with the token hidden. */

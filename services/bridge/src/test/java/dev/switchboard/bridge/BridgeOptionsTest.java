@@ -28,6 +28,22 @@ class BridgeOptionsTest {
   }
 
   @Test
+  void aTokenNamingAnAuthorityTwiceIsRefusedWithoutShowingIt() {
+    InvalidSettingException e = assertThrows(InvalidSettingException.class,
+      () -> BridgeOptions.fromJson(new JsonObject().put("tokens", "abcdefghijklmnopqrstuvwxyz admin admin")));
+    assertEquals("bridge.tokens", e.key());
+    assertFalse(e.getMessage().contains("abcdefghij"), e.getMessage());
+  }
+
+  @Test
+  void permissionsReadTwiceFromOneSettingAreEqual() {
+    String text = "chat.room.* authority=chat match.kind=\"text\"";
+    assertEquals(Permission.parse("inbound", text), Permission.parse("inbound", text));
+    assertEquals(BridgeOptions.fromJson(new JsonObject().put("inbound", text)), BridgeOptions.fromJson(new JsonObject().put("inbound", text)));
+    assertFalse(Permission.parse("inbound", "a").equals(Permission.parse("inbound", "b")));
+  }
+
+  @Test
   void permissionsFromEnvironmentStyleStrings() {
     BridgeOptions options = BridgeOptions.fromJson(new JsonObject()
       .put("inbound", "echo, chat.room.* authority=chat, ~greet\\.(en|fr), orders match.kind=paid match.n=1"));
