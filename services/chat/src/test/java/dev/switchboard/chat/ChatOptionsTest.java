@@ -21,7 +21,7 @@ class ChatOptionsTest {
     assertEquals(3002, defaults.port());
     assertEquals(defaults, ChatOptions.fromJson(new JsonObject()));
     assertEquals(defaults, ChatOptions.fromJson(defaults.toJson()));
-    assertEquals(defaults.toJson().fieldNames(), ChatOptions.DESCRIPTIONS.keySet());
+    assertEquals(defaults.toJson().fieldNames(), ChatOptions.SCHEMA.descriptions().keySet());
   }
 
   @Test

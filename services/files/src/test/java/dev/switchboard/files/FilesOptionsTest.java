@@ -54,7 +54,7 @@ class FilesOptionsTest {
 
   @Test
   void describesEverySetting() {
-    assertEquals(new FilesOptions().toJson().fieldNames(), FilesOptions.DESCRIPTIONS.keySet());
+    assertEquals(new FilesOptions().toJson().fieldNames(), FilesOptions.SCHEMA.descriptions().keySet());
   }
 
   @Test

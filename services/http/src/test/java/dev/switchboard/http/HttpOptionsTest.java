@@ -44,7 +44,7 @@ class HttpOptionsTest {
 
   @Test
   void describesEverySetting() {
-    assertEquals(new HttpOptions().toJson().fieldNames(), HttpOptions.DESCRIPTIONS.keySet());
+    assertEquals(new HttpOptions().toJson().fieldNames(), HttpOptions.SCHEMA.descriptions().keySet());
   }
 
   @Test

@@ -142,7 +142,7 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
       ingress = IngressOptions.fromJson(section(config, IngressOptions.SECTION));
       auth = AuthOptions.fromJson(section(config, AuthOptions.SECTION));
       tracing = TracingOptions.fromJson(section(config, TracingOptions.SECTION));
-      options = service.fromJson().apply(section(config, service.name()));
+      options = service.options().fromJson(section(config, service.name()));
     } catch (InvalidSettingException e) {
       String[] parts = e.key().split("\\.", 2);
       String names = parts.length == 2
@@ -283,7 +283,7 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
     for (OptionsSchema<?> common : COMMON_SECTIONS) {
       known.put(common.section(), common.names());
     }
-    known.put(service.name(), service.defaults().toJson().fieldNames());
+    known.put(service.name(), service.options().names());
     // vertx-config needs a Vert.x instance, and the real one cannot exist before the cluster settings are known.
     Vertx reader;
     try {
@@ -363,7 +363,7 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
     out.println();
     out.println("Settings (defaults < -conf FILE (JSON or YAML) < environment < -Dproperty):");
     Map<String, Map<String, String>> rows = new LinkedHashMap<>();
-    rows.put(service.name(), describe(service.defaults().toJson(), service.descriptions()));
+    rows.put(service.name(), describe(service.options()));
     for (OptionsSchema<?> common : COMMON_SECTIONS) {
       rows.put(common.section(), describe(common));
     }
@@ -375,10 +375,8 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
   }
 
   private static <R> Map<String, String> describe(OptionsSchema<R> schema) {
-    return describe(schema.toJson(schema.defaults()), schema.descriptions());
-  }
-
-  private static Map<String, String> describe(JsonObject defaults, Map<String, String> descriptions) {
+    JsonObject defaults = schema.toJson(schema.defaults());
+    Map<String, String> descriptions = schema.descriptions();
     Map<String, String> rows = new TreeMap<>();
     for (String key : defaults.fieldNames()) {
       Object value = defaults.getValue(key);
