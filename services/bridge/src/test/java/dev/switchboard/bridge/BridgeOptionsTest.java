@@ -1,6 +1,7 @@
 package dev.switchboard.bridge;
 
 import dev.switchboard.shared.InvalidSettingException;
+import dev.switchboard.shared.testkit.OptionsChecks;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -25,6 +26,18 @@ class BridgeOptionsTest {
     assertEquals(Permissions.Delivery.NONE, options.outbound().delivery("echo", Set.of()));
     assertFalse(options.authRequired());
     assertEquals(options.toJson(), BridgeOptions.fromJson(options.toJson()).toJson());
+  }
+
+  @Test
+  void everyKeyReadsBackAndIsDescribed() {
+    // Tokens are written hidden, so they stay at their default here; tokensAreLongEnoughAndNeverShown covers them.
+    OptionsChecks.readsBackAndDescribesEveryKey(BridgeOptions.SCHEMA, BridgeOptions.fromJson(new JsonObject()
+      .put("host", "127.0.0.1").put("port", 1).put("adminPort", 2)
+      .put("inbound", "echo, chat.room.* authority=chat").put("outbound", "orders match.kind=paid match.n=1")
+      .put("authAddress", "auth.check").put("authTimeout", "2s").put("maxFrameSize", 4096).put("maxRegistrations", 3)
+      .put("maxInFlight", 4).put("maxPendingReplies", 5).put("requestTimeout", "10s").put("maxRequestTimeout", "1m")
+      .put("replyTimeout", "20s").put("idleTimeout", "30s").put("maxWriteQueue", 8192).put("maxConnections", 7)
+      .put("tls", true).put("tlsCert", "bridge.pem").put("tlsKey", "bridge.key").put("tlsClientCa", "ca.pem")));
   }
 
   @Test
