@@ -71,8 +71,7 @@ import java.util.function.Supplier;
 public final class GatewayVerticle extends VerticleBase {
 
   public static final ServiceDefinition<GatewayOptions> DEFINITION = new ServiceDefinition<>(
-    GatewayOptions.SECTION, new GatewayOptions(), GatewayOptions::fromJson, GatewayOptions.DESCRIPTIONS,
-    GatewayVerticle::instances,
+    GatewayOptions.SCHEMA, GatewayVerticle::instances,
     // Per request, Vert.x's HTTP server and client metrics cost the gateway a sixth of its CPU;
     // it counts and times its requests per route and backend itself.
     Set.of(MetricsDomain.HTTP_SERVER, MetricsDomain.HTTP_CLIENT));

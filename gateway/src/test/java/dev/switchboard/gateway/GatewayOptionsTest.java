@@ -6,6 +6,7 @@ import dev.switchboard.gateway.config.Policy;
 import dev.switchboard.gateway.config.Route;
 import dev.switchboard.gateway.config.TcpRoute;
 import dev.switchboard.shared.InvalidSettingException;
+import dev.switchboard.shared.testkit.OptionsChecks;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -29,6 +30,24 @@ class GatewayOptionsTest {
         "/chat chat policy=round-robin timeout=30s retries=2"),
       options.routes().stream().map(Route::format).toList());
     assertEquals(options, GatewayOptions.fromJson(options.toJson()), "toJson reads back");
+  }
+
+  @Test
+  void everyKeyReadsBackAndIsDescribed() {
+    // API keys are written hidden, so they stay at their default here.
+    OptionsChecks.readsBackAndDescribesEveryKey(GatewayOptions.SCHEMA, GatewayOptions.fromJson(new JsonObject()
+      .put("host", "127.0.0.1").put("port", 1).put("adminPort", 2)
+      .put("routes", "/shop/ cart policy=least-requests timeout=5s").put("tcpRoutes", "9000 echo retries=0")
+      .put("healthInterval", "1s").put("ejectAfter", 5).put("ejectFor", "30s").put("maxConnections", 8).put("idleTimeout", "1m")
+      .put("rateLimit", 50).put("rateBurst", 10).put("apiKeyHeader", "X-Key").put("apiKeyRate", 20)
+      .put("maxBodySize", "1m").put("maxHeaderSize", "16k").put("maxConnectionsPerClient", 4).put("bodyTimeout", "5s")
+      .put("corsOrigins", "https://app.example.com").put("corsMaxAge", "1m").put("securityHeaders", false)
+      .put("busRoutes", "GET /bus/time time.now timeout=1s").put("bff", "/bff/home time=bus:time.now@500ms")
+      .put("eventBusOutbound", "news.*").put("eventBusInbound", "orders").put("eventBusOrigins", "https://app.example.com")
+      .put("eventBusAuth", true).put("eventBusScopes", "orders=shop")
+      .put("tlsCert", "gateway.pem").put("tlsKey", "gateway.key").put("tlsReloadInterval", "0s").put("tlsProtocols", "TLSv1.3")
+      .put("tlsRedirectPort", 3).put("tlsPublicHost", "api.example.com").put("tlsPublicPort", 443).put("tlsHstsMaxAge", "1h")
+      .put("tlsHstsSubdomains", true).put("tlsTcp", false)));
   }
 
   @Test

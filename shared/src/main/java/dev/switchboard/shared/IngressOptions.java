@@ -1,13 +1,10 @@
 package dev.switchboard.shared;
 
 import dev.switchboard.shared.net.AddressBlocks;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 
 /**
  * How every HTTP server of a process meets its clients; the {@code ingress} section of the
@@ -35,10 +32,12 @@ public record IngressOptions(Duration headTimeout, List<String> trustedProxies, 
   /** One JSON object per line: what log collectors read without a pattern. */
   public static final AccessLogFormat DEFAULT_ACCESS_LOG = AccessLogFormat.JSON;
 
-  public static final Map<String, String> DESCRIPTIONS = Map.of(
-    "headTimeout", "a request head must be complete this long after its first byte (408 and close beyond)",
-    "trustedProxies", "addresses or CIDR blocks whose X-Forwarded-For is believed (comma-separated; the gateway's, the pod network)",
-    "accessLog", "one line per request on the logger switchboard.access: json, common (the common log format and more) or off");
+  /** The keys of the section, one per component. */
+  public static final OptionsSchema<IngressOptions> SCHEMA = OptionsSchema.of(SECTION, IngressOptions.class, IngressOptions::new,
+    OptionKey.duration("headTimeout", "a request head must be complete this long after its first byte (408 and close beyond)"),
+    OptionKey.list("trustedProxies", "addresses or CIDR blocks whose X-Forwarded-For is believed (comma-separated; the gateway's, the pod network)"),
+    OptionKey.choice("accessLog", AccessLogFormat.class,
+      "one line per request on the logger switchboard.access: json, common (the common log format and more) or off"));
 
   public IngressOptions {
     if (headTimeout == null || headTimeout.compareTo(MIN_HEAD_TIMEOUT) < 0 || headTimeout.compareTo(MAX_HEAD_TIMEOUT) > 0) {
@@ -73,9 +72,7 @@ public record IngressOptions(Duration headTimeout, List<String> trustedProxies, 
   }
 
   public static IngressOptions fromJson(JsonObject json) {
-    Settings s = Settings.of(SECTION, json);
-    return s.build(() -> new IngressOptions(s.duration("headTimeout", DEFAULT_HEAD_TIMEOUT), s.list("trustedProxies", List.of()),
-      s.choice("accessLog", DEFAULT_ACCESS_LOG, AccessLogFormat.class)));
+    return SCHEMA.fromJson(json);
   }
 
   /** The trusted proxies, ready to match addresses. */
@@ -84,7 +81,6 @@ public record IngressOptions(Duration headTimeout, List<String> trustedProxies, 
   }
 
   public JsonObject toJson() {
-    return new JsonObject().put("headTimeout", Settings.format(headTimeout)).put("trustedProxies", new JsonArray(trustedProxies))
-      .put("accessLog", accessLog.name().toLowerCase(Locale.ROOT));
+    return SCHEMA.toJson(this);
   }
 }

@@ -1,50 +1,48 @@
 package dev.switchboard.shared;
 
 import io.vertx.core.Deployable;
-import io.vertx.core.json.JsonObject;
 import io.vertx.micrometer.MetricsDomain;
 
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * Everything the launcher needs to know about a service: its name (which is also its section in
- * the configuration and its environment prefix, {@code SWITCHBOARD_<NAME>_}), its options with
- * their defaults and one-line descriptions, and how to make its verticle instances.
+ * Everything the launcher needs to know about a service: its options, declared once in an
+ * {@link OptionsSchema} whose section is the service's name (which is also its environment prefix,
+ * {@code SWITCHBOARD_<NAME>_}), and how to make its verticle instances. The schema gives the
+ * defaults, reading and checking the configuration, and one line per key for {@code --help}.
  *
- * @param name         lower-case service name, e.g. {@code echo}
- * @param defaults     the options with every default, as {@code fromJson} of an empty object gives
- * @param fromJson     reads and validates the service's configuration section
- * @param descriptions one line per option key, shown by {@code --help}
+ * @param options      the service's options, e.g. {@code EchoOptions.SCHEMA}
  * @param verticles    makes the supplier of verticle instances, called once per process
  * @param quietMetrics  Vert.x metrics the service does not collect, because it measures the same
  *                      thing itself more cheaply (the gateway's per-request HTTP metrics)
  * @param <O>          the options record
  */
 public record ServiceDefinition<O extends ServiceOptions>(
-  String name,
-  O defaults,
-  Function<JsonObject, O> fromJson,
-  Map<String, String> descriptions,
+  OptionsSchema<O> options,
   VerticleFactory<O> verticles,
   Set<MetricsDomain> quietMetrics) {
 
   /** A service that collects every Vert.x metric. */
-  public ServiceDefinition(String name, O defaults, Function<JsonObject, O> fromJson, Map<String, String> descriptions,
-                           VerticleFactory<O> verticles) {
-    this(name, defaults, fromJson, descriptions, verticles, Set.of());
+  public ServiceDefinition(OptionsSchema<O> options, VerticleFactory<O> verticles) {
+    this(options, verticles, Set.of());
   }
 
   public ServiceDefinition {
-    Objects.requireNonNull(name, "name");
-    Objects.requireNonNull(defaults, "defaults");
-    Objects.requireNonNull(fromJson, "fromJson");
+    Objects.requireNonNull(options, "options").section(); // a schema nested in another's section has none: refused here
     Objects.requireNonNull(verticles, "verticles");
-    descriptions = Map.copyOf(descriptions);
     quietMetrics = Set.copyOf(quietMetrics);
+  }
+
+  /** Lower-case service name, e.g. {@code echo}: its options' section. */
+  public String name() {
+    return options.section();
+  }
+
+  /** The options with every default, as {@code fromJson} of an empty object gives. */
+  public O defaults() {
+    return options.defaults();
   }
 
   /**

@@ -3,7 +3,6 @@ package dev.switchboard.shared;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Duration;
-import java.util.Map;
 
 /**
  * What a process does on SIGTERM; the {@code shutdown} section of the configuration.
@@ -17,8 +16,9 @@ public record ShutdownOptions(Duration grace) {
   public static final Duration DEFAULT_GRACE = Duration.ofSeconds(10);
   public static final Duration MAX_GRACE = Duration.ofMinutes(10);
 
-  public static final Map<String, String> DESCRIPTIONS = Map.of(
-    "grace", "time in-flight work may take to finish on SIGTERM before connections are closed");
+  /** The keys of the section, one per component. */
+  public static final OptionsSchema<ShutdownOptions> SCHEMA = OptionsSchema.of(SECTION, ShutdownOptions.class, ShutdownOptions::new,
+    OptionKey.duration("grace", "time in-flight work may take to finish on SIGTERM before connections are closed"));
 
   public ShutdownOptions {
     Require.notNegative("grace", grace);
@@ -32,11 +32,10 @@ public record ShutdownOptions(Duration grace) {
   }
 
   public static ShutdownOptions fromJson(JsonObject json) {
-    Settings s = Settings.of(SECTION, json);
-    return s.build(() -> new ShutdownOptions(s.duration("grace", DEFAULT_GRACE)));
+    return SCHEMA.fromJson(json);
   }
 
   public JsonObject toJson() {
-    return new JsonObject().put("grace", Settings.format(grace));
+    return SCHEMA.toJson(this);
   }
 }

@@ -1,15 +1,14 @@
 package dev.switchboard.gateway.config;
 
 import dev.switchboard.shared.InvalidSettingException;
+import dev.switchboard.shared.OptionKey;
+import dev.switchboard.shared.OptionsSchema;
 import dev.switchboard.shared.Require;
 import dev.switchboard.shared.Settings;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -63,19 +62,21 @@ public record EdgeOptions(
   private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}");
   static final Pattern ORIGIN = Pattern.compile("\\*|https?://[A-Za-z0-9.-]+(:\\d{1,5})?");
 
-  public static final Map<String, String> DESCRIPTIONS = Map.ofEntries(
-    Map.entry("rateLimit", "requests per second per client address (0: off)"),
-    Map.entry("rateBurst", "requests a client may send at once"),
-    Map.entry("apiKeyHeader", "header carrying an API key"),
-    Map.entry("apiKeys", "known API keys (comma-separated); each gets apiKeyRate"),
-    Map.entry("apiKeyRate", "requests per second per API key"),
-    Map.entry("maxBodySize", "largest request body for routes without maxBody= (e.g. 10m)"),
-    Map.entry("maxHeaderSize", "largest request head in bytes"),
-    Map.entry("maxConnectionsPerClient", "connections one client address may hold open (0: no bound)"),
-    Map.entry("bodyTimeout", "cut a request body that stalls this long (408)"),
-    Map.entry("corsOrigins", "origins allowed from browsers (comma-separated, * for any)"),
-    Map.entry("corsMaxAge", "how long browsers cache a preflight"),
-    Map.entry("securityHeaders", "add nosniff, frame and referrer headers"));
+  /** The keys, in the {@code gateway} section as they are; API keys are written hidden. */
+  public static final OptionsSchema<EdgeOptions> SCHEMA = OptionsSchema.nested(EdgeOptions.class, EdgeOptions::new,
+    OptionKey.integer("rateLimit", "requests per second per client address (0: off)"),
+    OptionKey.integer("rateBurst", "requests a client may send at once"),
+    OptionKey.string("apiKeyHeader", "header carrying an API key"),
+    OptionKey.lines("apiKeys", String.class, key -> key, key -> "(hidden)", "known API keys (comma-separated); each gets apiKeyRate").secret(),
+    OptionKey.integer("apiKeyRate", "requests per second per API key"),
+    OptionKey.size("maxBodySize", "largest request body for routes without maxBody= (e.g. 10m)"),
+    OptionKey.of("maxHeaderSize", int.class, (s, key, defaultValue) -> (int) Math.min(Integer.MAX_VALUE, s.size(key, defaultValue)),
+      size -> Settings.formatSize(size), "largest request head in bytes"),
+    OptionKey.integer("maxConnectionsPerClient", "connections one client address may hold open (0: no bound)"),
+    OptionKey.duration("bodyTimeout", "cut a request body that stalls this long (408)"),
+    OptionKey.list("corsOrigins", "origins allowed from browsers (comma-separated, * for any)"),
+    OptionKey.duration("corsMaxAge", "how long browsers cache a preflight"),
+    OptionKey.bool("securityHeaders", "add nosniff, frame and referrer headers"));
 
   public EdgeOptions {
     Require.range("rateLimit", rateLimit, 0, 1_000_000);
@@ -114,42 +115,9 @@ public record EdgeOptions(
       DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_HEADER_SIZE, DEFAULT_MAX_CONNECTIONS_PER_CLIENT, DEFAULT_BODY_TIMEOUT, List.of(), DEFAULT_CORS_MAX_AGE, true);
   }
 
-  static EdgeOptions read(Settings s) {
-    return new EdgeOptions(
-      s.integer("rateLimit", DEFAULT_RATE_LIMIT),
-      s.integer("rateBurst", DEFAULT_RATE_BURST),
-      s.string("apiKeyHeader", DEFAULT_API_KEY_HEADER),
-      s.list("apiKeys", List.of()),
-      s.integer("apiKeyRate", DEFAULT_API_KEY_RATE),
-      s.size("maxBodySize", DEFAULT_MAX_BODY_SIZE),
-      (int) Math.min(Integer.MAX_VALUE, s.size("maxHeaderSize", DEFAULT_MAX_HEADER_SIZE)),
-      s.integer("maxConnectionsPerClient", DEFAULT_MAX_CONNECTIONS_PER_CLIENT),
-      s.duration("bodyTimeout", DEFAULT_BODY_TIMEOUT),
-      s.list("corsOrigins", List.of()),
-      s.duration("corsMaxAge", DEFAULT_CORS_MAX_AGE),
-      s.bool("securityHeaders", true));
-  }
-
-  /** Writes these settings into {@code json}, API keys hidden: this is what the logs and {@code --help} show. */
-  void write(JsonObject json) {
-    json.put("rateLimit", rateLimit)
-      .put("rateBurst", rateBurst)
-      .put("apiKeyHeader", apiKeyHeader)
-      .put("apiKeys", new JsonArray(apiKeys.stream().map(k -> "(hidden)").toList()))
-      .put("apiKeyRate", apiKeyRate)
-      .put("maxBodySize", Settings.formatSize(maxBodySize))
-      .put("maxHeaderSize", Settings.formatSize(maxHeaderSize))
-      .put("maxConnectionsPerClient", maxConnectionsPerClient)
-      .put("bodyTimeout", Settings.format(bodyTimeout))
-      .put("corsOrigins", new JsonArray(corsOrigins))
-      .put("corsMaxAge", Settings.format(corsMaxAge))
-      .put("securityHeaders", securityHeaders);
-  }
-
+  /** These settings as the {@code gateway} section holds them, API keys hidden. */
   @Override
   public String toString() {
-    JsonObject json = new JsonObject();
-    write(json);
-    return json.encode();
+    return SCHEMA.toJson(this).encode();
   }
 }

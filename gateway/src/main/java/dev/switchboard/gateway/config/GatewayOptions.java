@@ -1,22 +1,18 @@
 package dev.switchboard.gateway.config;
 
 import dev.switchboard.shared.InvalidSettingException;
+import dev.switchboard.shared.OptionKey;
+import dev.switchboard.shared.OptionsSchema;
 import dev.switchboard.shared.Require;
 import dev.switchboard.shared.ServiceOptions;
-import dev.switchboard.shared.Settings;
 import dev.switchboard.shared.auth.Identity;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
@@ -90,31 +86,31 @@ public record GatewayOptions(
   public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(2);
   public static final int MAX_ROUTES = 256;
 
-  public static final Map<String, String> DESCRIPTIONS = descriptions();
-
-  private static Map<String, String> descriptions() {
-    Map<String, String> d = new LinkedHashMap<>();
-    d.put("host", "interface to listen on");
-    d.put("port", "HTTP port");
-    d.put("adminPort", "HTTP port of /health, /ready, /metrics and /dashboard/ (not the public port)");
-    d.put("routes", "proxied prefixes: 'PREFIX SERVICE [policy=..] [timeout=..] [retries=..] [hash=header:X|cookie:X] [maxBody=..] [auth=token] [scopes=a,b]', comma-separated");
-    d.put("tcpRoutes", "TCP ports balanced over a service's nodes: 'PORT SERVICE [policy=..] [retries=..] [maxConnections=..]', comma-separated");
-    d.put("healthInterval", "how often each node's /ready is asked");
-    d.put("ejectAfter", "consecutive failures that take a node out");
-    d.put("ejectFor", "how long an ejected node rests");
-    d.put("maxConnections", "HTTP/1.1 connections per node per instance");
-    d.put("idleTimeout", "close a client connection idle this long");
-    d.putAll(EdgeOptions.DESCRIPTIONS);
-    d.put("busRoutes", "HTTP endpoints answered on the bus: 'METHOD PATH ADDRESS [timeout=..] [auth=token] [scopes=a,b]', comma-separated");
-    d.put("bff", "aggregated endpoints: 'PATH NAME=bus:ADDRESS|get:SERVICE/PATH[@TIMEOUT][[field|field]] ...', comma-separated");
-    d.put("eventBusOutbound", "addresses browsers on /eventbus may receive from (* at the end: a prefix)");
-    d.put("eventBusInbound", "addresses browsers on /eventbus may send to");
-    d.put("eventBusOrigins", "origins of other sites' pages allowed on /eventbus (comma-separated, * for any)");
-    d.put("eventBusAuth", "browsers on /eventbus present a token (access_token query parameter or first frame's headers)");
-    d.put("eventBusScopes", "scopes addresses ask of a token on /eventbus: 'ADDRESS[*]=SCOPE', comma-separated");
-    d.putAll(TlsOptions.DESCRIPTIONS);
-    return Map.copyOf(d);
-  }
+  /** The keys of the {@code gateway} section, one per component; the edge's and TLS's keys sit among them. */
+  public static final OptionsSchema<GatewayOptions> SCHEMA = OptionsSchema.of(SECTION, GatewayOptions.class, GatewayOptions::new,
+    OptionKey.string("host", "interface to listen on"),
+    OptionKey.integer("port", "HTTP port"),
+    OptionKey.integer("adminPort", "HTTP port of /health, /ready, /metrics and /dashboard/ (not the public port)"),
+    OptionKey.lines("routes", Route.class, Route::parse, Route::format,
+      "proxied prefixes: 'PREFIX SERVICE [policy=..] [timeout=..] [retries=..] [hash=header:X|cookie:X] [maxBody=..] [auth=token] [scopes=a,b]', comma-separated"),
+    OptionKey.lines("tcpRoutes", TcpRoute.class, TcpRoute::parse, TcpRoute::format,
+      "TCP ports balanced over a service's nodes: 'PORT SERVICE [policy=..] [retries=..] [maxConnections=..]', comma-separated"),
+    OptionKey.duration("healthInterval", "how often each node's /ready is asked"),
+    OptionKey.integer("ejectAfter", "consecutive failures that take a node out"),
+    OptionKey.duration("ejectFor", "how long an ejected node rests"),
+    OptionKey.integer("maxConnections", "HTTP/1.1 connections per node per instance"),
+    OptionKey.duration("idleTimeout", "close a client connection idle this long"),
+    OptionKey.nested("edge", "", EdgeOptions.SCHEMA),
+    OptionKey.lines("busRoutes", BusRoute.class, BusRoute::parse, BusRoute::format,
+      "HTTP endpoints answered on the bus: 'METHOD PATH ADDRESS [timeout=..] [auth=token] [scopes=a,b]', comma-separated"),
+    OptionKey.lines("bff", BffEndpoint.class, BffEndpoint::parse, BffEndpoint::format,
+      "aggregated endpoints: 'PATH NAME=bus:ADDRESS|get:SERVICE/PATH[@TIMEOUT][[field|field]] ...', comma-separated"),
+    OptionKey.list("eventBusOutbound", "addresses browsers on /eventbus may receive from (* at the end: a prefix)"),
+    OptionKey.list("eventBusInbound", "addresses browsers on /eventbus may send to"),
+    OptionKey.list("eventBusOrigins", "origins of other sites' pages allowed on /eventbus (comma-separated, * for any)"),
+    OptionKey.bool("eventBusAuth", "browsers on /eventbus present a token (access_token query parameter or first frame's headers)"),
+    OptionKey.list("eventBusScopes", "scopes addresses ask of a token on /eventbus: 'ADDRESS[*]=SCOPE', comma-separated"),
+    OptionKey.nested("tls", "tls", TlsOptions.SCHEMA));
 
   public GatewayOptions {
     Require.nonBlank("host", host);
@@ -211,64 +207,11 @@ public record GatewayOptions(
   }
 
   public static GatewayOptions fromJson(JsonObject json) {
-    Settings s = Settings.of(SECTION, json);
-    return s.build(() -> new GatewayOptions(
-      s.string("host", DEFAULT_HOST),
-      s.integer("port", DEFAULT_PORT),
-      s.integer("adminPort", DEFAULT_ADMIN_PORT),
-      lines("routes", s.list("routes", DEFAULT_ROUTES), Route::parse),
-      lines("tcpRoutes", s.list("tcpRoutes", DEFAULT_TCP_ROUTES), TcpRoute::parse),
-      s.duration("healthInterval", DEFAULT_HEALTH_INTERVAL),
-      s.integer("ejectAfter", DEFAULT_EJECT_AFTER),
-      s.duration("ejectFor", DEFAULT_EJECT_FOR),
-      s.integer("maxConnections", DEFAULT_MAX_CONNECTIONS),
-      s.duration("idleTimeout", DEFAULT_IDLE_TIMEOUT),
-      EdgeOptions.read(s),
-      lines("busRoutes", s.list("busRoutes", DEFAULT_BUS_ROUTES), BusRoute::parse),
-      lines("bff", s.list("bff", DEFAULT_BFF), BffEndpoint::parse),
-      s.list("eventBusOutbound", DEFAULT_EVENT_BUS_OUTBOUND),
-      s.list("eventBusInbound", List.of()),
-      s.list("eventBusOrigins", List.of()),
-      s.bool("eventBusAuth", false),
-      s.list("eventBusScopes", List.of()),
-      TlsOptions.read(s)));
-  }
-
-  private static <T> List<T> lines(String key, List<String> lines, Function<String, T> parse) {
-    List<T> parsed = new ArrayList<>();
-    for (String line : lines) {
-      try {
-        parsed.add(parse.apply(line));
-      } catch (IllegalArgumentException e) {
-        throw new InvalidSettingException(key, line, e.getMessage());
-      }
-    }
-    return parsed;
+    return SCHEMA.fromJson(json);
   }
 
   @Override
   public JsonObject toJson() {
-    JsonObject json = new JsonObject()
-      .put("host", host)
-      .put("port", port)
-      .put("adminPort", adminPort)
-      .put("routes", new JsonArray(routes.stream().map(Route::format).toList()))
-      .put("tcpRoutes", new JsonArray(tcpRoutes.stream().map(TcpRoute::format).toList()))
-      .put("healthInterval", Settings.format(healthInterval))
-      .put("ejectAfter", ejectAfter)
-      .put("ejectFor", Settings.format(ejectFor))
-      .put("maxConnections", maxConnections)
-      .put("idleTimeout", Settings.format(idleTimeout));
-    edge.write(json);
-    json
-      .put("busRoutes", new JsonArray(busRoutes.stream().map(BusRoute::format).toList()))
-      .put("bff", new JsonArray(bff.stream().map(BffEndpoint::format).toList()))
-      .put("eventBusOutbound", new JsonArray(eventBusOutbound))
-      .put("eventBusInbound", new JsonArray(eventBusInbound))
-      .put("eventBusOrigins", new JsonArray(eventBusOrigins))
-      .put("eventBusAuth", eventBusAuth)
-      .put("eventBusScopes", new JsonArray(eventBusScopes));
-    tls.write(json);
-    return json;
+    return SCHEMA.toJson(this);
   }
 }

@@ -1,16 +1,14 @@
 package dev.switchboard.gateway.config;
 
 import dev.switchboard.shared.InvalidSettingException;
+import dev.switchboard.shared.OptionKey;
+import dev.switchboard.shared.OptionsSchema;
 import dev.switchboard.shared.Require;
 import dev.switchboard.shared.Settings;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -60,22 +58,19 @@ public record TlsOptions(
     "(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?"
       + "|\\[[0-9A-Fa-f:.]{2,45}]");
 
-  public static final Map<String, String> DESCRIPTIONS = descriptions();
-
-  private static Map<String, String> descriptions() {
-    Map<String, String> d = new LinkedHashMap<>();
-    d.put("tlsCert", "PEM certificate (chain) of the public port; with tlsKey, it speaks HTTPS (h2 and http/1.1)");
-    d.put("tlsKey", "PEM private key of tlsCert");
-    d.put("tlsReloadInterval", "how often tlsCert and tlsKey are read for a new pair (0: never)");
-    d.put("tlsProtocols", "TLS versions offered: TLSv1.2, TLSv1.3");
-    d.put("tlsRedirectPort", "plain HTTP port redirecting every request to HTTPS (off: none)");
-    d.put("tlsPublicHost", "host name redirects go to (empty: the request's Host when valid)");
-    d.put("tlsPublicPort", "HTTPS port redirects go to (0: the gateway's port)");
-    d.put("tlsHstsMaxAge", "Strict-Transport-Security max-age on HTTPS answers (0: no header)");
-    d.put("tlsHstsSubdomains", "HSTS covers subdomains too");
-    d.put("tlsTcp", "TCP routes speak TLS too when tlsCert is set");
-    return Map.copyOf(d);
-  }
+  /** The keys, in the {@code gateway} section after the prefix {@code tls} that {@link GatewayOptions} gives them. */
+  public static final OptionsSchema<TlsOptions> SCHEMA = OptionsSchema.nested(TlsOptions.class, TlsOptions::new,
+    OptionKey.string("cert", "PEM certificate (chain) of the public port; with tlsKey, it speaks HTTPS (h2 and http/1.1)"),
+    OptionKey.string("key", "PEM private key of tlsCert"),
+    OptionKey.duration("reloadInterval", "how often tlsCert and tlsKey are read for a new pair (0: never)"),
+    OptionKey.list("protocols", "TLS versions offered: TLSv1.2, TLSv1.3"),
+    OptionKey.of("redirectPort", int.class, TlsOptions::readRedirectPort, port -> port == OFF ? "off" : String.valueOf(port),
+      "plain HTTP port redirecting every request to HTTPS (off: none)"),
+    OptionKey.string("publicHost", "host name redirects go to (empty: the request's Host when valid)"),
+    OptionKey.integer("publicPort", "HTTPS port redirects go to (0: the gateway's port)"),
+    OptionKey.duration("hstsMaxAge", "Strict-Transport-Security max-age on HTTPS answers (0: no header)"),
+    OptionKey.bool("hstsSubdomains", "HSTS covers subdomains too"),
+    OptionKey.bool("tcp", "TCP routes speak TLS too when tlsCert is set"));
 
   public TlsOptions {
     cert = cert == null ? "" : cert.trim();
@@ -131,21 +126,12 @@ public record TlsOptions(
     return "max-age=" + hstsMaxAge.toSeconds() + (hstsSubdomains ? "; includeSubDomains" : "");
   }
 
-  static TlsOptions read(Settings s) {
-    return new TlsOptions(
-      s.string("tlsCert", ""),
-      s.string("tlsKey", ""),
-      s.duration("tlsReloadInterval", DEFAULT_RELOAD_INTERVAL),
-      s.list("tlsProtocols", DEFAULT_PROTOCOLS),
-      redirectPort(s.string("tlsRedirectPort", "off")),
-      s.string("tlsPublicHost", ""),
-      s.integer("tlsPublicPort", 0),
-      s.duration("tlsHstsMaxAge", DEFAULT_HSTS_MAX_AGE),
-      s.bool("tlsHstsSubdomains", false),
-      s.bool("tlsTcp", true));
-  }
-
-  private static int redirectPort(String value) {
+  /** A port number, or {@code off} (or nothing) for {@link #OFF}. */
+  private static int readRedirectPort(Settings settings, String key, int defaultValue) {
+    String value = settings.string(key, null);
+    if (value == null) {
+      return defaultValue;
+    }
     String v = value.trim().toLowerCase(Locale.ROOT);
     if (v.isEmpty() || v.equals("off")) {
       return OFF;
@@ -153,21 +139,7 @@ public record TlsOptions(
     try {
       return Integer.parseInt(v);
     } catch (NumberFormatException e) {
-      throw new InvalidSettingException("tlsRedirectPort", value, "must be a port from 0 to 65535, or off");
+      throw new InvalidSettingException(key, value, "must be a port from 0 to 65535, or off");
     }
-  }
-
-  /** Writes these settings into {@code json} with their flat keys. */
-  void write(JsonObject json) {
-    json.put("tlsCert", cert)
-      .put("tlsKey", key)
-      .put("tlsReloadInterval", Settings.format(reloadInterval))
-      .put("tlsProtocols", new JsonArray(protocols))
-      .put("tlsRedirectPort", redirectPort == OFF ? "off" : String.valueOf(redirectPort))
-      .put("tlsPublicHost", publicHost)
-      .put("tlsPublicPort", publicPort)
-      .put("tlsHstsMaxAge", Settings.format(hstsMaxAge))
-      .put("tlsHstsSubdomains", hstsSubdomains)
-      .put("tlsTcp", tcp);
   }
 }

@@ -1,6 +1,8 @@
 package dev.switchboard.bridge;
 
 import dev.switchboard.shared.InvalidSettingException;
+import dev.switchboard.shared.OptionKey;
+import dev.switchboard.shared.OptionsSchema;
 import dev.switchboard.shared.Require;
 import dev.switchboard.shared.ServiceOptions;
 import dev.switchboard.shared.Settings;
@@ -11,7 +13,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -80,7 +81,12 @@ public record BridgeOptions(
       if (token.length() < MIN_TOKEN_LENGTH || token.length() > ClientFrame.MAX_ADDRESS_LENGTH) {
         throw new InvalidSettingException("tokens", "(hidden)", "each token must be " + MIN_TOKEN_LENGTH + " to " + ClientFrame.MAX_ADDRESS_LENGTH + " characters");
       }
-      return new Grant(token, Set.of(Arrays.copyOfRange(words, 1, words.length)));
+      List<String> authorities = Arrays.asList(words).subList(1, words.length);
+      if (Set.copyOf(authorities).size() < authorities.size()) {
+        // Refused here, with the token hidden, rather than by Set.of's error, which no setting names.
+        throw new InvalidSettingException("tokens", "(hidden)", "each token must name an authority once");
+      }
+      return new Grant(token, Set.copyOf(authorities));
     }
 
     /** The configuration form with the token hidden. */
@@ -108,29 +114,31 @@ public record BridgeOptions(
   /** The largest frame anyone may configure: 64 MiB. */
   public static final int MAX_FRAME_SIZE_LIMIT = 64 * 1024 * 1024;
 
-  public static final Map<String, String> DESCRIPTIONS = Map.ofEntries(
-    Map.entry("host", "interface to listen on (bridge and admin ports)"),
-    Map.entry("port", "bridge TCP port"),
-    Map.entry("adminPort", "HTTP port for /health, /ready, /metrics"),
-    Map.entry("inbound", "permissions to send/publish: 'ADDRESS|PATTERN* |~REGEX [authority=A] [match.FIELD=VALUE ...]'"),
-    Map.entry("outbound", "permissions to register/receive, same form as inbound"),
-    Map.entry("tokens", "accepted tokens: 'TOKEN [AUTHORITY ...]' (tokens at least 16 characters)"),
-    Map.entry("authAddress", "bus address validating tokens: gets {token}, replies {authorities:[...]}"),
-    Map.entry("authTimeout", "time a connection has to authenticate"),
-    Map.entry("maxFrameSize", "largest frame in bytes, each direction"),
-    Map.entry("maxRegistrations", "registered addresses per connection"),
-    Map.entry("maxInFlight", "unanswered requests per connection"),
-    Map.entry("maxPendingReplies", "messages waiting for a client's reply, per connection"),
-    Map.entry("requestTimeout", "request timeout when the client gives none"),
-    Map.entry("maxRequestTimeout", "largest request timeout a client may ask for"),
-    Map.entry("replyTimeout", "time a client has to answer a message"),
-    Map.entry("idleTimeout", "close a connection that sent nothing this long"),
-    Map.entry("maxWriteQueue", "bytes waiting for a client before it is cut off"),
-    Map.entry("maxConnections", "connections per process"),
-    Map.entry("tls", "serve TLS"),
-    Map.entry("tlsCert", "PEM certificate chain (tls)"),
-    Map.entry("tlsKey", "PEM private key (tls)"),
-    Map.entry("tlsClientCa", "PEM CA; set: clients need a certificate it signed (mutual TLS)"));
+  /** The keys of the {@code bridge} section, one per component; tokens are written hidden. */
+  public static final OptionsSchema<BridgeOptions> SCHEMA = OptionsSchema.of("bridge", BridgeOptions.class, BridgeOptions::new,
+    OptionKey.string("host", "interface to listen on (bridge and admin ports)"),
+    OptionKey.integer("port", "bridge TCP port"),
+    OptionKey.integer("adminPort", "HTTP port for /health, /ready, /metrics"),
+    permissions("inbound", "permissions to send/publish: 'ADDRESS|PATTERN* |~REGEX [authority=A] [match.FIELD=VALUE ...]'"),
+    permissions("outbound", "permissions to register/receive, same form as inbound"),
+    OptionKey.lines("tokens", Grant.class, Grant::parse, Grant::masked, "accepted tokens: 'TOKEN [AUTHORITY ...]' (tokens at least 16 characters)")
+      .secret(),
+    OptionKey.string("authAddress", "bus address validating tokens: gets {token}, replies {authorities:[...]}"),
+    OptionKey.duration("authTimeout", "time a connection has to authenticate"),
+    OptionKey.integer("maxFrameSize", "largest frame in bytes, each direction"),
+    OptionKey.integer("maxRegistrations", "registered addresses per connection"),
+    OptionKey.integer("maxInFlight", "unanswered requests per connection"),
+    OptionKey.integer("maxPendingReplies", "messages waiting for a client's reply, per connection"),
+    OptionKey.duration("requestTimeout", "request timeout when the client gives none"),
+    OptionKey.duration("maxRequestTimeout", "largest request timeout a client may ask for"),
+    OptionKey.duration("replyTimeout", "time a client has to answer a message"),
+    OptionKey.duration("idleTimeout", "close a connection that sent nothing this long"),
+    OptionKey.integer("maxWriteQueue", "bytes waiting for a client before it is cut off"),
+    OptionKey.integer("maxConnections", "connections per process"),
+    OptionKey.bool("tls", "serve TLS"),
+    OptionKey.string("tlsCert", "PEM certificate chain (tls)"),
+    OptionKey.string("tlsKey", "PEM private key (tls)"),
+    OptionKey.string("tlsClientCa", "PEM CA; set: clients need a certificate it signed (mutual TLS)"));
 
   public BridgeOptions {
     Require.nonBlank("host", host);
@@ -172,30 +180,7 @@ public record BridgeOptions(
   }
 
   public static BridgeOptions fromJson(JsonObject json) {
-    Settings s = Settings.of("bridge", json);
-    return s.build(() -> new BridgeOptions(
-      s.string("host", DEFAULT_HOST),
-      s.integer("port", DEFAULT_PORT),
-      s.integer("adminPort", DEFAULT_ADMIN_PORT),
-      permissions("inbound", s.list("inbound", List.of())),
-      permissions("outbound", s.list("outbound", List.of())),
-      s.list("tokens", List.of()).stream().map(Grant::parse).toList(),
-      s.string("authAddress", ""),
-      s.duration("authTimeout", DEFAULT_AUTH_TIMEOUT),
-      s.integer("maxFrameSize", DEFAULT_MAX_FRAME_SIZE),
-      s.integer("maxRegistrations", DEFAULT_MAX_REGISTRATIONS),
-      s.integer("maxInFlight", DEFAULT_MAX_IN_FLIGHT),
-      s.integer("maxPendingReplies", DEFAULT_MAX_PENDING_REPLIES),
-      s.duration("requestTimeout", DEFAULT_REQUEST_TIMEOUT),
-      s.duration("maxRequestTimeout", DEFAULT_MAX_REQUEST_TIMEOUT),
-      s.duration("replyTimeout", DEFAULT_REPLY_TIMEOUT),
-      s.duration("idleTimeout", DEFAULT_IDLE_TIMEOUT),
-      s.integer("maxWriteQueue", DEFAULT_MAX_WRITE_QUEUE),
-      s.integer("maxConnections", DEFAULT_MAX_CONNECTIONS),
-      s.bool("tls", false),
-      s.string("tlsCert", ""),
-      s.string("tlsKey", ""),
-      s.string("tlsClientCa", "")));
+    return SCHEMA.fromJson(json);
   }
 
   /** Whether clients must authenticate before anything else. */
@@ -206,29 +191,7 @@ public record BridgeOptions(
   /** The settings, with tokens hidden: this is what {@code --help} and the logs show. */
   @Override
   public JsonObject toJson() {
-    return new JsonObject()
-      .put("host", host)
-      .put("port", port)
-      .put("adminPort", adminPort)
-      .put("inbound", strings(inbound.list()))
-      .put("outbound", strings(outbound.list()))
-      .put("tokens", new JsonArray(tokens.stream().map(Grant::masked).toList()))
-      .put("authAddress", authAddress)
-      .put("authTimeout", Settings.format(authTimeout))
-      .put("maxFrameSize", maxFrameSize)
-      .put("maxRegistrations", maxRegistrations)
-      .put("maxInFlight", maxInFlight)
-      .put("maxPendingReplies", maxPendingReplies)
-      .put("requestTimeout", Settings.format(requestTimeout))
-      .put("maxRequestTimeout", Settings.format(maxRequestTimeout))
-      .put("replyTimeout", Settings.format(replyTimeout))
-      .put("idleTimeout", Settings.format(idleTimeout))
-      .put("maxWriteQueue", maxWriteQueue)
-      .put("maxConnections", maxConnections)
-      .put("tls", tls)
-      .put("tlsCert", tlsCert)
-      .put("tlsKey", tlsKey)
-      .put("tlsClientCa", tlsClientCa);
+    return SCHEMA.toJson(this);
   }
 
   @Override
@@ -236,16 +199,21 @@ public record BridgeOptions(
     return "BridgeOptions" + toJson().encode();
   }
 
-  private static Permissions permissions(String key, List<String> texts) {
-    List<Permission> list = new ArrayList<>();
-    for (String text : texts) {
-      list.add(Permission.parse(key, text));
-    }
-    return new Permissions(list);
-  }
-
-  private static JsonArray strings(List<?> items) {
-    return new JsonArray(items.stream().map(Object::toString).toList());
+  /** A direction's permissions: one line each, written back as read. */
+  private static OptionKey<Permissions> permissions(String name, String description) {
+    OptionKey.Reader<Permissions> reader = (settings, key, defaultValue) -> {
+      List<String> texts = settings.list(key, null);
+      if (texts == null) {
+        return defaultValue;
+      }
+      List<Permission> list = new ArrayList<>();
+      for (String text : texts) {
+        list.add(Permission.parse(key, text));
+      }
+      return new Permissions(list);
+    };
+    return OptionKey.of(name, Permissions.class, reader,
+      permissions -> new JsonArray(permissions.list().stream().map(Permission::toString).toList()), description);
   }
 
   private static String blankToEmpty(String value) {

@@ -29,8 +29,7 @@ import java.util.function.Supplier;
  */
 public final class BridgeVerticle extends VerticleBase {
 
-  public static final ServiceDefinition<BridgeOptions> DEFINITION = new ServiceDefinition<>(
-    "bridge", new BridgeOptions(), BridgeOptions::fromJson, BridgeOptions.DESCRIPTIONS, BridgeVerticle::instances);
+  public static final ServiceDefinition<BridgeOptions> DEFINITION = new ServiceDefinition<>(BridgeOptions.SCHEMA, BridgeVerticle::instances);
 
   /** Longest and shortest pause between sweeps; within that, a quarter of the shortest timeout. */
   static final long MAX_SWEEP_MILLIS = 1_000;

@@ -111,6 +111,21 @@ public record Permission(PermittedOptions options, Pattern pattern, String text)
     return text;
   }
 
+  /**
+   * Permissions are equal when they allow the same. A record's own equality would compare the
+   * {@link PermittedOptions} and the {@link Pattern} by identity, so that two readings of one
+   * setting would differ.
+   */
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof Permission that && options.toJson().equals(that.options.toJson());
+  }
+
+  @Override
+  public int hashCode() {
+    return options.toJson().hashCode();
+  }
+
   private static String describe(PermittedOptions options) {
     StringBuilder text = new StringBuilder(options.getAddress() != null ? options.getAddress() : "~" + options.getAddressRegex());
     if (options.getRequiredAuthority() != null) {

@@ -1,6 +1,7 @@
 package dev.switchboard.bridge;
 
 import dev.switchboard.shared.InvalidSettingException;
+import dev.switchboard.shared.testkit.OptionsChecks;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -25,6 +26,34 @@ class BridgeOptionsTest {
     assertEquals(Permissions.Delivery.NONE, options.outbound().delivery("echo", Set.of()));
     assertFalse(options.authRequired());
     assertEquals(options.toJson(), BridgeOptions.fromJson(options.toJson()).toJson());
+  }
+
+  @Test
+  void everyKeyReadsBackAndIsDescribed() {
+    // Tokens are written hidden, so they stay at their default here; tokensAreLongEnoughAndNeverShown covers them.
+    OptionsChecks.readsBackAndDescribesEveryKey(BridgeOptions.SCHEMA, BridgeOptions.fromJson(new JsonObject()
+      .put("host", "127.0.0.1").put("port", 1).put("adminPort", 2)
+      .put("inbound", "echo, chat.room.* authority=chat").put("outbound", "orders match.kind=paid match.n=1")
+      .put("authAddress", "auth.check").put("authTimeout", "2s").put("maxFrameSize", 4096).put("maxRegistrations", 3)
+      .put("maxInFlight", 4).put("maxPendingReplies", 5).put("requestTimeout", "10s").put("maxRequestTimeout", "1m")
+      .put("replyTimeout", "20s").put("idleTimeout", "30s").put("maxWriteQueue", 8192).put("maxConnections", 7)
+      .put("tls", true).put("tlsCert", "bridge.pem").put("tlsKey", "bridge.key").put("tlsClientCa", "ca.pem")));
+  }
+
+  @Test
+  void aTokenNamingAnAuthorityTwiceIsRefusedWithoutShowingIt() {
+    InvalidSettingException e = assertThrows(InvalidSettingException.class,
+      () -> BridgeOptions.fromJson(new JsonObject().put("tokens", "abcdefghijklmnopqrstuvwxyz admin admin")));
+    assertEquals("bridge.tokens", e.key());
+    assertFalse(e.getMessage().contains("abcdefghij"), e.getMessage());
+  }
+
+  @Test
+  void permissionsReadTwiceFromOneSettingAreEqual() {
+    String text = "chat.room.* authority=chat match.kind=\"text\"";
+    assertEquals(Permission.parse("inbound", text), Permission.parse("inbound", text));
+    assertEquals(BridgeOptions.fromJson(new JsonObject().put("inbound", text)), BridgeOptions.fromJson(new JsonObject().put("inbound", text)));
+    assertFalse(Permission.parse("inbound", "a").equals(Permission.parse("inbound", "b")));
   }
 
   @Test

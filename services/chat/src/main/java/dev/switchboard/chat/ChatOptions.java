@@ -1,17 +1,17 @@
 package dev.switchboard.chat;
 
 import dev.switchboard.shared.InvalidSettingException;
+import dev.switchboard.shared.OptionKey;
+import dev.switchboard.shared.OptionsSchema;
 import dev.switchboard.shared.Require;
 import dev.switchboard.shared.ServiceOptions;
 import dev.switchboard.shared.Settings;
 import dev.switchboard.shared.ws.PerMessageDeflate;
 import dev.switchboard.shared.ws.WebSocketLimits;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
@@ -143,34 +143,35 @@ public record ChatOptions(
   /** Claim names: printable ASCII without spaces, as short as a close reason that names one needs. */
   static final Pattern CLAIM = Pattern.compile("[\\x21-\\x7E]{1,64}");
 
-  public static final Map<String, String> DESCRIPTIONS = Map.ofEntries(
-    Map.entry("host", "interface to listen on"),
-    Map.entry("port", "HTTP port: page at /, WebSocket at /chat, /health, /ready, /metrics"),
-    Map.entry("historySize", "messages kept per room for replay on join"),
-    Map.entry("maxMessageSize", "longest WebSocket message in bytes (longer: close 1009)"),
-    Map.entry("maxTextLength", "longest chat text in characters"),
-    Map.entry("maxBinarySize", "longest binary message payload in bytes (longer: error binary_too_big; maxMessageSize bounds it too)"),
-    Map.entry("rateLimit", "frames per second per connection, on average"),
-    Map.entry("rateBurst", "frames per connection allowed at once above the average"),
-    Map.entry("rateStrikes", "rate-limited frames in a row before close 1008"),
-    Map.entry("heartbeatInterval", "how often each connection is pinged"),
-    Map.entry("idleTimeout", "close (1001) a connection silent this long"),
-    Map.entry("maxConnections", "WebSocket connections per process (beyond: 503)"),
-    Map.entry("maxRooms", "rooms one connection may be in at once (beyond: error too_many_rooms)"),
-    Map.entry("writeQueueMax", "bytes queued for a non-reading client before it is cut off"),
-    Map.entry("pingRate", "pings per second a client may send, on average (each answered with a pong)"),
-    Map.entry("pingBurst", "pings allowed at once above the average (one more: close 1008)"),
-    Map.entry("gapTimeout", "wait for a missing sequence number before filling or skipping it"),
-    Map.entry("dedupeTtl", "how long a message's clientId is remembered"),
-    Map.entry("claimTtl", "how long a clientId being numbered holds off its resends"),
-    Map.entry("roomTtl", "drop the history of a room without members and activity this long"),
-    Map.entry("commandTimeout", "answer a command the cluster has not carried out this long with an unavailable error"),
-    Map.entry("auth", "require a token (auth section) on every connection; the nickname is then the token's"),
-    Map.entry("authTimeout", "with auth: close (1008) a connection that has not sent its token this long"),
-    Map.entry("nicknameClaim", "with auth: the token claim used as the nickname (sub, name, preferred_username, ...)"),
-    Map.entry("roomScopes", "with auth: rooms that need scope chat:<room> or chat:* (comma-separated; * for all)"),
-    Map.entry("compression", "negotiate permessage-deflate with clients that offer it (inflated messages bounded by maxMessageSize)"),
-    Map.entry("compressionThreshold", "with compression: frames with a shorter payload (bytes) are sent uncompressed"));
+  /** The keys of the {@code chat} section, one per component. */
+  public static final OptionsSchema<ChatOptions> SCHEMA = OptionsSchema.of("chat", ChatOptions.class, ChatOptions::new,
+    OptionKey.string("host", "interface to listen on"),
+    OptionKey.integer("port", "HTTP port: page at /, WebSocket at /chat, /health, /ready, /metrics"),
+    OptionKey.integer("historySize", "messages kept per room for replay on join"),
+    OptionKey.integer("maxMessageSize", "longest WebSocket message in bytes (longer: close 1009)"),
+    OptionKey.integer("maxTextLength", "longest chat text in characters"),
+    OptionKey.integer("maxBinarySize", "longest binary message payload in bytes (longer: error binary_too_big; maxMessageSize bounds it too)"),
+    OptionKey.integer("rateLimit", "frames per second per connection, on average"),
+    OptionKey.integer("rateBurst", "frames per connection allowed at once above the average"),
+    OptionKey.integer("rateStrikes", "rate-limited frames in a row before close 1008"),
+    OptionKey.duration("heartbeatInterval", "how often each connection is pinged"),
+    OptionKey.duration("idleTimeout", "close (1001) a connection silent this long"),
+    OptionKey.integer("maxConnections", "WebSocket connections per process (beyond: 503)"),
+    OptionKey.integer("maxRooms", "rooms one connection may be in at once (beyond: error too_many_rooms)"),
+    OptionKey.integer("writeQueueMax", "bytes queued for a non-reading client before it is cut off"),
+    OptionKey.integer("pingRate", "pings per second a client may send, on average (each answered with a pong)"),
+    OptionKey.integer("pingBurst", "pings allowed at once above the average (one more: close 1008)"),
+    OptionKey.duration("gapTimeout", "wait for a missing sequence number before filling or skipping it"),
+    OptionKey.duration("dedupeTtl", "how long a message's clientId is remembered"),
+    OptionKey.duration("claimTtl", "how long a clientId being numbered holds off its resends"),
+    OptionKey.duration("roomTtl", "drop the history of a room without members and activity this long"),
+    OptionKey.duration("commandTimeout", "answer a command the cluster has not carried out this long with an unavailable error"),
+    OptionKey.bool("auth", "require a token (auth section) on every connection; the nickname is then the token's"),
+    OptionKey.duration("authTimeout", "with auth: close (1008) a connection that has not sent its token this long"),
+    OptionKey.string("nicknameClaim", "with auth: the token claim used as the nickname (sub, name, preferred_username, ...)"),
+    OptionKey.list("roomScopes", "with auth: rooms that need scope chat:<room> or chat:* (comma-separated; * for all)"),
+    OptionKey.bool("compression", "negotiate permessage-deflate with clients that offer it (inflated messages bounded by maxMessageSize)"),
+    OptionKey.integer("compressionThreshold", "with compression: frames with a shorter payload (bytes) are sent uncompressed"));
 
   public ChatOptions {
     Require.nonBlank("host", host);
@@ -228,35 +229,7 @@ public record ChatOptions(
   }
 
   public static ChatOptions fromJson(JsonObject json) {
-    Settings s = Settings.of("chat", json);
-    return s.build(() -> new ChatOptions(
-      s.string("host", DEFAULT_HOST),
-      s.integer("port", DEFAULT_PORT),
-      s.integer("historySize", DEFAULT_HISTORY_SIZE),
-      s.integer("maxMessageSize", DEFAULT_MAX_MESSAGE_SIZE),
-      s.integer("maxTextLength", DEFAULT_MAX_TEXT_LENGTH),
-      s.integer("maxBinarySize", DEFAULT_MAX_BINARY_SIZE),
-      s.integer("rateLimit", DEFAULT_RATE_LIMIT),
-      s.integer("rateBurst", DEFAULT_RATE_BURST),
-      s.integer("rateStrikes", DEFAULT_RATE_STRIKES),
-      s.duration("heartbeatInterval", DEFAULT_HEARTBEAT_INTERVAL),
-      s.duration("idleTimeout", DEFAULT_IDLE_TIMEOUT),
-      s.integer("maxConnections", DEFAULT_MAX_CONNECTIONS),
-      s.integer("maxRooms", DEFAULT_MAX_ROOMS),
-      s.integer("writeQueueMax", DEFAULT_WRITE_QUEUE_MAX),
-      s.integer("pingRate", DEFAULT_PING_RATE),
-      s.integer("pingBurst", DEFAULT_PING_BURST),
-      s.duration("gapTimeout", DEFAULT_GAP_TIMEOUT),
-      s.duration("dedupeTtl", DEFAULT_DEDUPE_TTL),
-      s.duration("claimTtl", DEFAULT_CLAIM_TTL),
-      s.duration("roomTtl", DEFAULT_ROOM_TTL),
-      s.duration("commandTimeout", DEFAULT_COMMAND_TIMEOUT),
-      s.bool("auth", DEFAULT_AUTH),
-      s.duration("authTimeout", DEFAULT_AUTH_TIMEOUT),
-      s.string("nicknameClaim", DEFAULT_NICKNAME_CLAIM),
-      s.list("roomScopes", DEFAULT_ROOM_SCOPES),
-      s.bool("compression", DEFAULT_COMPRESSION),
-      s.integer("compressionThreshold", DEFAULT_COMPRESSION_THRESHOLD)));
+    return SCHEMA.fromJson(json);
   }
 
   /** The scope joining {@code room} takes, or null when anyone may join it. */
@@ -271,33 +244,6 @@ public record ChatOptions(
 
   @Override
   public JsonObject toJson() {
-    return new JsonObject()
-      .put("host", host)
-      .put("port", port)
-      .put("historySize", historySize)
-      .put("maxMessageSize", maxMessageSize)
-      .put("maxTextLength", maxTextLength)
-      .put("maxBinarySize", maxBinarySize)
-      .put("rateLimit", rateLimit)
-      .put("rateBurst", rateBurst)
-      .put("rateStrikes", rateStrikes)
-      .put("heartbeatInterval", Settings.format(heartbeatInterval))
-      .put("idleTimeout", Settings.format(idleTimeout))
-      .put("maxConnections", maxConnections)
-      .put("maxRooms", maxRooms)
-      .put("writeQueueMax", writeQueueMax)
-      .put("pingRate", pingRate)
-      .put("pingBurst", pingBurst)
-      .put("gapTimeout", Settings.format(gapTimeout))
-      .put("dedupeTtl", Settings.format(dedupeTtl))
-      .put("claimTtl", Settings.format(claimTtl))
-      .put("roomTtl", Settings.format(roomTtl))
-      .put("commandTimeout", Settings.format(commandTimeout))
-      .put("auth", auth)
-      .put("authTimeout", Settings.format(authTimeout))
-      .put("nicknameClaim", nicknameClaim)
-      .put("roomScopes", new JsonArray(roomScopes))
-      .put("compression", compression)
-      .put("compressionThreshold", compressionThreshold);
+    return SCHEMA.toJson(this);
   }
 }

@@ -49,8 +49,7 @@ import java.util.function.Supplier;
  * departed nodes and idle rooms {@link RoomCleanup}.
  */
 public final class ChatVerticle extends VerticleBase {
-  public static final ServiceDefinition<ChatOptions> DEFINITION = new ServiceDefinition<>(
-    "chat", new ChatOptions(), ChatOptions::fromJson, ChatOptions.DESCRIPTIONS, ChatVerticle::instances);
+  public static final ServiceDefinition<ChatOptions> DEFINITION = new ServiceDefinition<>(ChatOptions.SCHEMA, ChatVerticle::instances);
 
   /** The WebSocket path. */
   public static final String PATH = "/chat";

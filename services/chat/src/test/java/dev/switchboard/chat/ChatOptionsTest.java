@@ -1,6 +1,7 @@
 package dev.switchboard.chat;
 
 import dev.switchboard.shared.InvalidSettingException;
+import dev.switchboard.shared.testkit.OptionsChecks;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
@@ -21,7 +22,15 @@ class ChatOptionsTest {
     assertEquals(3002, defaults.port());
     assertEquals(defaults, ChatOptions.fromJson(new JsonObject()));
     assertEquals(defaults, ChatOptions.fromJson(defaults.toJson()));
-    assertEquals(defaults.toJson().fieldNames(), ChatOptions.DESCRIPTIONS.keySet());
+    assertEquals(defaults.toJson().fieldNames(), ChatOptions.SCHEMA.descriptions().keySet());
+  }
+
+  @Test
+  void everyKeyReadsBackAndIsDescribed() {
+    OptionsChecks.readsBackAndDescribesEveryKey(ChatOptions.SCHEMA, new ChatOptions("127.0.0.1", 1, 7, 4096, 100, 200, 3, 4, 2,
+      Duration.ofSeconds(10), Duration.ofSeconds(30), 50, 3, 4096, 1, 2, Duration.ofMillis(250), Duration.ofMinutes(1),
+      Duration.ofSeconds(3), Duration.ofHours(1), Duration.ofSeconds(2), true, Duration.ofSeconds(3), "preferred_username",
+      List.of("staff", "ops"), true, 100));
   }
 
   @Test

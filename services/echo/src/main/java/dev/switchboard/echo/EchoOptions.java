@@ -1,13 +1,13 @@
 package dev.switchboard.echo;
 
 import dev.switchboard.shared.InvalidSettingException;
+import dev.switchboard.shared.OptionKey;
+import dev.switchboard.shared.OptionsSchema;
 import dev.switchboard.shared.Require;
 import dev.switchboard.shared.ServiceOptions;
-import dev.switchboard.shared.Settings;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Duration;
-import java.util.Map;
 
 /**
  * Options of the echo service; the {@code echo} section of the configuration.
@@ -46,15 +46,16 @@ public record EchoOptions(
   public static final int MAX_LINE_LENGTH_LIMIT = 16 * 1024 * 1024;
   public static final int WRITE_QUEUE_MAX_LIMIT = 64 * 1024 * 1024;
 
-  public static final Map<String, String> DESCRIPTIONS = Map.of(
-    "host", "interface to listen on (echo and admin ports)",
-    "port", "TCP echo port",
-    "adminPort", "HTTP port for /health, /ready, /metrics",
-    "mode", "raw (bytes back unchanged) or line ('You said: <line>')",
-    "idleTimeout", "close a connection idle this long",
-    "maxConnections", "connections beyond this are closed on accept",
-    "maxLineLength", "line mode: longest line in bytes",
-    "writeQueueMax", "bytes queued for a client before reading from it pauses");
+  /** The keys of the {@code echo} section, one per component. */
+  public static final OptionsSchema<EchoOptions> SCHEMA = OptionsSchema.of("echo", EchoOptions.class, EchoOptions::new,
+    OptionKey.string("host", "interface to listen on (echo and admin ports)"),
+    OptionKey.integer("port", "TCP echo port"),
+    OptionKey.integer("adminPort", "HTTP port for /health, /ready, /metrics"),
+    OptionKey.choice("mode", Mode.class, "raw (bytes back unchanged) or line ('You said: <line>')"),
+    OptionKey.duration("idleTimeout", "close a connection idle this long"),
+    OptionKey.integer("maxConnections", "connections beyond this are closed on accept"),
+    OptionKey.integer("maxLineLength", "line mode: longest line in bytes"),
+    OptionKey.integer("writeQueueMax", "bytes queued for a client before reading from it pauses"));
 
   public EchoOptions {
     Require.nonBlank("host", host);
@@ -76,28 +77,11 @@ public record EchoOptions(
   }
 
   public static EchoOptions fromJson(JsonObject json) {
-    Settings s = Settings.of("echo", json);
-    return s.build(() -> new EchoOptions(
-      s.string("host", DEFAULT_HOST),
-      s.integer("port", DEFAULT_PORT),
-      s.integer("adminPort", DEFAULT_ADMIN_PORT),
-      s.choice("mode", DEFAULT_MODE, Mode.class),
-      s.duration("idleTimeout", DEFAULT_IDLE_TIMEOUT),
-      s.integer("maxConnections", DEFAULT_MAX_CONNECTIONS),
-      s.integer("maxLineLength", DEFAULT_MAX_LINE_LENGTH),
-      s.integer("writeQueueMax", DEFAULT_WRITE_QUEUE_MAX)));
+    return SCHEMA.fromJson(json);
   }
 
   @Override
   public JsonObject toJson() {
-    return new JsonObject()
-      .put("host", host)
-      .put("port", port)
-      .put("adminPort", adminPort)
-      .put("mode", mode.name().toLowerCase())
-      .put("idleTimeout", Settings.format(idleTimeout))
-      .put("maxConnections", maxConnections)
-      .put("maxLineLength", maxLineLength)
-      .put("writeQueueMax", writeQueueMax);
+    return SCHEMA.toJson(this);
   }
 }

@@ -33,8 +33,7 @@ import java.util.function.Supplier;
  */
 public final class EchoVerticle extends VerticleBase {
 
-  public static final ServiceDefinition<EchoOptions> DEFINITION = new ServiceDefinition<>(
-    "echo", new EchoOptions(), EchoOptions::fromJson, EchoOptions.DESCRIPTIONS, EchoVerticle::instances);
+  public static final ServiceDefinition<EchoOptions> DEFINITION = new ServiceDefinition<>(EchoOptions.SCHEMA, EchoVerticle::instances);
 
   private static final Logger log = LoggerFactory.getLogger(EchoVerticle.class);
   private static final Buffer LINE_PREFIX = Buffer.buffer("You said: ");

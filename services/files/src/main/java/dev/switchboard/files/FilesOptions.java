@@ -1,6 +1,8 @@
 package dev.switchboard.files;
 
 import dev.switchboard.shared.InvalidSettingException;
+import dev.switchboard.shared.OptionKey;
+import dev.switchboard.shared.OptionsSchema;
 import dev.switchboard.shared.Require;
 import dev.switchboard.shared.ServiceOptions;
 import dev.switchboard.shared.Settings;
@@ -8,7 +10,6 @@ import dev.switchboard.shared.auth.Identity;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Duration;
-import java.util.Map;
 
 /**
  * Options of the files service; the {@code files} section of the configuration.
@@ -49,16 +50,18 @@ public record FilesOptions(
   public static final int MIN_TOKEN_LENGTH = 16;
   public static final String DEFAULT_WRITE_SCOPE = "files:write";
 
-  public static final Map<String, String> DESCRIPTIONS = Map.of(
-    "host", "interface to listen on",
-    "port", "HTTP port",
-    "root", "directory served (created if missing)",
-    "maxUploadSize", "largest PUT body in bytes (413 beyond)",
-    "maxTransfersPerClient", "transfers in flight per client address (429 beyond)",
-    "idleTimeout", "close a connection idle this long (stalled clients)",
-    "token", "static bearer token for PUT and DELETE (besides tokens with writeScope); empty: none",
-    "pageSize", "entries per page of a directory listing",
-    "writeScope", "scope a JSON Web Token needs for PUT and DELETE (with auth.jwks set)");
+  /** The keys of the {@code files} section, one per component; the token is written as {@code (set)}. */
+  public static final OptionsSchema<FilesOptions> SCHEMA = OptionsSchema.of("files", FilesOptions.class, FilesOptions::new,
+    OptionKey.string("host", "interface to listen on"),
+    OptionKey.integer("port", "HTTP port"),
+    OptionKey.string("root", "directory served (created if missing)"),
+    OptionKey.longValue("maxUploadSize", "largest PUT body in bytes (413 beyond)"),
+    OptionKey.integer("maxTransfersPerClient", "transfers in flight per client address (429 beyond)"),
+    OptionKey.duration("idleTimeout", "close a connection idle this long (stalled clients)"),
+    OptionKey.of("token", String.class, Settings::string, token -> token.isEmpty() ? "" : "(set)",
+      "static bearer token for PUT and DELETE (besides tokens with writeScope); empty: none").secret(),
+    OptionKey.integer("pageSize", "entries per page of a directory listing"),
+    OptionKey.string("writeScope", "scope a JSON Web Token needs for PUT and DELETE (with auth.jwks set)"));
 
   public FilesOptions {
     Require.nonBlank("host", host);
@@ -88,17 +91,7 @@ public record FilesOptions(
   }
 
   public static FilesOptions fromJson(JsonObject json) {
-    Settings s = Settings.of("files", json);
-    return s.build(() -> new FilesOptions(
-      s.string("host", DEFAULT_HOST),
-      s.integer("port", DEFAULT_PORT),
-      s.string("root", DEFAULT_ROOT),
-      s.longValue("maxUploadSize", DEFAULT_MAX_UPLOAD_SIZE),
-      s.integer("maxTransfersPerClient", DEFAULT_MAX_TRANSFERS_PER_CLIENT),
-      s.duration("idleTimeout", DEFAULT_IDLE_TIMEOUT),
-      s.string("token", DEFAULT_TOKEN),
-      s.integer("pageSize", DEFAULT_PAGE_SIZE),
-      s.string("writeScope", DEFAULT_WRITE_SCOPE)));
+    return SCHEMA.fromJson(json);
   }
 
   /** Whether a static token is configured. */
@@ -109,16 +102,7 @@ public record FilesOptions(
   /** The settings, with the token masked: this is what {@code --help} and logs may show. */
   @Override
   public JsonObject toJson() {
-    return new JsonObject()
-      .put("host", host)
-      .put("port", port)
-      .put("root", root)
-      .put("maxUploadSize", maxUploadSize)
-      .put("maxTransfersPerClient", maxTransfersPerClient)
-      .put("idleTimeout", Settings.format(idleTimeout))
-      .put("token", token.isEmpty() ? "" : "(set)")
-      .put("pageSize", pageSize)
-      .put("writeScope", writeScope);
+    return SCHEMA.toJson(this);
   }
 
   @Override

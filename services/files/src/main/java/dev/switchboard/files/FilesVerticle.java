@@ -39,8 +39,7 @@ import java.util.function.Supplier;
  */
 public final class FilesVerticle extends VerticleBase {
 
-  public static final ServiceDefinition<FilesOptions> DEFINITION = new ServiceDefinition<>(
-    "files", new FilesOptions(), FilesOptions::fromJson, FilesOptions.DESCRIPTIONS, FilesVerticle::instances);
+  public static final ServiceDefinition<FilesOptions> DEFINITION = new ServiceDefinition<>(FilesOptions.SCHEMA, FilesVerticle::instances);
 
   /** The prefix of every file route. */
   public static final String PREFIX = "/files/";

@@ -1,6 +1,7 @@
 package dev.switchboard.files;
 
 import dev.switchboard.shared.InvalidSettingException;
+import dev.switchboard.shared.testkit.OptionsChecks;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
@@ -54,7 +55,14 @@ class FilesOptionsTest {
 
   @Test
   void describesEverySetting() {
-    assertEquals(new FilesOptions().toJson().fieldNames(), FilesOptions.DESCRIPTIONS.keySet());
+    assertEquals(new FilesOptions().toJson().fieldNames(), FilesOptions.SCHEMA.descriptions().keySet());
+  }
+
+  @Test
+  void everyKeyReadsBackAndIsDescribed() {
+    // The token is written as (set), so it stays at its default here; neverWritesTheTokenOut covers it.
+    OptionsChecks.readsBackAndDescribesEveryKey(FilesOptions.SCHEMA,
+      new FilesOptions("127.0.0.1", 1, "shared-files", 5, 3, Duration.ofSeconds(90), "", 9, "files:admin"));
   }
 
   @Test

@@ -1,12 +1,12 @@
 package dev.switchboard.http;
 
+import dev.switchboard.shared.OptionKey;
+import dev.switchboard.shared.OptionsSchema;
 import dev.switchboard.shared.Require;
 import dev.switchboard.shared.ServiceOptions;
-import dev.switchboard.shared.Settings;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Duration;
-import java.util.Map;
 
 /**
  * Options of the http service; the {@code http} section of the configuration.
@@ -43,15 +43,16 @@ public record HttpOptions(
   public static final int DEFAULT_COMPRESSION_LEVEL = 6;
   public static final int MAX_HEADER_SIZE_LIMIT = 1024 * 1024;
 
-  public static final Map<String, String> DESCRIPTIONS = Map.of(
-    "host", "interface to listen on",
-    "port", "HTTP port (HTTP/1.1, and h2c when on)",
-    "maxBodySize", "largest POST /echo body in bytes (413 beyond)",
-    "maxHeaderSize", "largest request head in bytes (431 beyond)",
-    "idleTimeout", "close a connection idle this long",
-    "busTimeout", "how long /api/echo and /api/greet wait for the echo service or the greeter",
-    "compressionLevel", "gzip/deflate level, 1-9",
-    "h2c", "HTTP/2 cleartext on the same port (the first request of a connection then has no head time limit)");
+  /** The keys of the {@code http} section, one per component. */
+  public static final OptionsSchema<HttpOptions> SCHEMA = OptionsSchema.of("http", HttpOptions.class, HttpOptions::new,
+    OptionKey.string("host", "interface to listen on"),
+    OptionKey.integer("port", "HTTP port (HTTP/1.1, and h2c when on)"),
+    OptionKey.longValue("maxBodySize", "largest POST /echo body in bytes (413 beyond)"),
+    OptionKey.integer("maxHeaderSize", "largest request head in bytes (431 beyond)"),
+    OptionKey.duration("idleTimeout", "close a connection idle this long"),
+    OptionKey.duration("busTimeout", "how long /api/echo and /api/greet wait for the echo service or the greeter"),
+    OptionKey.integer("compressionLevel", "gzip/deflate level, 1-9"),
+    OptionKey.bool("h2c", "HTTP/2 cleartext on the same port (the first request of a connection then has no head time limit)"));
 
   public HttpOptions {
     Require.nonBlank("host", host);
@@ -70,28 +71,11 @@ public record HttpOptions(
   }
 
   public static HttpOptions fromJson(JsonObject json) {
-    Settings s = Settings.of("http", json);
-    return s.build(() -> new HttpOptions(
-      s.string("host", DEFAULT_HOST),
-      s.integer("port", DEFAULT_PORT),
-      s.longValue("maxBodySize", DEFAULT_MAX_BODY_SIZE),
-      s.integer("maxHeaderSize", DEFAULT_MAX_HEADER_SIZE),
-      s.duration("idleTimeout", DEFAULT_IDLE_TIMEOUT),
-      s.duration("busTimeout", DEFAULT_BUS_TIMEOUT),
-      s.integer("compressionLevel", DEFAULT_COMPRESSION_LEVEL),
-      s.bool("h2c", false)));
+    return SCHEMA.fromJson(json);
   }
 
   @Override
   public JsonObject toJson() {
-    return new JsonObject()
-      .put("host", host)
-      .put("port", port)
-      .put("maxBodySize", maxBodySize)
-      .put("maxHeaderSize", maxHeaderSize)
-      .put("idleTimeout", Settings.format(idleTimeout))
-      .put("busTimeout", Settings.format(busTimeout))
-      .put("compressionLevel", compressionLevel)
-      .put("h2c", h2c);
+    return SCHEMA.toJson(this);
   }
 }

@@ -45,8 +45,7 @@ import java.util.function.Supplier;
  */
 public final class HttpVerticle extends VerticleBase {
 
-  public static final ServiceDefinition<HttpOptions> DEFINITION = new ServiceDefinition<>(
-    "http", new HttpOptions(), HttpOptions::fromJson, HttpOptions.DESCRIPTIONS, HttpVerticle::instances);
+  public static final ServiceDefinition<HttpOptions> DEFINITION = new ServiceDefinition<>(HttpOptions.SCHEMA, HttpVerticle::instances);
 
   /** Longest request line (method, target, version); longer gets 414. Vert.x's default, named here. */
   public static final int MAX_REQUEST_LINE = 4096;

@@ -1,6 +1,7 @@
 package dev.switchboard.http;
 
 import dev.switchboard.shared.InvalidSettingException;
+import dev.switchboard.shared.testkit.OptionsChecks;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
@@ -44,7 +45,13 @@ class HttpOptionsTest {
 
   @Test
   void describesEverySetting() {
-    assertEquals(new HttpOptions().toJson().fieldNames(), HttpOptions.DESCRIPTIONS.keySet());
+    assertEquals(new HttpOptions().toJson().fieldNames(), HttpOptions.SCHEMA.descriptions().keySet());
+  }
+
+  @Test
+  void everyKeyReadsBackAndIsDescribed() {
+    OptionsChecks.readsBackAndDescribesEveryKey(HttpOptions.SCHEMA,
+      new HttpOptions("127.0.0.1", 1, 5, 2048, Duration.ofSeconds(90), Duration.ofMillis(1500), 9, true));
   }
 
   @Test

@@ -1,14 +1,14 @@
 package dev.switchboard.shared.auth;
 
 import dev.switchboard.shared.InvalidSettingException;
+import dev.switchboard.shared.OptionKey;
+import dev.switchboard.shared.OptionsSchema;
 import dev.switchboard.shared.Require;
 import dev.switchboard.shared.Settings;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Which tokens the process believes; the {@code auth} section of the configuration, the same for
@@ -33,12 +33,13 @@ public record AuthOptions(String jwks, String issuer, List<String> audience, Dur
   public static final Duration MAX_REFRESH = Duration.ofDays(1);
   public static final int MAX_AUDIENCES = 32;
 
-  public static final Map<String, String> DESCRIPTIONS = Map.of(
-    "jwks", "JWKS file path or http(s) URL with the token signing keys; empty: tokens are not checked",
-    "issuer", "the iss claim every token must carry",
-    "audience", "comma-separated; a token's aud must name one of them",
-    "clockSkew", "how far exp, nbf and iat may be off this clock",
-    "jwksRefresh", "how often the keys are read again");
+  /** The keys of the section, one per component. */
+  public static final OptionsSchema<AuthOptions> SCHEMA = OptionsSchema.of(SECTION, AuthOptions.class, AuthOptions::new,
+    OptionKey.string("jwks", "JWKS file path or http(s) URL with the token signing keys; empty: tokens are not checked"),
+    OptionKey.string("issuer", "the iss claim every token must carry"),
+    OptionKey.list("audience", "comma-separated; a token's aud must name one of them"),
+    OptionKey.duration("clockSkew", "how far exp, nbf and iat may be off this clock"),
+    OptionKey.duration("jwksRefresh", "how often the keys are read again"));
 
   public AuthOptions {
     jwks = jwks == null ? "" : jwks.trim();
@@ -67,13 +68,7 @@ public record AuthOptions(String jwks, String issuer, List<String> audience, Dur
   }
 
   public static AuthOptions fromJson(JsonObject json) {
-    Settings s = Settings.of(SECTION, json);
-    return s.build(() -> new AuthOptions(
-      s.string("jwks", ""),
-      s.string("issuer", ""),
-      s.list("audience", List.of()),
-      s.duration("clockSkew", DEFAULT_CLOCK_SKEW),
-      s.duration("jwksRefresh", DEFAULT_REFRESH)));
+    return SCHEMA.fromJson(json);
   }
 
   /** Whether tokens can be checked at all. */
@@ -87,11 +82,6 @@ public record AuthOptions(String jwks, String issuer, List<String> audience, Dur
   }
 
   public JsonObject toJson() {
-    return new JsonObject()
-      .put("jwks", jwks)
-      .put("issuer", issuer)
-      .put("audience", new JsonArray(audience))
-      .put("clockSkew", Settings.format(clockSkew))
-      .put("jwksRefresh", Settings.format(jwksRefresh));
+    return SCHEMA.toJson(this);
   }
 }

@@ -1,13 +1,12 @@
 package dev.switchboard.shared.cluster;
 
 import dev.switchboard.shared.InvalidSettingException;
+import dev.switchboard.shared.OptionKey;
+import dev.switchboard.shared.OptionsSchema;
 import dev.switchboard.shared.Require;
-import dev.switchboard.shared.Settings;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.util.List;
-import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -74,19 +73,20 @@ public record ClusterOptions(
   public static final int MAX_PORT_COUNT = 1000;
   private static final Pattern MEMBER_RANGE = Pattern.compile(".+:(\\d{1,5})-(\\d{1,5})");
 
-  public static final Map<String, String> DESCRIPTIONS = Map.ofEntries(
-    Map.entry("name", "cluster name; only members with the same name join"),
-    Map.entry("host", "interface Hazelcast binds to and announces (kubernetes: leave empty for the pod IP)"),
-    Map.entry("port", "first Hazelcast member port"),
-    Map.entry("portCount", "how many ports from 'port' up are tried"),
-    Map.entry("members", "tcp discovery: comma-separated host, host:port or host:first-last of members"),
-    Map.entry("discovery", "tcp or kubernetes"),
-    Map.entry("serviceDns", "kubernetes discovery: DNS name of the headless service"),
-    Map.entry("backups", "member (backups on any other member) or host (on another host's member)"),
-    Map.entry("busPort", "event bus port between nodes; 0: any free port"),
-    Map.entry("busTlsCert", "cluster certificate (PEM file) for TLS on the event bus; empty: plaintext bus"),
-    Map.entry("busTlsKey", "its private key (PEM file)"),
-    Map.entry("busTlsCa", "CA certificates (PEM file) a peer must chain to; empty: busTlsCert itself"));
+  /** The keys of the section, one per component. The TLS keys are paths: the key's contents never reach a log line. */
+  public static final OptionsSchema<ClusterOptions> SCHEMA = OptionsSchema.of(SECTION, ClusterOptions.class, ClusterOptions::new,
+    OptionKey.string("name", "cluster name; only members with the same name join"),
+    OptionKey.string("host", "interface Hazelcast binds to and announces (kubernetes: leave empty for the pod IP)"),
+    OptionKey.integer("port", "first Hazelcast member port"),
+    OptionKey.integer("portCount", "how many ports from 'port' up are tried"),
+    OptionKey.list("members", "tcp discovery: comma-separated host, host:port or host:first-last of members"),
+    OptionKey.choice("discovery", Discovery.class, "tcp or kubernetes"),
+    OptionKey.string("serviceDns", "kubernetes discovery: DNS name of the headless service"),
+    OptionKey.choice("backups", Backups.class, "member (backups on any other member) or host (on another host's member)"),
+    OptionKey.integer("busPort", "event bus port between nodes; 0: any free port"),
+    OptionKey.string("busTlsCert", "cluster certificate (PEM file) for TLS on the event bus; empty: plaintext bus"),
+    OptionKey.string("busTlsKey", "its private key (PEM file)"),
+    OptionKey.string("busTlsCa", "CA certificates (PEM file) a peer must chain to; empty: busTlsCert itself"));
 
   public ClusterOptions {
     Require.nonBlank("name", name);
@@ -160,36 +160,10 @@ public record ClusterOptions(
   }
 
   public static ClusterOptions fromJson(JsonObject json) {
-    Settings s = Settings.of(SECTION, json);
-    return s.build(() -> new ClusterOptions(
-      s.string("name", DEFAULT_NAME),
-      s.string("host", DEFAULT_HOST),
-      s.integer("port", DEFAULT_PORT),
-      s.integer("portCount", DEFAULT_PORT_COUNT),
-      s.list("members", DEFAULT_MEMBERS),
-      s.choice("discovery", DEFAULT_DISCOVERY, Discovery.class),
-      s.string("serviceDns", ""),
-      s.choice("backups", DEFAULT_BACKUPS, Backups.class),
-      s.integer("busPort", DEFAULT_BUS_PORT),
-      s.string("busTlsCert", ""),
-      s.string("busTlsKey", ""),
-      s.string("busTlsCa", "")));
+    return SCHEMA.fromJson(json);
   }
 
   public JsonObject toJson() {
-    return new JsonObject()
-      .put("name", name)
-      .put("host", host)
-      .put("port", port)
-      .put("portCount", portCount)
-      .put("members", new JsonArray(members))
-      .put("discovery", discovery.name().toLowerCase())
-      .put("serviceDns", serviceDns)
-      .put("backups", backups.name().toLowerCase())
-      .put("busPort", busPort)
-      // Paths only: the key's contents never reach a log line.
-      .put("busTlsCert", busTlsCert)
-      .put("busTlsKey", busTlsKey)
-      .put("busTlsCa", busTlsCa);
+    return SCHEMA.toJson(this);
   }
 }

@@ -3,6 +3,7 @@ package dev.switchboard.shared.impl;
 import com.hazelcast.core.LifecycleEvent;
 import dev.switchboard.shared.IngressOptions;
 import dev.switchboard.shared.InvalidSettingException;
+import dev.switchboard.shared.OptionsSchema;
 import dev.switchboard.shared.ServiceDefinition;
 import dev.switchboard.shared.ServiceOptions;
 import dev.switchboard.shared.ServiceRuntime;
@@ -69,6 +70,9 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
   private static final Duration WITHDRAW_TIMEOUT = Duration.ofSeconds(2);
 
   private static final int USAGE_WIDTH = 110;
+  /** The sections every service has besides its own, in the order {@code --help} lists them. */
+  private static final List<OptionsSchema<?>> COMMON_SECTIONS = List.of(
+    ClusterOptions.SCHEMA, ShutdownOptions.SCHEMA, IngressOptions.SCHEMA, AuthOptions.SCHEMA, TracingOptions.SCHEMA);
 
   private final ServiceDefinition<O> service;
   private final CommandLine.ParseResult parsed;
@@ -139,7 +143,7 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
       ingress = IngressOptions.fromJson(section(config, IngressOptions.SECTION));
       auth = AuthOptions.fromJson(section(config, AuthOptions.SECTION));
       tracing = TracingOptions.fromJson(section(config, TracingOptions.SECTION));
-      options = service.fromJson().apply(section(config, service.name()));
+      options = service.options().fromJson(section(config, service.name()));
     } catch (InvalidSettingException e) {
       String[] parts = e.key().split("\\.", 2);
       String names = parts.length == 2
@@ -280,12 +284,10 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
 
   private JsonObject loadConfig(String conf) {
     Map<String, Set<String>> known = new LinkedHashMap<>();
-    known.put(ClusterOptions.SECTION, new ClusterOptions().toJson().fieldNames());
-    known.put(ShutdownOptions.SECTION, new ShutdownOptions().toJson().fieldNames());
-    known.put(IngressOptions.SECTION, new IngressOptions().toJson().fieldNames());
-    known.put(AuthOptions.SECTION, new AuthOptions().toJson().fieldNames());
-    known.put(TracingOptions.SECTION, new TracingOptions().toJson().fieldNames());
-    known.put(service.name(), service.defaults().toJson().fieldNames());
+    for (OptionsSchema<?> common : COMMON_SECTIONS) {
+      known.put(common.section(), common.names());
+    }
+    known.put(service.name(), service.options().names());
     // vertx-config needs a Vert.x instance, and the real one cannot exist before the cluster settings are known.
     Vertx reader;
     try {
@@ -365,12 +367,10 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
     out.println();
     out.println("Settings (defaults < -conf FILE (JSON or YAML) < environment < -Dproperty):");
     Map<String, Map<String, String>> rows = new LinkedHashMap<>();
-    rows.put(service.name(), describe(service.defaults().toJson(), service.descriptions()));
-    rows.put(ClusterOptions.SECTION, describe(new ClusterOptions().toJson(), ClusterOptions.DESCRIPTIONS));
-    rows.put(ShutdownOptions.SECTION, describe(new ShutdownOptions().toJson(), ShutdownOptions.DESCRIPTIONS));
-    rows.put(IngressOptions.SECTION, describe(new IngressOptions().toJson(), IngressOptions.DESCRIPTIONS));
-    rows.put(AuthOptions.SECTION, describe(new AuthOptions().toJson(), AuthOptions.DESCRIPTIONS));
-    rows.put(TracingOptions.SECTION, describe(new TracingOptions().toJson(), TracingOptions.DESCRIPTIONS));
+    rows.put(service.name(), describe(service.options()));
+    for (OptionsSchema<?> common : COMMON_SECTIONS) {
+      rows.put(common.section(), describe(common));
+    }
     rows.forEach((section, settings) -> settings.forEach((key, line) -> {
       out.printf("  %-24s %-34s %s%n", section + "." + key, ConfigLoader.envName(section, key), line);
     }));
@@ -378,7 +378,9 @@ public final class SwitchboardApplication<O extends ServiceOptions> extends Vert
     out.println("Example: java -D" + ConfigLoader.propertyName(service.name(), "port") + "=0 -jar " + jar + " -conf switchboard.yaml");
   }
 
-  private static Map<String, String> describe(JsonObject defaults, Map<String, String> descriptions) {
+  private static <R> Map<String, String> describe(OptionsSchema<R> schema) {
+    JsonObject defaults = schema.toJson(schema.defaults());
+    Map<String, String> descriptions = schema.descriptions();
     Map<String, String> rows = new TreeMap<>();
     for (String key : defaults.fieldNames()) {
       Object value = defaults.getValue(key);

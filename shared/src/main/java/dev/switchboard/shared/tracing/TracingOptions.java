@@ -1,13 +1,12 @@
 package dev.switchboard.shared.tracing;
 
 import dev.switchboard.shared.InvalidSettingException;
-import dev.switchboard.shared.Settings;
+import dev.switchboard.shared.OptionKey;
+import dev.switchboard.shared.OptionsSchema;
 import io.vertx.core.json.JsonObject;
 
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.util.Locale;
-import java.util.Map;
 
 /**
  * Whether and where a process sends its spans; the {@code tracing} section of the configuration,
@@ -27,10 +26,6 @@ public record TracingOptions(String endpoint, double sampleRatio, Protocol proto
   public static final double DEFAULT_SAMPLE_RATIO = 1.0;
   public static final Protocol DEFAULT_PROTOCOL = Protocol.ZIPKIN;
 
-  public static final Map<String, String> DESCRIPTIONS = Map.of(
-    "endpoint", "where spans go: Zipkin's span API (http://HOST:9411/api/v2/spans) or an OTLP receiver (http://HOST:4318/v1/traces); empty: tracing off",
-    "sampleRatio", "share of new traces recorded, 0 to 1 (a sampled incoming traceparent is always followed)",
-    "protocol", "zipkin (Zipkin's JSON v2) or otlp (OpenTelemetry's protocol over HTTP, protobuf), as the endpoint takes");
 
   /** How spans travel to the endpoint. */
   public enum Protocol {
@@ -39,6 +34,14 @@ public record TracingOptions(String endpoint, double sampleRatio, Protocol proto
     /** OTLP over HTTP with protobuf bodies: an OpenTelemetry Collector, Jaeger, Tempo and others. */
     OTLP
   }
+
+  /** The keys of the section, one per component. */
+  public static final OptionsSchema<TracingOptions> SCHEMA = OptionsSchema.of(SECTION, TracingOptions.class, TracingOptions::new,
+    OptionKey.string("endpoint",
+      "where spans go: Zipkin's span API (http://HOST:9411/api/v2/spans) or an OTLP receiver (http://HOST:4318/v1/traces); empty: tracing off"),
+    OptionKey.decimal("sampleRatio", "share of new traces recorded, 0 to 1 (a sampled incoming traceparent is always followed)"),
+    OptionKey.choice("protocol", Protocol.class,
+      "zipkin (Zipkin's JSON v2) or otlp (OpenTelemetry's protocol over HTTP, protobuf), as the endpoint takes"));
 
   public TracingOptions {
     protocol = protocol == null ? DEFAULT_PROTOCOL : protocol;
@@ -62,9 +65,7 @@ public record TracingOptions(String endpoint, double sampleRatio, Protocol proto
   }
 
   public static TracingOptions fromJson(JsonObject json) {
-    Settings s = Settings.of(SECTION, json);
-    return s.build(() -> new TracingOptions(s.string("endpoint", DEFAULT_ENDPOINT), s.decimal("sampleRatio", DEFAULT_SAMPLE_RATIO),
-      s.choice("protocol", DEFAULT_PROTOCOL, Protocol.class)));
+    return SCHEMA.fromJson(json);
   }
 
   /** Whether spans are recorded and sent at all. */
@@ -73,8 +74,7 @@ public record TracingOptions(String endpoint, double sampleRatio, Protocol proto
   }
 
   public JsonObject toJson() {
-    return new JsonObject().put("endpoint", endpoint).put("sampleRatio", sampleRatio)
-      .put("protocol", protocol.name().toLowerCase(Locale.ROOT));
+    return SCHEMA.toJson(this);
   }
 
   private static void checkUrl(String endpoint) {

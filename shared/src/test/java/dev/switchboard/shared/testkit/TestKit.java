@@ -58,7 +58,7 @@ public final class TestKit {
     if (service.defaults().toJson().containsKey("adminPort")) {
       json.put("adminPort", 0);
     }
-    O options = service.fromJson().apply(json.mergeIn(settings));
+    O options = service.options().fromJson(json.mergeIn(settings));
     ServiceRuntime runtime = ServiceRuntime.create(service.name(), TEST_GRACE, ingress, auth);
     Supplier<? extends Deployable> supplier = service.verticles().create(options, runtime);
     return vertx.deployVerticle(supplier, new DeploymentOptions().setInstances(instances))
