@@ -104,7 +104,7 @@ public final class BridgeVerticle extends VerticleBase {
     if (!metrics.tryOpen()) {
       log.debug("refusing {}: {} connections open", socket.remoteAddress(), options.maxConnections());
       metrics.error(ErrorCode.TOO_MANY_CONNECTIONS);
-      socket.write(BridgeConnection.encode(BridgeConnection.errFrame(ErrorCode.TOO_MANY_CONNECTIONS,
+      socket.write(ConnectionWriter.encode(ConnectionWriter.errFrame(ErrorCode.TOO_MANY_CONNECTIONS,
           options.maxConnections() + " connections are open; try again later or another node", null, null, null)
         .put("limit", options.maxConnections())));
       socket.close();

@@ -1,5 +1,7 @@
 package dev.switchboard.bridge;
 
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.spi.tracing.SpanKind;
@@ -77,6 +79,11 @@ final class FrameTracing {
     if (span != null) {
       tracer.receiveResponse(ContextInternal.current(), null, span, failure, TagExtractor.empty());
     }
+  }
+
+  /** How a traced frame or delivery failed, for its span: no stack trace, which would say nothing. */
+  static ReplyException failure(int code, String why) {
+    return new ReplyException(ReplyFailure.RECIPIENT_FAILURE, code, why, true);
   }
 
   /** What a span says of the frame or delivery it stands for. */
