@@ -1,35 +1,23 @@
 package dev.switchboard.shared.ws;
 
-import io.netty.buffer.ByteBuf;
+import dev.switchboard.shared.ws.FrameChecks.Violation;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
-import io.netty.handler.codec.CodecException;
-import io.netty.handler.codec.compression.DecompressionException;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
-import io.netty.handler.codec.http.websocketx.extensions.WebSocketExtensionDecoder;
 import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.internal.http.WebSocketInternal;
 import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.core.net.impl.VertxHandler;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
-import java.nio.charset.StandardCharsets;
-import java.util.zip.DataFormatException;
 
 /**
  * Holds one WebSocket connection to RFC 6455 and to its {@link WebSocketLimits}, whichever side of
@@ -57,17 +45,16 @@ import java.util.zip.DataFormatException;
  * every frame inflated and RSV1 cleared, and closes with 1009 a frame the inflater stopped at its
  * bound (1002 for data that is not deflate).
  *
- * <p>Its per-connection state is a few ints; nothing is allocated until a frame needs it. All of
- * it runs on the connection's event loop.
+ * <p>The guard is the handler and its public surface: it installs itself, passes each frame on or
+ * refuses it, answers pings, and watches what is written and flushed. What a frame is judged by is
+ * its {@link FrameChecks}; how it ends a connection it refuses, its {@link GuardClose}. Its
+ * per-connection state is those two and a few numbers and flags in them; nothing is allocated
+ * per frame but the pongs. All of it runs on the connection's event loop.
  */
 public final class WebSocketGuard extends ChannelDuplexHandler {
 
-  private static final Logger log = LoggerFactory.getLogger(WebSocketGuard.class);
-
   /** Its name in the channel pipeline. */
   public static final String NAME = "switchboard-websocket-guard";
-  /** Longest reason a close frame can carry: 125 bytes of payload less the 2-byte code. */
-  static final int MAX_REASON_BYTES = 123;
 
   /** Why a guard closed a connection; {@link #code()} is the close code it sent. */
   public enum Refusal {
@@ -126,29 +113,19 @@ public final class WebSocketGuard extends ChannelDuplexHandler {
     }
   }
 
-  // flags
-  private static final int IN_MESSAGE = 1;
-  private static final int IN_TEXT = 1 << 1;
-  private static final int CLOSE_SENT = 1 << 2;
-  private static final int REFUSED = 1 << 3;
-  private static final int PONGS_UNFLUSHED = 1 << 4;
-
   private final WebSocketLimits limits;
   private final Listener listener;
+  private final FrameChecks checks;
+  private final GuardClose close;
   private ChannelHandlerContext context;
-  private int flags;
-  /** {@link Utf8} state of the text message being received. */
-  private int utf8;
-  /** Bytes of the message being received so far. */
-  private int messageBytes;
-  private float pingTokens;
-  /** When the ping bucket was last refilled ({@link System#nanoTime()}); 0 before the first ping. */
-  private long pingClock;
+  private boolean pongsUnflushed;
 
   /** A guard to add to a pipeline by hand; {@link #install} does it for a Vert.x WebSocket. */
   public WebSocketGuard(WebSocketLimits limits, Listener listener) {
     this.limits = limits;
     this.listener = listener == null ? Listener.NONE : listener;
+    this.checks = new FrameChecks(limits);
+    this.close = new GuardClose(this.listener);
   }
 
   /**
@@ -265,120 +242,41 @@ public final class WebSocketGuard extends ChannelDuplexHandler {
       ctx.fireChannelRead(msg);
       return;
     }
-    if ((flags & REFUSED) != 0) {
+    if (close.refused()) {
       frame.release();
       return;
     }
-    if (frame.rsv() != 0) {
-      frame.release();
-      refuse(Refusal.PROTOCOL_ERROR, "reserved bits set without an extension");
-      return;
-    }
-    if (frame instanceof PingWebSocketFrame) {
-      ping(ctx, frame);
-    } else if (frame instanceof CloseWebSocketFrame) {
-      close(ctx, frame);
-    } else if (frame instanceof PongWebSocketFrame) {
-      ctx.fireChannelRead(frame);
-    } else {
-      data(ctx, frame);
-    }
-  }
-
-  private void data(ChannelHandlerContext ctx, WebSocketFrame frame) {
-    ByteBuf content = frame.content();
-    int length = content.readableBytes();
-    if (length > limits.maxFrame()) {
-      frame.release();
-      refuse(Refusal.MESSAGE_TOO_BIG, "frame longer than " + limits.maxFrame() + " bytes");
-      return;
-    }
-    if (!(frame instanceof ContinuationWebSocketFrame)) {
-      // The decoder refuses a new message inside a fragmented one and a continuation without one.
-      messageBytes = 0;
-      utf8 = Utf8.ACCEPT;
-      flags = frame instanceof TextWebSocketFrame ? flags | IN_MESSAGE | IN_TEXT : (flags | IN_MESSAGE) & ~IN_TEXT;
-    } else if ((flags & IN_MESSAGE) == 0) {
-      ctx.fireChannelRead(frame); // a message begun before the guard was installed: not its to judge
-      return;
-    }
-    if (length > limits.maxMessage() - messageBytes) {
-      frame.release();
-      refuse(Refusal.MESSAGE_TOO_BIG, "message longer than " + limits.maxMessage() + " bytes");
-      return;
-    }
-    messageBytes += length;
-    if ((flags & IN_TEXT) != 0) {
-      utf8 = Utf8.validate(utf8, content);
-      if (utf8 == Utf8.REJECT || frame.isFinalFragment() && utf8 != Utf8.ACCEPT) {
-        frame.release();
-        refuse(Refusal.INVALID_UTF8, "text message is not UTF-8");
-        return;
-      }
-    }
-    if (frame.isFinalFragment()) {
-      flags &= ~(IN_MESSAGE | IN_TEXT);
-      messageBytes = 0;
-    }
-    ctx.fireChannelRead(frame);
-  }
-
-  private void close(ChannelHandlerContext ctx, WebSocketFrame frame) {
-    ByteBuf body = frame.content();
-    int length = body.readableBytes();
-    String wrong = null;
-    Refusal refusal = Refusal.PROTOCOL_ERROR;
-    if (length == 1) {
-      wrong = "close frame with a 1-byte body";
-    } else if (length >= 2) {
-      int code = body.getUnsignedShort(body.readerIndex());
-      if (!CloseCodes.isValid(code)) {
-        wrong = "invalid close code " + code;
-      } else if (length > 2 && Utf8.validate(Utf8.ACCEPT, body, body.readerIndex() + 2, length - 2) != Utf8.ACCEPT) {
-        wrong = "close reason is not UTF-8";
-        refusal = Refusal.INVALID_UTF8;
-      }
-    }
+    Violation wrong = checks.check(frame);
     if (wrong != null) {
       frame.release();
-      refuse(refusal, wrong);
-      return;
+      refuse(wrong.refusal(), wrong.detail());
+    } else if (frame instanceof PingWebSocketFrame) {
+      ping(ctx, frame);
+    } else {
+      ctx.fireChannelRead(frame);
     }
-    ctx.fireChannelRead(frame);
   }
 
   private void ping(ChannelHandlerContext ctx, WebSocketFrame ping) {
-    if ((flags & CLOSE_SENT) != 0) {
+    if (close.closeSent()) {
       ping.release(); // closing: nothing more is sent
       return;
     }
-    if (!takePingToken()) {
+    Violation tooMany = checks.ping();
+    if (tooMany != null) {
       ping.release();
-      refuse(Refusal.TOO_MANY_PINGS, "more than " + limits.pingBurst() + " pings at once, " + limits.pingRate() + " a second");
+      refuse(tooMany.refusal(), tooMany.detail());
       return;
     }
     ctx.write(new PongWebSocketFrame(ping.content()), ctx.voidPromise()); // the ping's payload, now the pong's
-    flags |= PONGS_UNFLUSHED;
+    pongsUnflushed = true;
     listener.pinged();
-  }
-
-  /** Token bucket: {@code pingBurst} tokens, refilled at {@code pingRate} a second. */
-  private boolean takePingToken() {
-    long now = System.nanoTime() | 1; // never 0, which means "no ping yet"
-    float burst = limits.pingBurst();
-    pingTokens = pingClock == 0 ? burst : Math.min(burst, pingTokens + (now - pingClock) * 1e-9f * limits.pingRate());
-    pingClock = now;
-    if (pingTokens < 1) {
-      return false;
-    }
-    pingTokens -= 1;
-    return true;
   }
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    if ((flags & PONGS_UNFLUSHED) != 0) {
-      flags &= ~PONGS_UNFLUSHED;
+    if (pongsUnflushed) {
+      pongsUnflushed = false;
       ctx.flush();
       checkQueue();
     }
@@ -387,21 +285,9 @@ public final class WebSocketGuard extends ChannelDuplexHandler {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    if (cause instanceof CorruptedWebSocketFrameException corrupted) {
-      // Vert.x configures the decoder not to close on a violation, and drops the connection on the
-      // exception: the peer hears the status first.
-      refuse(Refusal.of(corrupted.closeStatus()), corrupted.getMessage());
-    } else if (cause instanceof DecompressionException decompression) {
-      // The inflater of permessage-deflate (PerMessageDeflate): corrupt data comes with zlib's
-      // DataFormatException, a frame that would inflate past its bound without.
-      if (decompression.getCause() instanceof DataFormatException) {
-        refuse(Refusal.PROTOCOL_ERROR, "compressed data is not valid deflate");
-      } else {
-        refuse(Refusal.MESSAGE_TOO_BIG, "frame inflates to more than " + limits.maxFrame() + " bytes");
-      }
-    } else if (cause instanceof CodecException && ctx.pipeline().get(WebSocketExtensionDecoder.class) != null) {
-      // The extension's decoder refused a frame (a compressed continuation without a message...).
-      refuse(Refusal.PROTOCOL_ERROR, "compressed frame refused: " + cause.getMessage());
+    Violation wrong = checks.thrown(cause, ctx.pipeline());
+    if (wrong != null) {
+      refuse(wrong.refusal(), wrong.detail());
     }
     ctx.fireExceptionCaught(cause);
   }
@@ -411,7 +297,7 @@ public final class WebSocketGuard extends ChannelDuplexHandler {
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
     if (msg instanceof CloseWebSocketFrame) {
-      flags |= CLOSE_SENT;
+      close.sent();
     }
     ctx.write(msg, promise);
   }
@@ -423,7 +309,7 @@ public final class WebSocketGuard extends ChannelDuplexHandler {
   }
 
   private void checkQueue() {
-    if ((flags & REFUSED) != 0) {
+    if (close.refused()) {
       return;
     }
     ChannelOutboundBuffer queued = context.channel().unsafe().outboundBuffer();
@@ -432,40 +318,10 @@ public final class WebSocketGuard extends ChannelDuplexHandler {
     }
   }
 
-  /**
-   * Closes the connection for {@code refusal}: the listener hears it, the close frame is written
-   * and flushed (unless one was sent before), and the channel is closed at once. A close frame the
-   * socket cannot take now is dropped with the connection: the peer is not reading anyway.
-   */
+  /** Closes the connection for {@code refusal}, once, as {@link GuardClose#refuse} says. */
   private void refuse(Refusal refusal, String detail) {
-    if ((flags & REFUSED) != 0 || context == null) {
-      return;
+    if (context != null) {
+      close.refuse(context, refusal, detail);
     }
-    flags |= REFUSED;
-    log.debug("WebSocket from {} refused ({} {}): {}", context.channel().remoteAddress(), refusal.code(), refusal.reason(), detail);
-    try {
-      listener.refused(refusal);
-    } catch (RuntimeException e) {
-      log.warn("WebSocket guard listener failed", e);
-    }
-    if (context.channel().isActive() && (flags & CLOSE_SENT) == 0) {
-      flags |= CLOSE_SENT;
-      context.writeAndFlush(new CloseWebSocketFrame(refusal.code(), reason(detail, refusal)));
-    }
-    if (refusal == Refusal.NOT_READING && context.channel().isActive()) {
-      // A reset, not a FIN: a FIN would wait in the kernel behind all the peer never read (megabytes
-      // held, and a relay in front of the peer, not reading either, would never see the end), a
-      // reset drops them and reaches the peer at once.
-      context.channel().config().setOption(ChannelOption.SO_LINGER, 0);
-    }
-    context.close();
-  }
-
-  /** The detail when it fits in a close frame, else the refusal's own short reason. */
-  private static String reason(String detail, Refusal refusal) {
-    if (detail == null || detail.getBytes(StandardCharsets.UTF_8).length > MAX_REASON_BYTES) {
-      return refusal.reason();
-    }
-    return detail;
   }
 }
