@@ -2,6 +2,7 @@ package dev.switchboard.shared.cluster;
 
 import dev.switchboard.shared.testkit.TestCertificate;
 import dev.switchboard.shared.testkit.TestCluster;
+import dev.switchboard.shared.testkit.TestKit;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -29,8 +30,10 @@ import java.net.SocketTimeoutException;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 
@@ -84,7 +87,7 @@ class EventBusTlsTest {
   @AfterAll
   static void stopCluster() throws Exception {
     if (cluster != null) {
-      cluster.close().await(60, TimeUnit.SECONDS);
+      TestKit.await(cluster.close(), Duration.ofSeconds(60));
     }
   }
 
@@ -96,18 +99,18 @@ class EventBusTlsTest {
     MessageConsumer<String> echo = a.eventBus().consumer("tls.echo", m -> m.reply("echo " + m.body()));
     MessageConsumer<String> news = a.eventBus().consumer("tls.news", m -> published.tryComplete(m.body()));
     try {
-      Future.all(echo.completion(), news.completion()).await(WAIT_SECONDS, TimeUnit.SECONDS);
-      Message<String> reply = b.eventBus().<String>request("tls.echo", "from b").await(WAIT_SECONDS, TimeUnit.SECONDS);
+      TestKit.await(Future.all(echo.completion(), news.completion()));
+      Message<String> reply = TestKit.await(b.eventBus().<String>request("tls.echo", "from b"));
       assertEquals("echo from b", reply.body());
       b.eventBus().publish("tls.news", "news from b");
-      assertEquals("news from b", published.future().await(WAIT_SECONDS, TimeUnit.SECONDS));
+      assertEquals("news from b", TestKit.await(published.future()));
       // and the other way: a's client to b's server
       MessageConsumer<String> back = b.eventBus().consumer("tls.back", m -> m.reply("back " + m.body()));
-      back.completion().await(WAIT_SECONDS, TimeUnit.SECONDS);
-      assertEquals("back from a", a.eventBus().<String>request("tls.back", "from a").await(WAIT_SECONDS, TimeUnit.SECONDS).body());
-      back.unregister().await(WAIT_SECONDS, TimeUnit.SECONDS);
+      TestKit.await(back.completion());
+      assertEquals("back from a", TestKit.await(a.eventBus().<String>request("tls.back", "from a")).body());
+      TestKit.await(back.unregister());
     } finally {
-      Future.join(echo.unregister(), news.unregister()).await(WAIT_SECONDS, TimeUnit.SECONDS);
+      TestKit.await(Future.join(echo.unregister(), news.unregister()));
     }
   }
 
@@ -144,13 +147,13 @@ class EventBusTlsTest {
       m.reply("got it");
     });
     try {
-      guarded.completion().await(WAIT_SECONDS, TimeUnit.SECONDS);
+      TestKit.await(guarded.completion());
       assertRefused(cluster.node(PLAIN), "tls.guarded");
       // The consumer is there and answers a node with the certificate; the refused message never came.
-      cluster.node(TLS_WITH_CA).eventBus().request("tls.guarded", "from tls").await(WAIT_SECONDS, TimeUnit.SECONDS);
+      TestKit.await(cluster.node(TLS_WITH_CA).eventBus().request("tls.guarded", "from tls"));
       assertEquals(List.of("from tls"), received);
     } finally {
-      guarded.unregister().await(WAIT_SECONDS, TimeUnit.SECONDS);
+      TestKit.await(guarded.unregister());
     }
   }
 
@@ -163,12 +166,12 @@ class EventBusTlsTest {
       m.reply("got it");
     });
     try {
-      open.completion().await(WAIT_SECONDS, TimeUnit.SECONDS);
+      TestKit.await(open.completion());
       assertRefused(cluster.node(TLS), "plain.inbox");
-      plain.eventBus().request("plain.inbox", "local").await(WAIT_SECONDS, TimeUnit.SECONDS);
+      TestKit.await(plain.eventBus().request("plain.inbox", "local"));
       assertEquals(List.of("local"), received);
     } finally {
-      open.unregister().await(WAIT_SECONDS, TimeUnit.SECONDS);
+      TestKit.await(open.unregister());
     }
   }
 
@@ -186,18 +189,18 @@ class EventBusTlsTest {
       m.reply("got it");
     });
     try {
-      Future.all(trap.completion(), inbox.completion()).await(WAIT_SECONDS, TimeUnit.SECONDS);
+      TestKit.await(Future.all(trap.completion(), inbox.completion()));
       // The member checks the server's certificate: it would hand the message over if it trusted
       // any certificate (EventBusOptions' own default).
       assertRefused(cluster.node(TLS), "stranger.inbox");
       // The member's server wants a client certificate the cluster CA signed.
       assertRefused(stranger, "member.inbox");
-      cluster.node(TLS_WITH_CA).eventBus().request("member.inbox", "from tls").await(WAIT_SECONDS, TimeUnit.SECONDS);
-      stranger.eventBus().request("stranger.inbox", "local").await(WAIT_SECONDS, TimeUnit.SECONDS);
+      TestKit.await(cluster.node(TLS_WITH_CA).eventBus().request("member.inbox", "from tls"));
+      TestKit.await(stranger.eventBus().request("stranger.inbox", "local"));
       assertEquals(List.of("from tls"), memberGot);
       assertEquals(List.of("local"), strangerGot);
     } finally {
-      Future.join(trap.unregister(), inbox.unregister()).await(WAIT_SECONDS, TimeUnit.SECONDS);
+      TestKit.await(Future.join(trap.unregister(), inbox.unregister()));
     }
   }
 
@@ -209,9 +212,9 @@ class EventBusTlsTest {
   private static void assertRefused(Vertx from, String address) throws Exception {
     Future<Message<String>> request = from.eventBus()
       .request(address, "refused", new DeliveryOptions().setSendTimeout(REFUSED_TIMEOUT_MS));
-    Throwable failure = assertThrows(Exception.class, () -> request.await(WAIT_SECONDS, TimeUnit.SECONDS),
+    ExecutionException failure = assertThrows(ExecutionException.class, () -> TestKit.await(request),
       "a request to " + address + " got through");
-    ReplyException reply = assertInstanceOf(ReplyException.class, failure);
+    ReplyException reply = assertInstanceOf(ReplyException.class, failure.getCause());
     assertEquals(ReplyFailure.TIMEOUT, reply.failureType(), reply.toString());
   }
 
@@ -219,7 +222,7 @@ class EventBusTlsTest {
     ClusterManager manager = ((VertxInternal) node).clusterManager();
     Promise<NodeInfo> info = Promise.promise();
     manager.getNodeInfo(manager.getNodeId(), info);
-    return info.future().await(WAIT_SECONDS, TimeUnit.SECONDS).port();
+    return TestKit.await(info.future()).port();
   }
 
   /** A TLS client that trusts the cluster certificate alone, presenting it (with its key) or nothing. */

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -31,7 +31,7 @@ class TestClusterTest {
 
   @AfterAll
   static void stopCluster() throws Exception {
-    cluster.close().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    TestKit.await(cluster.close(), Duration.ofSeconds(60));
   }
 
   @Test

@@ -20,7 +20,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.UnaryOperator;
 
@@ -35,7 +34,7 @@ public final class TestCluster {
    * How long {@link #started} waits for {@link #start}: members join one after the other, and on a starved
    * 2-core CI machine three of them have taken more than 30 s (one alone 12 s).
    */
-  public static final long START_SECONDS = 60;
+  public static final Duration START = Duration.ofSeconds(60);
 
   /** How long {@link #start} waits, once every member is up, for their partitions to have settled. */
   private static final Duration SETTLE_LIMIT = Duration.ofSeconds(30);
@@ -110,19 +109,19 @@ public final class TestCluster {
       .mapEmpty();
   }
 
-  /** {@link #start(List)}, waited for at most {@link #START_SECONDS}: for a test's set-up. */
-  public static TestCluster started(List<UnaryOperator<ClusterOptions>> settings) throws TimeoutException {
-    return start(settings).await(START_SECONDS, TimeUnit.SECONDS);
+  /** {@link #start(List)}, waited for at most {@link #START}: for a test's set-up. */
+  public static TestCluster started(List<UnaryOperator<ClusterOptions>> settings) throws Exception {
+    return TestKit.await(start(settings), START);
   }
 
-  /** {@link #start(List, List)}, waited for at most {@link #START_SECONDS}: for a test's set-up. */
-  public static TestCluster started(List<UnaryOperator<ClusterOptions>> settings, List<UnaryOperator<VertxBuilder>> builders) throws TimeoutException {
-    return start(settings, builders).await(START_SECONDS, TimeUnit.SECONDS);
+  /** {@link #start(List, List)}, waited for at most {@link #START}: for a test's set-up. */
+  public static TestCluster started(List<UnaryOperator<ClusterOptions>> settings, List<UnaryOperator<VertxBuilder>> builders) throws Exception {
+    return TestKit.await(start(settings, builders), START);
   }
 
-  /** {@link #start}, waited for at most {@link #START_SECONDS}: for a test's set-up. */
-  public static TestCluster started(int size) throws TimeoutException {
-    return start(size).await(START_SECONDS, TimeUnit.SECONDS);
+  /** {@link #start}, waited for at most {@link #START}: for a test's set-up. */
+  public static TestCluster started(int size) throws Exception {
+    return TestKit.await(start(size), START);
   }
 
   /** Options for a member of this cluster (for a node started by other means, e.g. a process). */

@@ -16,18 +16,24 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
- * Starts services the way the launcher does, but inside a test's Vert.x, on 127.0.0.1 and port 0.
+ * Starts services the way the launcher does, but inside a test's Vert.x, on 127.0.0.1 and port 0;
+ * and the one way tests wait from their own thread: {@link #await} a future, {@link #poll} (or
+ * {@link #awaitPoll}, for an attempt that blocks) until an answer is right, always bounded.
  */
 public final class TestKit {
 
   /** Short, so that tests of shutdown do not wait long. */
   public static final Duration TEST_GRACE = Duration.ofSeconds(2);
+  /** How long a test waits for a future when it names no limit of its own. */
+  public static final Duration WAIT = Duration.ofSeconds(30);
 
   private TestKit() {
   }
@@ -102,9 +108,60 @@ public final class TestKit {
     });
   }
 
-  /** The outcome of {@code future}, waited for from a test's thread for at most {@code limit}. */
+  /**
+   * Asks {@code attempt} from the test's thread until its answer is {@code done}, every
+   * {@code every}, and returns that answer; once {@code limit} has passed, fails with an
+   * {@link AssertionError} naming {@code what} and the last answer. For attempts that block (a
+   * socket client, a file system, another process); {@link #poll} is for attempts that are
+   * futures. An attempt that throws ends the wait with that exception: one that may fail before
+   * it succeeds catches its failure and answers something not {@code done}.
+   */
+  public static <T> T awaitPoll(Callable<T> attempt, Predicate<T> done, Duration every, Duration limit, String what) throws Exception {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (true) {
+      T answer = attempt.call();
+      if (done.test(answer)) {
+        return answer;
+      }
+      if (System.nanoTime() - deadline > 0) {
+        throw new AssertionError("not within " + limit.toMillis() + " ms: " + what + "; last: " + answer);
+      }
+      Thread.sleep(every.toMillis()); // the pace of bounded polling, not a wait for an event
+    }
+  }
+
+  /** The outcome of {@code future}, waited for from a test's thread for at most {@link #WAIT}. */
+  public static <T> T await(Future<T> future) throws Exception {
+    return await(future, WAIT);
+  }
+
+  /**
+   * The outcome of {@code future}, waited for from a test's thread for at most {@code limit}: its
+   * failure comes as an {@link ExecutionException} whose cause it is, a wait past the limit as a
+   * {@link TimeoutException}.
+   */
   public static <T> T await(Future<T> future, Duration limit) throws Exception {
     return future.toCompletionStage().toCompletableFuture().get(limit.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * As {@link #await(Future, Duration)}, for code that may not throw checked exceptions (a test
+   * client's methods, lambdas): a failure, or a wait past {@code limit}, is an
+   * {@link AssertionError} whose message and cause say which.
+   */
+  public static <T> T awaitUnchecked(Future<T> future, Duration limit) {
+    try {
+      return await(future, limit);
+    } catch (ExecutionException e) {
+      throw new AssertionError("the future failed: " + e.getCause(), e.getCause());
+    } catch (TimeoutException e) {
+      throw new AssertionError("the future did not complete within " + limit.toMillis() + " ms", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted while waiting for a future", e);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
   }
 
   /** A deployed service: its deployment id and runtime (with bound endpoints and meters). */

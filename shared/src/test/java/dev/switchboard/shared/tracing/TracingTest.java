@@ -17,7 +17,6 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HexFormat;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -68,8 +67,8 @@ class TracingTest {
       assertNull(((VertxInternal) plain).tracer(), "tracing off: Vert.x skips every tracing call");
       assertNotNull(((VertxInternal) traced).tracer());
     } finally {
-      plain.close().await(10, TimeUnit.SECONDS);
-      traced.close().await(20, TimeUnit.SECONDS);
+      TestKit.await(plain.close(), Duration.ofSeconds(10));
+      TestKit.await(traced.close(), Duration.ofSeconds(20));
     }
   }
 
@@ -93,12 +92,12 @@ class TracingTest {
         request.body().onSuccess(body::tryComplete);
         request.response().end();
       });
-      int receiverPort = receiver.listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS).actualPort();
+      int receiverPort = TestKit.await(receiver.listen(0, "127.0.0.1"), Duration.ofSeconds(10)).actualPort();
       traced = Tracing.install(Vertx.builder(),
         new TracingOptions("http://127.0.0.1:" + receiverPort + "/v1/traces", 1.0, TracingOptions.Protocol.OTLP), "otlp-test").build();
       Vertx server = traced;
-      int port = TestKit.onContext(traced, () -> server.createHttpServer().requestHandler(r -> r.response().end("traced"))
-        .listen(0, "127.0.0.1")).await(10, TimeUnit.SECONDS).actualPort();
+      int port = TestKit.await(TestKit.onContext(traced, () -> server.createHttpServer().requestHandler(r -> r.response().end("traced"))
+        .listen(0, "127.0.0.1")), Duration.ofSeconds(10)).actualPort();
       String[] ids = TestZipkin.newIds();
       HttpClient client = receiverVertx.createHttpClient();
       TestKit.await(TestKit.onContext(receiverVertx, () -> client.request(new RequestOptions().setHost("127.0.0.1").setPort(port).setURI("/")
@@ -113,9 +112,9 @@ class TracingTest {
       assertTrue(contains(exported, traceId), "the span of the traced request was exported");
     } finally {
       if (traced != null) {
-        traced.close().await(20, TimeUnit.SECONDS);
+        TestKit.await(traced.close(), Duration.ofSeconds(20));
       }
-      receiverVertx.close().await(10, TimeUnit.SECONDS);
+      TestKit.await(receiverVertx.close(), Duration.ofSeconds(10));
     }
   }
 

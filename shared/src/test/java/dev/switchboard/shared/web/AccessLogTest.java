@@ -27,8 +27,8 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -48,6 +48,9 @@ class AccessLogTest {
     "127\\.0\\.0\\.1 - - \\[\\d\\d/[A-Z][a-z]{2}/\\d{4}:\\d\\d:\\d\\d:\\d\\d \\+0000] \"GET /common\\?x=1&access_token=… HTTP/1\\.1\" 200 2"
       + " rid=common-1 trace=0af7651916cd43dd8448eb211c80319c route=/common upstream=- in=0 ms=\\d+\\.\\d{3}");
 
+  /** How long a request, a start or a close may take. */
+  private static final Duration WAIT = Duration.ofSeconds(10);
+
   private static final AtomicReference<RequestScope> upgradedScope = new AtomicReference<>();
   private static Vertx vertx;
   private static HttpServer server;
@@ -62,7 +65,7 @@ class AccessLogTest {
     AccessLog common = AccessLog.create(ingress.withAccessLog(AccessLogFormat.COMMON));
     AccessLog off = AccessLog.create(ingress.withAccessLog(AccessLogFormat.OFF));
     serverContext = vertx.getOrCreateContext();
-    server = await(TestKit.onContext(vertx, () -> {
+    server = TestKit.await(TestKit.onContext(vertx, () -> {
       Router router = Router.router(vertx);
       json.mount(router);
       router.get("/common").handler(ctx -> ctx.end("ok"));
@@ -87,7 +90,7 @@ class AccessLogTest {
           }
         })
         .listen(0, "127.0.0.1");
-    }));
+    }), WAIT);
     // One connection: a request is read only once the one before it has been answered (and logged).
     client = vertx.createHttpClient(new PoolOptions().setHttp1MaxSize(1));
   }
@@ -105,7 +108,7 @@ class AccessLogTest {
   @AfterAll
   static void stop() throws Exception {
     if (vertx != null) {
-      await(vertx.close());
+      TestKit.await(vertx.close(), WAIT);
     }
   }
 
@@ -121,9 +124,9 @@ class AccessLogTest {
   @Test
   void aRequestWhoseClientLeavesIsLoggedWithStatusZero() throws Exception {
     try (LogCapture logs = LogCapture.of(Level.INFO, AccessLog.LOGGER)) {
-      NetSocket socket = await(vertx.createNetClient().connect(server.actualPort(), "127.0.0.1"));
-      await(socket.write("GET /hang HTTP/1.1\r\nHost: x\r\nX-Request-Id: hang-1\r\n\r\n"));
-      await(socket.close());
+      NetSocket socket = TestKit.await(vertx.createNetClient().connect(server.actualPort(), "127.0.0.1"), WAIT);
+      TestKit.await(socket.write("GET /hang HTTP/1.1\r\nHost: x\r\nX-Request-Id: hang-1\r\n\r\n"), WAIT);
+      TestKit.await(socket.close(), WAIT);
       String line = logs.await(all -> all.stream().anyMatch(l -> l.message().contains("\"hang-1\"")), 10).get(0).message();
       assertTrue(line.contains("\"status\":0,") && line.contains("\"error\":\"connection closed\""), line);
     }
@@ -141,10 +144,10 @@ class AccessLogTest {
       assertEquals("later-1", answering.mdc().get(RequestMdc.REQUEST_ID), answering.toString());
 
       // A line written on the same event loop outside any request carries no request id.
-      await(Future.<Void>future(done -> serverContext.runOnContext(v -> {
+      TestKit.await(Future.<Void>future(done -> serverContext.runOnContext(v -> {
         handlerLog.info("outside");
         done.complete();
-      })));
+      })), WAIT);
       LogCapture.Line outside = logs.lines().stream().filter(l -> l.message().equals("outside")).findFirst().orElseThrow();
       assertNull(outside.mdc().get(RequestMdc.REQUEST_ID), outside.toString());
     }
@@ -154,9 +157,9 @@ class AccessLogTest {
   void anUpgradeIsLoggedAndItsWebSocketKeepsTheIdsButNotTheRequest() throws Exception {
     try (LogCapture logs = LogCapture.of(Level.INFO, AccessLog.LOGGER, handlerLog.getName())) {
       WebSocketClient webSockets = vertx.createWebSocketClient();
-      WebSocket ws = await(TestKit.onContext(vertx, () -> webSockets.connect(new WebSocketConnectOptions()
-        .setPort(server.actualPort()).setHost("127.0.0.1").setURI("/ws").addHeader(RequestScope.REQUEST_ID, "ws-1"))));
-      await(ws.writeTextMessage("hi"));
+      WebSocket ws = TestKit.await(TestKit.onContext(vertx, () -> webSockets.connect(new WebSocketConnectOptions()
+        .setPort(server.actualPort()).setHost("127.0.0.1").setURI("/ws").addHeader(RequestScope.REQUEST_ID, "ws-1"))), WAIT);
+      TestKit.await(ws.writeTextMessage("hi"), WAIT);
       List<LogCapture.Line> lines = logs.await(all -> all.stream().anyMatch(l -> l.message().equals("ws says hi")), 10);
       assertTrue(lines.stream().anyMatch(l -> l.message().contains("\"ws-1\"") && l.message().contains("\"status\":101")), lines::toString);
       LogCapture.Line said = lines.stream().filter(l -> l.message().equals("ws says hi")).findFirst().orElseThrow();
@@ -164,7 +167,7 @@ class AccessLogTest {
       // Held for as long as the connection lives, the scope keeps the ids only: not the request, its headers, its response.
       assertNull(upgradedScope.get().request, "the upgraded request is let go");
       assertEquals("ws-1", upgradedScope.get().id());
-      await(ws.close());
+      TestKit.await(ws.close(), WAIT);
     }
   }
 
@@ -194,10 +197,6 @@ class AccessLogTest {
     if (traceparent != null) {
       options.putHeader(RequestScope.TRACEPARENT, traceparent);
     }
-    return await(client.request(options).compose(r -> r.send()).compose(r -> r.body().map(b -> r.statusCode())));
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    return TestKit.await(client.request(options).compose(r -> r.send()).compose(r -> r.body().map(b -> r.statusCode())), WAIT);
   }
 }

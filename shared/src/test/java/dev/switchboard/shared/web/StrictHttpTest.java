@@ -2,6 +2,7 @@ package dev.switchboard.shared.web;
 
 import dev.switchboard.shared.testkit.HttpEdgeChecks;
 import dev.switchboard.shared.testkit.RawHttp;
+import dev.switchboard.shared.testkit.TestKit;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.HttpRequest;
@@ -20,7 +21,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -48,12 +48,12 @@ class StrictHttpTest {
       .invalidRequestHandler(JsonErrors::invalidRequest)
       .requestHandler(request -> request.body().onSuccess(body -> request.response()
         .putHeader("content-type", "application/json").end(new JsonObject().put("received", body.length()).encode())));
-    return server.listen().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
+    return TestKit.await(server.listen(), Duration.ofSeconds(10)).actualPort();
   }
 
   @AfterAll
   static void stop() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    TestKit.await(vertx.close(), Duration.ofSeconds(10));
   }
 
   @ParameterizedTest(name = "{0} → {2}")
@@ -128,7 +128,7 @@ class StrictHttpTest {
     try (RawHttp raw = RawHttp.connect(port)) {
       raw.write("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
       assertEquals(200, raw.read().status());
-      vertx.timer(HEAD_TIMEOUT.toMillis() * 2).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      TestKit.await(vertx.timer(HEAD_TIMEOUT.toMillis() * 2), Duration.ofSeconds(10));
       raw.write("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
       assertEquals(200, raw.read().status(), "still open after twice the head timeout, idle between requests");
     }

@@ -3,10 +3,12 @@ package dev.switchboard.shared.ws;
 import dev.switchboard.shared.testkit.RawWebSocket;
 import dev.switchboard.shared.testkit.RawWebSocket.Request;
 import dev.switchboard.shared.testkit.RawWebSocket.Response;
+import dev.switchboard.shared.testkit.TestKit;
 import dev.switchboard.shared.testkit.WebSocketCorpus;
 import dev.switchboard.shared.testkit.WebSocketCorpus.Target;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -29,13 +31,12 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -77,12 +78,12 @@ class WebSocketConformanceTest {
           });
         });
       });
-    port = server.listen().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
+    port = TestKit.await(server.listen(), Duration.ofSeconds(10)).actualPort();
   }
 
   @AfterEach
   void stop() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    TestKit.await(vertx.close(), Duration.ofSeconds(10));
   }
 
   private Target target() {
@@ -153,7 +154,7 @@ class WebSocketConformanceTest {
     HttpServer server = vertx.createHttpServer(unlimitedPings.applyTo(new HttpServerOptions().setHost("127.0.0.1").setPort(0)))
       .requestHandler(request -> request.toWebSocket()
         .onSuccess(ws -> WebSocketGuard.install(ws, unlimitedPings, refusals::add)));
-    int floodPort = server.listen().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
+    int floodPort = TestKit.await(server.listen(), Duration.ofSeconds(10)).actualPort();
     WebSocketCorpus.Case flood = WebSocketCorpus.cases().stream().filter(c -> c.name().equals("flood/pings-never-read")).findFirst().orElseThrow();
     flood.check().run(Target.of("127.0.0.1", floodPort, PATH, unlimitedPings));
     assertEquals(List.of(WebSocketGuard.Refusal.NOT_READING), List.copyOf(refusals));
@@ -164,12 +165,11 @@ class WebSocketConformanceTest {
     try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       ConcurrentLinkedQueue<WebSocketGuard.Refusal> refusals = new ConcurrentLinkedQueue<>();
       WebSocketClient client = vertx.createWebSocketClient(LIMITS.applyTo(new WebSocketClientOptions()));
-      CompletableFuture<WebSocket> connected = client.connect(listener.getLocalPort(), "127.0.0.1", PATH)
+      Future<WebSocket> connected = client.connect(listener.getLocalPort(), "127.0.0.1", PATH)
         .onSuccess(ws -> {
           WebSocketGuard.install(ws, LIMITS, refusals::add);
           ws.writeTextMessage("guarded");
-        })
-        .toCompletionStage().toCompletableFuture();
+        });
       try (Socket server = listener.accept()) {
         server.setSoTimeout(10_000);
         DataInputStream in = new DataInputStream(server.getInputStream());
@@ -193,7 +193,7 @@ class WebSocketConformanceTest {
         assertEquals(1007, ((close[0] & 0xff) << 8) | (close[1] & 0xff));
         assertEquals(-1, in.read(), "the client dropped the connection after its close frame");
       }
-      connected.get(10, TimeUnit.SECONDS);
+      TestKit.await(connected, Duration.ofSeconds(10));
       // Heard before the channel closed, so before the end of stream read above.
       assertEquals(List.of(WebSocketGuard.Refusal.INVALID_UTF8), List.copyOf(refusals));
     }
