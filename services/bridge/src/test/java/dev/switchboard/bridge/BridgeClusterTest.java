@@ -10,7 +10,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -27,17 +26,16 @@ class BridgeClusterTest {
 
   @BeforeEach
   void start() throws Exception {
-    cluster = TestCluster.start(2).await(120, TimeUnit.SECONDS);
+    cluster = TestKit.await(TestCluster.start(2), Duration.ofSeconds(120));
     Vertx bridgeNode = cluster.node(0);
     services = cluster.node(1);
-    TestConsumers.register(services).await(30, TimeUnit.SECONDS);
-    port = TestKit.deploy(bridgeNode, BridgeVerticle.DEFINITION, BridgeTestBase.standardSettings(), 1)
-      .await(30, TimeUnit.SECONDS).port("tcp");
+    TestKit.await(TestConsumers.register(services));
+    port = TestKit.await(TestKit.deploy(bridgeNode, BridgeVerticle.DEFINITION, BridgeTestBase.standardSettings(), 1)).port("tcp");
   }
 
   @AfterEach
   void stop() throws Exception {
-    cluster.close().await(60, TimeUnit.SECONDS);
+    TestKit.await(cluster.close(), Duration.ofSeconds(60));
   }
 
   @Test
@@ -57,17 +55,17 @@ class BridgeClusterTest {
     try (BridgeTestClient client = BridgeTestClient.connect(port)) {
       assertEquals(BridgeTestBase.frame("ok").put("id", 1), client.call(BridgeTestBase.frame("register", "client.calc").put("id", 1)));
       // the registration reaches the other node's view of the cluster shortly after the ok
-      BridgeTestBase.eventually(Duration.ofSeconds(20), () -> {
+      TestKit.awaitPoll(() -> {
         try {
           var answer = services.eventBus().request("client.calc", new JsonObject().put("a", 2).put("b", 3));
           JsonObject delivered = client.read();
           client.send(BridgeTestBase.frame("send", delivered.getString("replyAddress"))
             .put("body", delivered.getJsonObject("body").getInteger("a") + delivered.getJsonObject("body").getInteger("b")));
-          return Integer.valueOf(5).equals(answer.await(10, TimeUnit.SECONDS).body());
+          return Integer.valueOf(5).equals(TestKit.await(answer, Duration.ofSeconds(10)).body());
         } catch (Exception e) {
           return false;
         }
-      }, "a request from the services node answered by the bridge client");
+      }, Boolean::booleanValue, BridgeTestBase.POLL, Duration.ofSeconds(20), "a request from the services node answered by the bridge client");
 
       var failing = services.eventBus().request("client.calc", new JsonObject().put("a", 1));
       client.send(BridgeTestBase.frame("send", client.read().getString("replyAddress")).put("failureCode", 422).put("message", "b missing"));

@@ -1,5 +1,6 @@
 package dev.switchboard.bridge;
 
+import dev.switchboard.shared.testkit.TestKit;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
@@ -96,13 +97,13 @@ class BridgeLimitsTest extends BridgeTestBase {
         assertErr(second.readUntilClosed().get(0), "too_many_connections", null);
       }
     }
-    eventually(Duration.ofSeconds(10), () -> {
+    TestKit.awaitPoll(() -> {
       try (BridgeTestClient again = BridgeTestClient.connect(port)) {
         return again.call(frame("ping")).getString("type").equals("pong");
       } catch (Exception e) {
         return false;
       }
-    }, "a connection is accepted once the first one closed");
+    }, Boolean::booleanValue, POLL, Duration.ofSeconds(10), "a connection is accepted once the first one closed");
   }
 
   @Test
@@ -119,10 +120,11 @@ class BridgeLimitsTest extends BridgeTestBase {
           vertx.eventBus().publish("client.firehose", payload);
         }
         published += 100;
-        await(vertx.eventBus().request("test.echo", "let the bridge catch up"));
+        TestKit.await(vertx.eventBus().request("test.echo", "let the bridge catch up"), WAIT);
       }
       int sent = published;
-      eventually(Duration.ofSeconds(10), () -> bridgeConnections() == 0, "the bridge cut the non-reading client after " + sent + " errors " + errorCount("slow_consumer"));
+      TestKit.awaitPoll(this::bridgeConnections, open -> open == 0, POLL, Duration.ofSeconds(10),
+        "the bridge cut the non-reading client after " + sent + " errors " + errorCount("slow_consumer"));
       assertEquals(1.0, errorCount("slow_consumer"));
     }
   }
@@ -171,14 +173,14 @@ class BridgeLimitsTest extends BridgeTestBase {
     }
     ReplyException failure = assertInstanceOf(ReplyException.class, awaitFailure(pending));
     assertEquals(BridgeConnection.FAILURE_NO_REPLY, failure.failureCode());
-    eventually(Duration.ofSeconds(10), () -> {
+    TestKit.awaitPoll(() -> {
       try {
         awaitFailure(vertx.eventBus().request("client.gone", "anyone?"));
         return true;
       } catch (Exception | AssertionError e) {
         return false;
       }
-    }, "the consumer of the closed connection is gone");
+    }, Boolean::booleanValue, POLL, Duration.ofSeconds(10), "the consumer of the closed connection is gone");
   }
 
   private int bridgeConnections() {

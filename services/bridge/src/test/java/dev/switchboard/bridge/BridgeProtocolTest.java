@@ -1,5 +1,6 @@
 package dev.switchboard.bridge;
 
+import dev.switchboard.shared.testkit.TestKit;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
@@ -129,7 +130,7 @@ class BridgeProtocolTest extends BridgeTestBase {
       String replyAddress = delivered.getString("replyAddress");
       assertTrue(replyAddress.startsWith("__bridge.reply."), delivered::encode);
       assertEquals(frame("ok").put("id", "a"), client.call(frame("send", replyAddress).put("body", "answer").put("id", "a")));
-      assertEquals("answer", await(answer).body());
+      assertEquals("answer", TestKit.await(answer, WAIT).body());
 
       // the same reply address cannot be used twice
       assertErr(client.call(frame("send", replyAddress).put("body", "again")), "unknown_reply", replyAddress);
@@ -156,7 +157,7 @@ class BridgeProtocolTest extends BridgeTestBase {
       var first = vertx.eventBus().<Object>request("client.dialogue", "hello?");
       String replyAddress = client.read().getString("replyAddress");
       client.send(frame("send", replyAddress).put("body", "who is asking?").put("replyAddress", "r-back"));
-      Message<Object> reply = await(first);
+      Message<Object> reply = TestKit.await(first, WAIT);
       assertEquals("who is asking?", reply.body());
       reply.reply("the JVM");
       JsonObject back = client.read();

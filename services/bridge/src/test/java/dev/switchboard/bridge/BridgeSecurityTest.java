@@ -1,5 +1,6 @@
 package dev.switchboard.bridge;
 
+import dev.switchboard.shared.testkit.TestKit;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -80,7 +81,7 @@ class BridgeSecurityTest extends BridgeTestBase {
   @Test
   void tokensCanBeValidatedByABusAddress() throws Exception {
     int port = startBridge(standardSettings().put("authAddress", "test.auth"));
-    await(vertx.eventBus().<JsonObject>consumer("test.auth", message -> {
+    TestKit.await(vertx.eventBus().<JsonObject>consumer("test.auth", message -> {
       String token = message.body().getString("token");
       if (token.equals("good-token")) {
         message.reply(new JsonObject().put("authorities", new JsonArray().add("admin")));
@@ -89,7 +90,7 @@ class BridgeSecurityTest extends BridgeTestBase {
       } else {
         message.fail(401, "unknown");
       }
-    }).completion());
+    }).completion(), WAIT);
     try (BridgeTestClient client = BridgeTestClient.connect(port)) {
       assertEquals(frame("ok").put("id", 1), client.call(frame("auth").put("token", "good-token").put("id", 1)));
       assertEquals(frame("ok").put("id", 2), client.call(frame("register", "secret.x").put("id", 2)));
@@ -141,10 +142,10 @@ class BridgeSecurityTest extends BridgeTestBase {
   @Test
   void framesBehindATokenBeingCheckedWaitAndAreCarriedOutInOrder() throws Exception {
     int port = startBridge(standardSettings().put("authAddress", "test.auth"));
-    await(vertx.eventBus().<JsonObject>consumer("test.auth", message -> {
+    TestKit.await(vertx.eventBus().<JsonObject>consumer("test.auth", message -> {
       // answered on a later turn of the event loop, so that the frames behind it arrive first
       vertx.setTimer(50, t -> message.reply(new JsonObject().put("authorities", new JsonArray().add("admin"))));
-    }).completion());
+    }).completion(), WAIT);
     try (BridgeTestClient client = BridgeTestClient.connect(port)) {
       ByteArrayOutputStream all = new ByteArrayOutputStream();
       all.write(BridgeTestClient.frameBytes(frame("register", "secret.room").put("id", 1).put("headers", bearer("good-token"))));
@@ -177,11 +178,11 @@ class BridgeSecurityTest extends BridgeTestBase {
   void aLaterFrameWithAnotherTokenIsRefusedAndTokensNeverReachTheBus() throws Exception {
     int port = startBridge(withTokens());
     LinkedBlockingQueue<JsonObject> seen = new LinkedBlockingQueue<>();
-    await(vertx.eventBus().consumer("test.tokens-seen", message -> {
+    TestKit.await(vertx.eventBus().consumer("test.tokens-seen", message -> {
       JsonObject headers = new JsonObject();
       message.headers().forEach(header -> headers.put(header.getKey(), header.getValue()));
       seen.add(headers);
-    }).completion());
+    }).completion(), WAIT);
     try (BridgeTestClient client = BridgeTestClient.connect(port)) {
       assertEquals(frame("ok").put("id", 1), client.call(frame("send", "test.tokens-seen").put("id", 1).put("headers", bearer(TOKEN).put("kept", "yes"))));
       assertEquals(frame("ok").put("id", 2), client.call(frame("send", "test.tokens-seen").put("id", 2).put("headers", bearer(TOKEN))), "the same token again");
@@ -191,7 +192,7 @@ class BridgeSecurityTest extends BridgeTestBase {
       assertEquals(frame("ok").put("id", 5), client.call(frame("send", "test.tokens-seen").put("id", 5).put("headers", bearer(LIMITED_TOKEN))),
         "auth changes the connection's token");
       for (int i = 0; i < 3; i++) {
-        JsonObject headers = seen.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+        JsonObject headers = seen.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
         assertNotNull(headers, "message " + i + " did not arrive");
         assertFalse(headers.fieldNames().stream().anyMatch(name -> name.equalsIgnoreCase("authorization")), headers::encode);
         assertEquals(i == 0 ? "yes" : null, headers.getString("kept"));

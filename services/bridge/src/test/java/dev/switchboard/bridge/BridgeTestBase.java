@@ -9,8 +9,6 @@ import org.junit.jupiter.api.AfterEach;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -22,7 +20,10 @@ abstract class BridgeTestBase {
 
   static final String TOKEN = "admin-token-0123456789";
   static final String LIMITED_TOKEN = "limited-token-0123456789";
-  static final long WAIT_SECONDS = 20;
+  /** How long a test waits for the bridge, the bus or a client. */
+  static final Duration WAIT = Duration.ofSeconds(20);
+  /** How often a condition with no event of its own is checked. */
+  static final Duration POLL = Duration.ofMillis(10);
 
   protected Vertx vertx;
   protected TestKit.Deployed bridge;
@@ -37,38 +38,23 @@ abstract class BridgeTestBase {
   /** Starts Vert.x, the JVM-side test consumers, and the bridge with {@code settings}. */
   int startBridge(JsonObject settings) throws Exception {
     vertx = TestKit.vertx();
-    TestConsumers.register(vertx).await(WAIT_SECONDS, TimeUnit.SECONDS);
-    bridge = TestKit.deploy(vertx, BridgeVerticle.DEFINITION, settings, 1).await(WAIT_SECONDS, TimeUnit.SECONDS);
+    TestKit.await(TestConsumers.register(vertx), WAIT);
+    bridge = TestKit.await(TestKit.deploy(vertx, BridgeVerticle.DEFINITION, settings, 1), WAIT);
     return bridge.port("tcp");
   }
 
   @AfterEach
   void closeVertx() throws Exception {
     if (vertx != null) {
-      vertx.close().await(WAIT_SECONDS, TimeUnit.SECONDS);
+      TestKit.await(vertx.close(), WAIT);
     }
-  }
-
-  static <T> T await(Future<T> future) throws Exception {
-    return future.await(WAIT_SECONDS, TimeUnit.SECONDS);
   }
 
   /** The failure of {@code future}; fails the test if it succeeds. */
   static Throwable awaitFailure(Future<?> future) throws Exception {
-    return await(future.transform(result -> result.succeeded()
+    return TestKit.await(future.transform(result -> result.succeeded()
       ? Future.failedFuture(new AssertionError("expected a failure, got " + result.result()))
-      : Future.succeededFuture(result.cause())));
-  }
-
-  /** Polls {@code condition} every 10 ms until it holds, failing after {@code limit}. */
-  static void eventually(Duration limit, BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + limit.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within " + limit.toMillis() + " ms: " + what);
-      }
-      TimeUnit.MILLISECONDS.sleep(10);
-    }
+      : Future.succeededFuture(result.cause())), WAIT);
   }
 
   static JsonObject frame(String type) {

@@ -16,7 +16,6 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 
 import static dev.switchboard.shared.testkit.TestZipkin.find;
@@ -50,19 +49,18 @@ class BridgeTracingTest {
       builder -> Tracing.install(builder, zipkin.tracing(), "backend"));
     cluster = TestCluster.started(List.of(UnaryOperator.identity(), UnaryOperator.identity()), tracers);
     services = cluster.node(1);
-    TestConsumers.register(services).await(30, TimeUnit.SECONDS);
-    port = TestKit.deploy(cluster.node(0), BridgeVerticle.DEFINITION, BridgeTestBase.standardSettings(), 1)
-      .await(30, TimeUnit.SECONDS).port("tcp");
+    TestKit.await(TestConsumers.register(services));
+    port = TestKit.await(TestKit.deploy(cluster.node(0), BridgeVerticle.DEFINITION, BridgeTestBase.standardSettings(), 1)).port("tcp");
   }
 
   @AfterAll
   static void stop() throws Exception {
     try {
       if (cluster != null) {
-        cluster.close().await(60, TimeUnit.SECONDS);
+        TestKit.await(cluster.close(), Duration.ofSeconds(60));
       }
       if (testVertx != null) {
-        testVertx.close().await(30, TimeUnit.SECONDS);
+        TestKit.await(testVertx.close());
       }
     } finally {
       if (zipkin != null) {
@@ -102,18 +100,18 @@ class BridgeTracingTest {
       // the registration reaches the service node's view of the cluster shortly after the ok
       JsonObject[] delivered = new JsonObject[1];
       Message<?>[] answer = new Message<?>[1];
-      BridgeTestBase.eventually(WAIT, () -> {
+      TestKit.awaitPoll(() -> {
         try {
           var request = services.eventBus().request("client.traced", "question",
             new DeliveryOptions().addHeader("traceparent", "00-" + ids[0] + "-" + ids[1] + "-01").setSendTimeout(5_000));
           delivered[0] = client.read();
           client.send(BridgeTestBase.frame("send", delivered[0].getString("replyAddress")).put("body", "answer"));
-          answer[0] = request.await(10, TimeUnit.SECONDS);
+          answer[0] = TestKit.await(request, Duration.ofSeconds(10));
           return true;
         } catch (Exception e) {
           return false;
         }
-      }, "a traced request from the service node answered by the bridge client");
+      }, Boolean::booleanValue, BridgeTestBase.POLL, WAIT, "a traced request from the service node answered by the bridge client");
       assertEquals("answer", answer[0].body());
 
       String traceparent = delivered[0].getJsonObject("headers").getString("traceparent");

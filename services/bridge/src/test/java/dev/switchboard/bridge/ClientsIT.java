@@ -1,6 +1,7 @@
 package dev.switchboard.bridge;
 
 import dev.switchboard.shared.testkit.TestCluster;
+import dev.switchboard.shared.testkit.TestKit;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -14,6 +15,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -46,9 +48,9 @@ class ClientsIT {
 
   @BeforeAll
   static void startBridge() throws Exception {
-    cluster = TestCluster.start(1).await(START_SECONDS, TimeUnit.SECONDS);
+    cluster = TestKit.await(TestCluster.start(1), Duration.ofSeconds(START_SECONDS));
     Vertx node = cluster.node(0);
-    TestConsumers.register(node).await(START_SECONDS, TimeUnit.SECONDS);
+    TestKit.await(TestConsumers.register(node), Duration.ofSeconds(START_SECONDS));
 
     int memberPort = freePort();
     List<String> members = new ArrayList<>(cluster.options(memberPort).members());
@@ -90,7 +92,7 @@ class ClientsIT {
       bridge.destroyForcibly().waitFor(START_SECONDS, TimeUnit.SECONDS);
     }
     if (cluster != null) {
-      cluster.close().await(START_SECONDS, TimeUnit.SECONDS);
+      TestKit.await(cluster.close(), Duration.ofSeconds(START_SECONDS));
     }
   }
 
