@@ -1,5 +1,6 @@
 package dev.switchboard.files;
 
+import dev.switchboard.shared.testkit.TestKit;
 import io.netty.util.internal.PlatformDependent;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
@@ -75,7 +76,7 @@ class BigFileTest extends FilesTestBase {
     MessageDigest sha = MessageDigest.getInstance("SHA-256");
     AtomicLong received = new AtomicLong();
     HttpClient client = client();
-    await(client.request(new RequestOptions().setMethod(HttpMethod.GET).setURI("/files/big.bin"))
+    TestKit.awaitUnchecked(client.request(new RequestOptions().setMethod(HttpMethod.GET).setURI("/files/big.bin"))
       .compose(request -> request.send())
       .compose(response -> {
         assertEquals(200, response.statusCode());
@@ -85,7 +86,7 @@ class BigFileTest extends FilesTestBase {
           sha.update(chunk.getBytes());
         });
         return response.end();
-      }));
+      }), TIMEOUT);
     assertEquals(GIB, received.get());
     assertArrayEquals(expected, sha.digest());
   }
@@ -96,7 +97,7 @@ class BigFileTest extends FilesTestBase {
     // Shorter than the test, longer than the time the slow client takes to drain one 1 MiB sendfile region.
     deploy(new JsonObject().put("idleTimeout", "4s"));
     AtomicLong received = new AtomicLong();
-    NetSocket socket = await(vertx.createNetClient().connect(port, "127.0.0.1"));
+    NetSocket socket = TestKit.awaitUnchecked(vertx.createNetClient().connect(port, "127.0.0.1"), TIMEOUT);
     Promise<Void> closed = Promise.promise();
     socket.closeHandler(v -> closed.tryComplete());
     // Token bucket: every 100 ms the client may read a tenth of its per-second budget, then pauses.
@@ -111,7 +112,7 @@ class BigFileTest extends FilesTestBase {
       allowed[0] += slice;
       socket.resume();
     });
-    await(socket.write("GET /files/big.bin HTTP/1.1\r\nHost: x\r\n\r\n"));
+    TestKit.awaitUnchecked(socket.write("GET /files/big.bin HTTP/1.1\r\nHost: x\r\n\r\n"), TIMEOUT);
 
     long[] baseline = null;
     long[] worst = {0, 0};
@@ -119,7 +120,7 @@ class BigFileTest extends FilesTestBase {
     for (int sample = 0; sample < SLOW_MILLIS / 500; sample++) {
       Promise<Void> tick = Promise.promise();
       vertx.setTimer(500, id -> tick.complete());
-      await(tick.future());
+      TestKit.awaitUnchecked(tick.future(), TIMEOUT);
       long[] now = memory(sample == 1 || sample == SLOW_MILLIS / 500 - 1);
       if (sample == 1) {
         baseline = now; // after the first second: pools warm, transfer going
@@ -139,7 +140,7 @@ class BigFileTest extends FilesTestBase {
     assertTrue(bytes <= SLOW_BYTES_PER_SECOND * (elapsedMillis / 1000 + 2), "received " + bytes);
     assertTrue(worst[0] < FLAT_MEMORY_SLACK, "heap grew by " + (worst[0] >> 20) + " MiB while serving " + (bytes >> 20) + " MiB");
     assertTrue(worst[1] < FLAT_MEMORY_SLACK, "direct memory grew by " + (worst[1] >> 20) + " MiB");
-    await(socket.close());
+    TestKit.awaitUnchecked(socket.close(), TIMEOUT);
   }
 
   /**
@@ -175,10 +176,10 @@ class BigFileTest extends FilesTestBase {
         out.write(block);
       }
       out.flush();
-      UploadTest.awaitCondition(() -> leftovers().size() == 1, "the temporary file exists");
+      TestKit.awaitPoll(this::leftovers, files -> files.size() == 1, POLL, TIMEOUT, "the temporary file exists");
       socket.setSoLinger(true, 0); // a reset, as a killed client's kernel sends
     }
-    UploadTest.awaitCondition(() -> leftovers().isEmpty(), "nothing is left");
+    TestKit.awaitPoll(this::leftovers, List::isEmpty, POLL, TIMEOUT, "nothing is left");
     assertEquals(List.of(), leftovers());
     assertEquals(404, get("/files/half.bin").status());
     // The service still takes a whole upload afterwards.

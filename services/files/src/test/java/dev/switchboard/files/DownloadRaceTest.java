@@ -1,5 +1,6 @@
 package dev.switchboard.files;
 
+import dev.switchboard.shared.testkit.TestKit;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.PoolOptions;
@@ -128,12 +129,12 @@ class DownloadRaceTest extends FilesTestBase {
         for (int i = 0; i < PARALLEL; i++) {
           batch.add(client.get(port, "127.0.0.1", uri).idleTimeout(IDLE_MILLIS).send());
         }
-        await(Future.join(batch).recover(e -> Future.succeededFuture()));
+        TestKit.awaitUnchecked(Future.join(batch).recover(e -> Future.succeededFuture()), TIMEOUT);
         batch.forEach(tally::add);
       }
     } finally {
       stop.set(true);
-      swapper.join(TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
+      swapper.join(TIMEOUT.toMillis());
       client.close();
     }
     assertNull(swapFailure.get(), () -> "the swapper failed: " + swapFailure.get());

@@ -30,7 +30,7 @@ class FilesClusterTest {
   @AfterEach
   void stop() {
     if (cluster != null) {
-      FilesTestBase.await(cluster.close());
+      TestKit.awaitUnchecked(cluster.close(), FilesTestBase.TIMEOUT);
     }
   }
 
@@ -38,21 +38,21 @@ class FilesClusterTest {
   void answersFilesListAndAnnouncesChangesToAnotherNode() throws Exception {
     Files.writeString(root.resolve("a.txt"), "a");
     cluster = TestCluster.started(2);
-    int port = FilesTestBase.await(TestKit.deploy(cluster.node(0), FilesVerticle.DEFINITION,
-      new JsonObject().put("root", root.toString()).put("token", FilesTestBase.TOKEN), 1)).port("http");
+    int port = TestKit.awaitUnchecked(TestKit.deploy(cluster.node(0), FilesVerticle.DEFINITION,
+      new JsonObject().put("root", root.toString()).put("token", FilesTestBase.TOKEN), 1), FilesTestBase.TIMEOUT).port("http");
 
-    JsonObject page = FilesTestBase.await(cluster.node(1).eventBus().<JsonObject>request(Addresses.FILES_LIST, new JsonObject())).body();
+    JsonObject page = TestKit.awaitUnchecked(cluster.node(1).eventBus().<JsonObject>request(Addresses.FILES_LIST, new JsonObject()), FilesTestBase.TIMEOUT).body();
     assertEquals("a.txt", page.getJsonArray("entries").getJsonObject(0).getString("name"));
 
     Promise<JsonObject> heard = Promise.promise();
-    FilesTestBase.await(cluster.node(1).eventBus().<JsonObject>consumer(Addresses.FILES_CHANGED, m -> heard.tryComplete(m.body())).completion());
+    TestKit.awaitUnchecked(cluster.node(1).eventBus().<JsonObject>consumer(Addresses.FILES_CHANGED, m -> heard.tryComplete(m.body())).completion(), FilesTestBase.TIMEOUT);
     client = cluster.node(0).createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port));
-    int status = FilesTestBase.await(client.request(new RequestOptions().setMethod(HttpMethod.PUT).setURI("/files/b.txt")
+    int status = TestKit.awaitUnchecked(client.request(new RequestOptions().setMethod(HttpMethod.PUT).setURI("/files/b.txt")
         .putHeader("Authorization", "Bearer " + FilesTestBase.TOKEN))
       .compose(request -> request.send(Buffer.buffer("bb")))
-      .map(response -> response.statusCode()));
+      .map(response -> response.statusCode()), FilesTestBase.TIMEOUT);
     assertEquals(201, status);
-    JsonObject change = FilesTestBase.await(heard.future());
+    JsonObject change = TestKit.awaitUnchecked(heard.future(), FilesTestBase.TIMEOUT);
     assertEquals("upload", change.getString("action"));
     assertEquals("b.txt", change.getString("path"));
     assertEquals(2, change.getLong("size"));

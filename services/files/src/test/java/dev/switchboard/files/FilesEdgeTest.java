@@ -8,7 +8,6 @@ import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 
 /** The files port holds RFC 9112 framing and the head timeout of the `ingress` settings. */
 class FilesEdgeTest extends HttpEdgeContract {
@@ -19,7 +18,6 @@ class FilesEdgeTest extends HttpEdgeContract {
   @Override
   protected int deploy(Vertx vertx, IngressOptions ingress) throws Exception {
     JsonObject settings = new JsonObject().put("root", root.toString()).put("token", "edge-token-0123456789");
-    return TestKit.deploy(vertx, FilesVerticle.DEFINITION, settings, 1, ingress)
-      .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).port("http");
+    return TestKit.await(TestKit.deploy(vertx, FilesVerticle.DEFINITION, settings, 1, ingress)).port("http");
   }
 }

@@ -26,10 +26,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -42,7 +42,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 abstract class FilesTestBase {
 
   static final String TOKEN = "test-token-0123456789abcdef";
-  static final long TIMEOUT_SECONDS = 30;
+  /** How long a test waits for the service, a client or a file. */
+  static final Duration TIMEOUT = TestKit.WAIT;
+  /** How often an effect with no event of its own (a file gone) is looked for. */
+  static final Duration POLL = Duration.ofMillis(20);
 
   @TempDir
   Path temp;
@@ -64,7 +67,7 @@ abstract class FilesTestBase {
 
   @AfterEach
   void closeVertx() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    TestKit.await(vertx.close(), TIMEOUT);
   }
 
   /** Deploys one instance with {@code settings} over the test root and the test token. */
@@ -78,20 +81,12 @@ abstract class FilesTestBase {
 
   int deploy(JsonObject settings, int instances, IngressOptions ingress) {
     JsonObject json = new JsonObject().put("root", root.toString()).put("token", TOKEN).mergeIn(settings);
-    port = await(TestKit.deploy(vertx, FilesVerticle.DEFINITION, json, instances, ingress)).port("http");
+    port = TestKit.awaitUnchecked(TestKit.deploy(vertx, FilesVerticle.DEFINITION, json, instances, ingress), TIMEOUT).port("http");
     return port;
   }
 
   int deploy() {
     return deploy(new JsonObject());
-  }
-
-  static <T> T await(Future<T> future) {
-    try {
-      return future.toCompletionStage().toCompletableFuture().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
   }
 
   HttpClient client() {
@@ -110,9 +105,9 @@ abstract class FilesTestBase {
     HttpClient client = client();
     // From an event loop: used from the test's own thread, Vert.x 5.0.8's client now and then never
     // completes a response (see TestKit.onContext).
-    return await(TestKit.onContext(vertx, () -> client.request(options)
+    return TestKit.awaitUnchecked(TestKit.onContext(vertx, () -> client.request(options)
       .compose(request -> body == null ? request.send() : request.send(body))
-      .compose(Response::read)));
+      .compose(Response::read)), TIMEOUT);
   }
 
   Response get(String uri, String... headers) {
@@ -133,7 +128,7 @@ abstract class FilesTestBase {
    */
   String raw(String request) throws IOException {
     try (Socket socket = new Socket("127.0.0.1", port)) {
-      socket.setSoTimeout((int) TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
+      socket.setSoTimeout((int) TIMEOUT.toMillis());
       OutputStream out = socket.getOutputStream();
       out.write(request.getBytes(StandardCharsets.ISO_8859_1));
       out.flush();

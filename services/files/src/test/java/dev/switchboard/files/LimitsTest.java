@@ -1,5 +1,6 @@
 package dev.switchboard.files;
 
+import dev.switchboard.shared.testkit.TestKit;
 import io.vertx.core.Promise;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -30,7 +31,7 @@ class LimitsTest extends FilesTestBase {
   private Socket stalledDownload() throws IOException {
     Socket socket = new Socket("127.0.0.1", port);
     socket.setReceiveBufferSize(64 * 1024);
-    socket.setSoTimeout((int) (TIMEOUT_SECONDS * 1000));
+    socket.setSoTimeout((int) TIMEOUT.toMillis());
     socket.getOutputStream().write("GET /files/big.bin HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
     byte[] head = new byte[12];
     assertEquals(12, socket.getInputStream().readNBytes(head, 0, 12));
@@ -39,7 +40,7 @@ class LimitsTest extends FilesTestBase {
   }
 
   @Test
-  void refusesTransfersOverThePerClientLimitWith429() throws IOException {
+  void refusesTransfersOverThePerClientLimitWith429() throws Exception {
     bigFile();
     // Two instances: connections land on both, and the limit is per process, not per instance.
     deploy(new JsonObject().put("maxTransfersPerClient", 2), 2);
@@ -56,7 +57,7 @@ class LimitsTest extends FilesTestBase {
       assertEquals(200, get("/files/").status());
       first.close();
       // The slot comes back once the server sees the connection close.
-      UploadTest.awaitCondition(() -> get("/files/big.bin", "Range", "bytes=0-0").status() == 206, "a slot is free again");
+      TestKit.awaitPoll(() -> get("/files/big.bin", "Range", "bytes=0-0").status(), status -> status == 206, POLL, TIMEOUT, "a slot is free again");
     } finally {
       first.close();
     }
@@ -70,7 +71,7 @@ class LimitsTest extends FilesTestBase {
       // The client stalls: nothing to wait for but time, so wait three idle periods.
       Promise<Void> stalled = Promise.promise();
       vertx.setTimer(1500, id -> stalled.complete());
-      await(stalled.future());
+      TestKit.awaitUnchecked(stalled.future(), TIMEOUT);
       long received = 12;
       InputStream in = socket.getInputStream();
       byte[] buffer = new byte[64 * 1024];

@@ -1,6 +1,7 @@
 package dev.switchboard.files;
 
 import dev.switchboard.shared.bus.Addresses;
+import dev.switchboard.shared.testkit.TestKit;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -13,7 +14,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -84,12 +84,12 @@ class ListingTest extends FilesTestBase {
 
   @Test
   void answersFilesListOnTheBus() {
-    JsonObject page = await(vertx.eventBus().<JsonObject>request(Addresses.FILES_LIST,
-      new JsonObject().put("path", "docs").put("after", "b.txt").put("limit", 2))).body();
+    JsonObject page = TestKit.awaitUnchecked(vertx.eventBus().<JsonObject>request(Addresses.FILES_LIST,
+      new JsonObject().put("path", "docs").put("after", "b.txt").put("limit", 2)), TIMEOUT).body();
     assertEquals("docs/", page.getString("path"));
     assertEquals(List.of("c.txt", "d.txt"), names(page.getJsonArray("entries")));
     assertEquals("d.txt", page.getString("next"));
-    JsonObject rootPage = await(vertx.eventBus().<JsonObject>request(Addresses.FILES_LIST, null)).body();
+    JsonObject rootPage = TestKit.awaitUnchecked(vertx.eventBus().<JsonObject>request(Addresses.FILES_LIST, null), TIMEOUT).body();
     assertEquals(List.of("docs"), names(rootPage.getJsonArray("entries")));
   }
 
@@ -102,8 +102,7 @@ class ListingTest extends FilesTestBase {
   }
 
   private int busFailure(JsonObject request) throws Exception {
-    ExecutionException e = assertThrows(ExecutionException.class, () -> vertx.eventBus().request(Addresses.FILES_LIST, request)
-      .toCompletionStage().toCompletableFuture().get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+    ExecutionException e = assertThrows(ExecutionException.class, () -> TestKit.await(vertx.eventBus().request(Addresses.FILES_LIST, request), TIMEOUT));
     return assertInstanceOf(ReplyException.class, e.getCause()).failureCode();
   }
 

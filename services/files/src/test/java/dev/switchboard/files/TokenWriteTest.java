@@ -26,8 +26,8 @@ class TokenWriteTest extends FilesTestBase {
 
   private void deployWithTokens(JsonObject settings) {
     JsonObject json = new JsonObject().put("root", root.toString()).mergeIn(settings);
-    port = await(TestKit.deploy(vertx, FilesVerticle.DEFINITION, json, 1, new IngressOptions(),
-      TestTokens.options(tokens.writeJwks(temp.resolve("jwks.json"))))).port("http");
+    port = TestKit.awaitUnchecked(TestKit.deploy(vertx, FilesVerticle.DEFINITION, json, 1, new IngressOptions(),
+      TestTokens.options(tokens.writeJwks(temp.resolve("jwks.json")))), TIMEOUT).port("http");
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.switchboard.files;
 
 import dev.switchboard.shared.bus.Addresses;
+import dev.switchboard.shared.testkit.TestKit;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -18,7 +19,6 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -79,7 +79,7 @@ class UploadTest extends FilesTestBase {
   }
 
   @Test
-  void enforcesTheLimitWhileStreamingABodyWithoutLength() throws IOException {
+  void enforcesTheLimitWhileStreamingABodyWithoutLength() throws Exception {
     deploy(new JsonObject().put("maxUploadSize", 1000));
     String chunk = "a".repeat(600);
     String hex = Integer.toHexString(chunk.length());
@@ -100,7 +100,7 @@ class UploadTest extends FilesTestBase {
         + "\r\nContent-Length: 1000000\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
       out.write(new byte[500_000]);
       out.flush();
-      awaitCondition(() -> leftovers().size() == 2, "the temporary file appears");
+      TestKit.awaitPoll(this::leftovers, files -> files.size() == 2, POLL, TIMEOUT, "the temporary file appears");
     }
     assertNoLeftoversSoon("target.bin");
     assertEquals("previous", Files.readString(root.resolve("target.bin")));
@@ -121,7 +121,7 @@ class UploadTest extends FilesTestBase {
         .compose(Response::read));
     }
     for (Future<Response> upload : uploads) {
-      int status = await(upload).status();
+      int status = TestKit.awaitUnchecked(upload, TIMEOUT).status();
       assertTrue(status == 200 || status == 201, "status " + status);
     }
     byte[] result = Files.readAllBytes(root.resolve("same.bin"));
@@ -199,40 +199,18 @@ class UploadTest extends FilesTestBase {
   }
 
   @Test
-  void announcesUploadsAndDeletesOnTheBus() {
+  void announcesUploadsAndDeletesOnTheBus() throws Exception {
     deploy();
     List<JsonObject> changes = new CopyOnWriteArrayList<>();
-    await(vertx.eventBus().<JsonObject>consumer(Addresses.FILES_CHANGED, m -> changes.add(m.body())).completion());
+    TestKit.awaitUnchecked(vertx.eventBus().<JsonObject>consumer(Addresses.FILES_CHANGED, m -> changes.add(m.body())).completion(), TIMEOUT);
     String etag = put("/files/n.txt", Buffer.buffer("12345")).header("etag");
     send(HttpMethod.DELETE, "/files/n.txt", null, "Authorization", "Bearer " + TOKEN);
-    awaitCondition(() -> changes.size() == 2, "two changes announced");
+    TestKit.awaitPoll(changes::size, n -> n == 2, POLL, TIMEOUT, "two changes announced");
     assertEquals(new JsonObject().put("action", "upload").put("path", "n.txt").put("size", 5).put("etag", etag), changes.get(0));
     assertEquals(new JsonObject().put("action", "delete").put("path", "n.txt"), changes.get(1));
   }
 
-  void assertNoLeftoversSoon(String... expected) {
-    awaitCondition(() -> leftovers().equals(List.of(expected)), "only " + List.of(expected) + " left");
-  }
-
-  interface Check {
-    boolean ok() throws Exception;
-  }
-
-  /** Bounded polling for an effect the server has no event for (a file deleted after a disconnect). */
-  static void awaitCondition(Check check, String what) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
-    try {
-      while (!check.ok()) {
-        if (System.nanoTime() > deadline) {
-          throw new AssertionError("timed out waiting until " + what);
-        }
-        TimeUnit.MILLISECONDS.sleep(20);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
+  void assertNoLeftoversSoon(String... expected) throws Exception {
+    TestKit.awaitPoll(this::leftovers, List.of(expected)::equals, POLL, TIMEOUT, "only " + List.of(expected) + " left");
   }
 }
