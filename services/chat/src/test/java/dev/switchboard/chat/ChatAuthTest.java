@@ -6,6 +6,7 @@ import dev.switchboard.shared.bus.Addresses;
 import dev.switchboard.shared.testkit.RawWebSocket;
 import dev.switchboard.shared.testkit.TestKit;
 import dev.switchboard.shared.testkit.TestTokens;
+import io.vertx.core.Promise;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -18,7 +19,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 
 import static dev.switchboard.chat.ChatTestClient.ofType;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -142,13 +142,13 @@ class ChatAuthTest extends ChatTestBase {
   @Test
   void membersOnTheBusAndInPresenceAreTheTokensNicknames() {
     deployAuth(new JsonObject());
-    CompletableFuture<JsonObject> published = new CompletableFuture<>();
+    Promise<JsonObject> published = Promise.promise();
     MessageConsumer<JsonObject> room = vertx.eventBus().consumer(Addresses.CHAT_ROOM_PREFIX + "lobby", m -> {
       if ("joined".equals(m.body().getString("type")) && "bob".equals(m.body().getString("nickname"))) {
-        published.complete(m.body());
+        published.tryComplete(m.body());
       }
     });
-    ChatTestClient.await(room.completion());
+    TestKit.awaitUnchecked(room.completion(), ChatTestClient.WAIT);
     ChatTestClient ann = viaQuery(tokens.token("ann"));
     ann.join(join("lobby"));
     ChatTestClient bob = viaMessage(tokens.token("bob"));
@@ -156,7 +156,7 @@ class ChatAuthTest extends ChatTestBase {
     JsonObject presence = bob.awaitOne(ofType("presence"));
     assertEquals(List.of("ann", "bob"), presence.getJsonArray("members").getList());
     assertEquals("bob", ann.awaitOne(e -> "joined".equals(e.getString("type")) && !e.containsKey("self")).getString("nickname"));
-    assertEquals("lobby", ChatTestClient.await(io.vertx.core.Future.fromCompletionStage(published)).getString("room"));
+    assertEquals("lobby", TestKit.awaitUnchecked(published.future(), ChatTestClient.WAIT).getString("room"));
   }
 
   @Test
@@ -368,8 +368,8 @@ class ChatAuthTest extends ChatTestBase {
 
   @Test
   void authWithoutKeysFailsTheDeployment() {
-    AssertionError failed = assertThrows(AssertionError.class, () -> ChatTestClient.await(
-      TestKit.deploy(vertx, ChatVerticle.DEFINITION, new JsonObject().put("auth", true), 1, new IngressOptions(), new AuthOptions())));
+    AssertionError failed = assertThrows(AssertionError.class, () -> TestKit.awaitUnchecked(
+      TestKit.deploy(vertx, ChatVerticle.DEFINITION, new JsonObject().put("auth", true), 1, new IngressOptions(), new AuthOptions()), ChatTestClient.WAIT));
     assertTrue(failed.getMessage().contains("chat.auth is on but tokens cannot be checked"), failed.getMessage());
   }
 

@@ -3,6 +3,7 @@ package dev.switchboard.chat;
 import dev.switchboard.shared.bus.Addresses;
 import dev.switchboard.shared.testkit.TestKit;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
@@ -15,10 +16,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-import static dev.switchboard.chat.ChatTestClient.await;
+import static dev.switchboard.chat.ChatTestClient.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -45,7 +45,7 @@ class ChatBusTest extends ChatTestBase {
     bob.messages(1);
     bob.send(bob.message("second"));
     ann.messages(2);
-    JsonObject reply = await(vertx.eventBus().<JsonObject>request(Addresses.CHAT_ROOMS, new JsonObject())).body();
+    JsonObject reply = TestKit.awaitUnchecked(vertx.eventBus().<JsonObject>request(Addresses.CHAT_ROOMS, new JsonObject()), WAIT).body();
     JsonArray rooms = reply.getJsonArray("rooms");
     assertEquals(2, rooms.size());
     JsonObject lobby = rooms.getJsonObject(0);
@@ -64,15 +64,15 @@ class ChatBusTest extends ChatTestBase {
   void roomEventsArePublishedForBusListenersAsTheDocumentedJsonOnly() {
     List<JsonObject> heard = new CopyOnWriteArrayList<>();
     List<String> headers = new CopyOnWriteArrayList<>();
-    CompletableFuture<Void> gotLeft = new CompletableFuture<>();
+    Promise<Void> gotLeft = Promise.promise();
     MessageConsumer<JsonObject> listener = vertx.eventBus().consumer(Addresses.CHAT_ROOM_PREFIX + "lobby", m -> {
       heard.add(m.body());
       m.headers().names().forEach(headers::add);
       if ("left".equals(m.body().getString("type"))) {
-        gotLeft.complete(null);
+        gotLeft.tryComplete();
       }
     });
-    await(listener.completion());
+    TestKit.awaitUnchecked(listener.completion(), WAIT);
     ChatTestClient ann = connect();
     ChatTestClient bob = connect();
     ann.join("lobby", "ann");
@@ -82,7 +82,7 @@ class ChatBusTest extends ChatTestBase {
     ann.send(ann.message("hello bus"));
     bob.messages(1);
     bob.send(new JsonObject().put("type", "leave"));
-    await(io.vertx.core.Future.fromCompletionStage(gotLeft));
+    TestKit.awaitUnchecked(gotLeft.future(), WAIT);
     assertEquals(List.of("joined", "joined", "typing", "message", "left"), heard.stream().map(e -> e.getString("type")).toList());
     JsonObject message = heard.get(3);
     assertEquals("hello bus", message.getString("text"));
@@ -167,12 +167,12 @@ class ChatBusTest extends ChatTestBase {
 
   /** How a {@code chat.post} request with {@code body} failed; fails the test if it was answered. */
   private Throwable failure(Object body) {
-    return await(TestKit.onContext(vertx, () -> vertx.eventBus().request(Addresses.CHAT_POST, body))
+    return TestKit.awaitUnchecked(TestKit.onContext(vertx, () -> vertx.eventBus().request(Addresses.CHAT_POST, body))
       .transform(done -> done.failed() ? Future.succeededFuture(done.cause())
-        : Future.failedFuture(new AssertionError("answered " + done.result().body()))));
+        : Future.failedFuture(new AssertionError("answered " + done.result().body()))), WAIT);
   }
 
   private JsonObject post(JsonObject body) {
-    return await(TestKit.onContext(vertx, () -> vertx.eventBus().<JsonObject>request(Addresses.CHAT_POST, body))).body();
+    return TestKit.awaitUnchecked(TestKit.onContext(vertx, () -> vertx.eventBus().<JsonObject>request(Addresses.CHAT_POST, body)), WAIT).body();
   }
 }

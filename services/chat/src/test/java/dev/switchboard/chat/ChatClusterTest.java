@@ -13,12 +13,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 
-import static dev.switchboard.chat.ChatTestClient.await;
+import static dev.switchboard.chat.ChatTestClient.WAIT;
 import static dev.switchboard.chat.ChatTestClient.ofType;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -36,7 +36,7 @@ class ChatClusterTest {
   void startCluster() throws Exception {
     cluster = TestCluster.started(3);
     for (Vertx node : cluster.nodes()) {
-      ports.add(await(TestKit.deploy(node, ChatVerticle.DEFINITION, SETTINGS, 2)).port("http"));
+      ports.add(TestKit.awaitUnchecked(TestKit.deploy(node, ChatVerticle.DEFINITION, SETTINGS, 2), WAIT).port("http"));
     }
     clients = Vertx.vertx();
     client = clients.createWebSocketClient();
@@ -44,8 +44,8 @@ class ChatClusterTest {
 
   @AfterEach
   void stopCluster() throws Exception {
-    clients.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    cluster.close().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    TestKit.await(clients.close());
+    TestKit.await(cluster.close(), Duration.ofSeconds(60));
   }
 
   private ChatTestClient connect(int node) {
@@ -116,7 +116,7 @@ class ChatClusterTest {
     long seen = bob.messages(5).get(4).getLong("seq");
     assertEquals(5L, seen);
 
-    await(cluster.stop(owner));
+    TestKit.awaitUnchecked(cluster.stop(owner), WAIT);
     bob.closeCode();
     JsonObject left = ann.awaitOne(e -> "left".equals(e.getString("type")) && "bob".equals(e.getString("nickname")));
     assertEquals("node left", left.getString("reason"));
@@ -166,7 +166,7 @@ class ChatClusterTest {
     ann.join("lobby", "ann");
     bob.join("lobby", "bob");
     cat.join("lobby", "cat");
-    await(cluster.stop(2));
+    TestKit.awaitUnchecked(cluster.stop(2), WAIT);
     assertEquals("node left", ann.awaitOne(e -> "left".equals(e.getString("type")) && "cat".equals(e.getString("nickname"))).getString("reason"));
     assertEquals(1, ann.count(e -> "left".equals(e.getString("type"))), "announced once");
     ChatTestClient dan = connect(1);

@@ -8,12 +8,12 @@ import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 
-import static dev.switchboard.chat.ChatTestClient.await;
+import static dev.switchboard.chat.ChatTestClient.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
@@ -38,27 +38,27 @@ class ChatConcurrencyTest {
   @AfterEach
   void close() throws Exception {
     if (clients != null) {
-      clients.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      TestKit.await(clients.close());
     }
     if (standalone != null) {
-      standalone.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      TestKit.await(standalone.close());
     }
     if (cluster != null) {
-      cluster.close().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      TestKit.await(cluster.close(), Duration.ofSeconds(60));
     }
   }
 
   @Test
   void concurrentPostsOnOneProcessWithTwoInstancesGetConsecutiveNumbers() {
     standalone = TestKit.vertx();
-    int port = await(TestKit.deploy(standalone, ChatVerticle.DEFINITION, SETTINGS, 2)).port("http");
+    int port = TestKit.awaitUnchecked(TestKit.deploy(standalone, ChatVerticle.DEFINITION, SETTINGS, 2), WAIT).port("http");
     postConcurrently(List.of(port, port, port));
   }
 
   @Test
   void concurrentPostsOnOneClusteredNodeWithTwoInstancesGetConsecutiveNumbers() throws Exception {
     cluster = TestCluster.started(1);
-    int port = await(TestKit.deploy(cluster.node(0), ChatVerticle.DEFINITION, SETTINGS, 2)).port("http");
+    int port = TestKit.awaitUnchecked(TestKit.deploy(cluster.node(0), ChatVerticle.DEFINITION, SETTINGS, 2), WAIT).port("http");
     postConcurrently(List.of(port, port, port));
   }
 
@@ -67,7 +67,7 @@ class ChatConcurrencyTest {
     cluster = TestCluster.started(3);
     List<Integer> ports = new ArrayList<>();
     for (Vertx node : cluster.nodes()) {
-      ports.add(await(TestKit.deploy(node, ChatVerticle.DEFINITION, SETTINGS, 2)).port("http"));
+      ports.add(TestKit.awaitUnchecked(TestKit.deploy(node, ChatVerticle.DEFINITION, SETTINGS, 2), WAIT).port("http"));
     }
     postConcurrently(ports);
   }

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 
-import static dev.switchboard.chat.ChatTestClient.await;
+import static dev.switchboard.chat.ChatTestClient.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
@@ -31,13 +31,13 @@ class ChatJoinGapTest {
   @BeforeEach
   void start() throws Exception {
     cluster = TestCluster.started(1);
-    port = await(TestKit.deploy(cluster.node(0), ChatVerticle.DEFINITION, new JsonObject(), 1)).port("http");
+    port = TestKit.awaitUnchecked(TestKit.deploy(cluster.node(0), ChatVerticle.DEFINITION, new JsonObject(), 1), WAIT).port("http");
     client = cluster.node(0).createWebSocketClient();
   }
 
   @AfterEach
   void stop() {
-    await(cluster.close());
+    TestKit.awaitUnchecked(cluster.close(), WAIT);
   }
 
   @Test
@@ -46,14 +46,14 @@ class ChatJoinGapTest {
     // Another node's post, stopped between its steps: #1 kept and delivered already, #2 numbered only.
     JsonObject first = ChatProtocol.message(ROOM, "far", "one", 1, "id-1", System.currentTimeMillis());
     JsonObject second = ChatProtocol.message(ROOM, "far", "two", 2, "id-2", System.currentTimeMillis());
-    await(node.sharedData().getCounter(ChatStore.SEQUENCE_PREFIX + ROOM).compose(counter -> counter.addAndGet(2)));
-    await(node.sharedData().<String, JsonObject>getAsyncMap(ChatStore.HISTORY).compose(map -> map.put(ROOM + "#1", first)));
+    TestKit.awaitUnchecked(node.sharedData().getCounter(ChatStore.SEQUENCE_PREFIX + ROOM).compose(counter -> counter.addAndGet(2)), WAIT);
+    TestKit.awaitUnchecked(node.sharedData().<String, JsonObject>getAsyncMap(ChatStore.HISTORY).compose(map -> map.put(ROOM + "#1", first)), WAIT);
 
     ChatTestClient ann = ChatTestClient.connect(client, port);
     ann.join(new JsonObject().put("type", "join").put("room", ROOM).put("nickname", "ann").put("since", 0));
 
     // The post goes on: #2 kept, then on the bus; then the next message.
-    await(node.sharedData().<String, JsonObject>getAsyncMap(ChatStore.HISTORY).compose(map -> map.put(ROOM + "#2", second)));
+    TestKit.awaitUnchecked(node.sharedData().<String, JsonObject>getAsyncMap(ChatStore.HISTORY).compose(map -> map.put(ROOM + "#2", second)), WAIT);
     node.eventBus().publish(ChatVerticle.INTERNAL_ROOM_PREFIX + ROOM, second);
     ChatTestClient bob = ChatTestClient.connect(client, port);
     bob.join(ROOM, "bob");

@@ -1,5 +1,6 @@
 package dev.switchboard.chat;
 
+import dev.switchboard.shared.testkit.TestKit;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import org.junit.jupiter.api.BeforeEach;
@@ -7,7 +8,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 
-import static dev.switchboard.chat.ChatTestClient.await;
+import static dev.switchboard.chat.ChatTestClient.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
@@ -68,8 +69,8 @@ class ChatOrderingTest extends ChatTestBase {
   @Test
   void aNumberMissingOnTheBusIsFilledFromHistory() {
     publish(1, "a");
-    AsyncMap<String, JsonObject> history = await(vertx.sharedData().getAsyncMap(ChatStore.HISTORY));
-    await(history.put("lobby#2", message(2, "kept but not heard")));
+    AsyncMap<String, JsonObject> history = TestKit.awaitUnchecked(vertx.sharedData().getAsyncMap(ChatStore.HISTORY), WAIT);
+    TestKit.awaitUnchecked(history.put("lobby#2", message(2, "kept but not heard")), WAIT);
     publish(3, "c");
     List<JsonObject> got = ann.messages(3);
     assertEquals(List.of(1L, 2L, 3L), got.stream().map(e -> e.getLong("seq")).toList());

@@ -36,14 +36,14 @@ class ChatPageBrowserTest extends ChatTestBase {
   void pageIsServedWithItsScriptAndStyle() {
     deploy(new JsonObject());
     WebClient web = WebClient.create(vertx);
-    HttpResponse<Buffer> page = ChatTestClient.await(web.get(port, "127.0.0.1", "/").send());
+    HttpResponse<Buffer> page = TestKit.awaitUnchecked(web.get(port, "127.0.0.1", "/").send(), ChatTestClient.WAIT);
     assertEquals(200, page.statusCode());
     assertTrue(page.getHeader("content-type").startsWith("text/html"), page.getHeader("content-type"));
     assertTrue(page.bodyAsString().contains("<script src=\"chat.js\"></script>"));
     for (String asset : List.of("/chat.js", "/chat.css")) {
-      assertEquals(200, ChatTestClient.await(web.get(port, "127.0.0.1", asset).send()).statusCode(), asset);
+      assertEquals(200, TestKit.awaitUnchecked(web.get(port, "127.0.0.1", asset).send(), ChatTestClient.WAIT).statusCode(), asset);
     }
-    assertEquals(404, ChatTestClient.await(web.get(port, "127.0.0.1", "/../pom.xml").send()).statusCode());
+    assertEquals(404, TestKit.awaitUnchecked(web.get(port, "127.0.0.1", "/../pom.xml").send(), ChatTestClient.WAIT).statusCode());
   }
 
   @Test
@@ -57,8 +57,8 @@ class ChatPageBrowserTest extends ChatTestBase {
   void onePageInTwoRoomsShowsEachSwitchesKeepsThemOverAReloadAndLeavesOne(@TempDir Path profile) throws Exception {
     String chromium = Browsers.chromium(BROWSER_DIR);
     deploy(new JsonObject());
-    ChatTestClient.await(TestKit.onContext(vertx, () -> vertx.eventBus().request(Addresses.CHAT_POST,
-      new JsonObject().put("room", "lobby").put("sender", "greeter-bot").put("text", "welcome to the lobby"))));
+    TestKit.awaitUnchecked(TestKit.onContext(vertx, () -> vertx.eventBus().request(Addresses.CHAT_POST,
+      new JsonObject().put("room", "lobby").put("sender", "greeter-bot").put("text", "welcome to the lobby"))), ChatTestClient.WAIT);
     run(chromium, "rooms-page.mjs", profile);
   }
 

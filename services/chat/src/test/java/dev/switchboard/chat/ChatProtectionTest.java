@@ -1,15 +1,17 @@
 package dev.switchboard.chat;
 
 import dev.switchboard.shared.testkit.RawWebSocket;
+import dev.switchboard.shared.testkit.TestKit;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 
 import static dev.switchboard.chat.ChatTestClient.ofType;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -169,21 +171,19 @@ class ChatProtectionTest extends ChatTestBase {
     deploy(new JsonObject().put("maxConnections", 2));
     ChatTestClient a = connect();
     ChatTestClient b = connect();
-    ExecutionException refused = assertThrows(ExecutionException.class, () -> client.connect(new WebSocketConnectOptions()
-      .setHost("127.0.0.1").setPort(port).setURI(ChatVerticle.PATH)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
+    ExecutionException refused = assertThrows(ExecutionException.class, () -> TestKit.await(client.connect(new WebSocketConnectOptions()
+      .setHost("127.0.0.1").setPort(port).setURI(ChatVerticle.PATH)), Duration.ofSeconds(10)));
     assertEquals(503, assertInstanceOf(UpgradeRejectedException.class, refused.getCause()).getStatus());
     a.close();
     assertTrue(a.closeCode() > 0);
     // The slot is free again once the server has seen the close.
-    ChatTestClient c = null;
-    for (int attempt = 0; attempt < 50 && c == null; attempt++) {
+    TestKit.awaitPoll(() -> {
       try {
-        c = connect();
+        return connect();
       } catch (AssertionError e) {
-        // not yet released: bounded retry
+        return null; // not yet released
       }
-    }
-    assertTrue(c != null, "a slot frees when a connection closes");
+    }, Objects::nonNull, Duration.ofMillis(20), ChatTestClient.WAIT, "a slot frees when a connection closes");
     b.close();
   }
 
@@ -191,10 +191,10 @@ class ChatProtectionTest extends ChatTestBase {
   void plainHttpToTheWebSocketPathIsAnswered426() {
     deploy(new JsonObject());
     var web = io.vertx.ext.web.client.WebClient.create(vertx);
-    var response = ChatTestClient.await(web.get(port, "127.0.0.1", ChatVerticle.PATH).send());
+    var response = TestKit.awaitUnchecked(web.get(port, "127.0.0.1", ChatVerticle.PATH).send(), ChatTestClient.WAIT);
     assertEquals(426, response.statusCode());
     assertEquals("WebSocket upgrade required", response.bodyAsJsonObject().getString("error"));
-    var post = ChatTestClient.await(web.post(port, "127.0.0.1", ChatVerticle.PATH).send());
+    var post = TestKit.awaitUnchecked(web.post(port, "127.0.0.1", ChatVerticle.PATH).send(), ChatTestClient.WAIT);
     assertEquals(405, post.statusCode());
     assertEquals("GET", post.getHeader("allow"));
   }

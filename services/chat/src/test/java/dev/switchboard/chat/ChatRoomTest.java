@@ -1,5 +1,6 @@
 package dev.switchboard.chat;
 
+import dev.switchboard.shared.testkit.TestKit;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import org.junit.jupiter.api.BeforeEach;
@@ -140,8 +141,8 @@ class ChatRoomTest extends ChatTestBase {
     ChatTestClient ann = connect();
     ann.join("lobby", "ann");
     // As if the first copy were being numbered on another node right now.
-    AsyncMap<String, Long> ids = ChatTestClient.await(vertx.sharedData().getAsyncMap(ChatStore.CLIENT_IDS));
-    ChatTestClient.await(ids.put("lobby#ann#c-9", 0L));
+    AsyncMap<String, Long> ids = TestKit.awaitUnchecked(vertx.sharedData().getAsyncMap(ChatStore.CLIENT_IDS), ChatTestClient.WAIT);
+    TestKit.awaitUnchecked(ids.put("lobby#ann#c-9", 0L), ChatTestClient.WAIT);
     ann.send(ann.message("again").put("clientId", "c-9"));
     vertx.setTimer(200, id -> ids.put("lobby#ann#c-9", 42L));
     JsonObject ack = ann.awaitOne(ofType("ack"));
@@ -253,7 +254,7 @@ class ChatRoomTest extends ChatTestBase {
   @Test
   void binaryMessagesGetAnError() {
     ChatTestClient ann = connect();
-    ChatTestClient.await(ann.socket().writeBinaryMessage(io.vertx.core.buffer.Buffer.buffer("{}")));
+    TestKit.awaitUnchecked(ann.socket().writeBinaryMessage(io.vertx.core.buffer.Buffer.buffer("{}")), ChatTestClient.WAIT);
     assertEquals("invalid_json", ann.awaitOne(ofType("error")).getString("code"));
     assertFalse(ann.isClosed());
   }

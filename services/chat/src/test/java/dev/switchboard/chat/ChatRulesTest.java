@@ -1,12 +1,13 @@
 package dev.switchboard.chat;
 
+import dev.switchboard.shared.testkit.TestKit;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 
 import static dev.switchboard.chat.ChatTestClient.ofType;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,9 +20,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ChatRulesTest extends ChatTestBase {
 
   private static final String SESSION = "0f6f3c1e-5b7a-4b8e-9a51-6f3e2d1c0b9a";
-  /** Bound of every polling loop below. */
-  private static final long POLL_MILLIS = 100;
-  private static final int POLLS = 100;
+  /** Pace and bound of every poll below. */
+  private static final Duration POLL = Duration.ofMillis(100);
+  private static final Duration POLL_LIMIT = Duration.ofSeconds(10);
 
   @BeforeEach
   void deployChat() {
@@ -115,8 +116,8 @@ class ChatRulesTest extends ChatTestBase {
 
   @Test
   void anIdleRoomLosesItsHistoryButARoomWithMembersKeepsIt() {
-    AsyncMap<String, JsonObject> history = ChatTestClient.await(vertx.sharedData().getAsyncMap(ChatStore.HISTORY));
-    AsyncMap<String, Long> index = ChatTestClient.await(vertx.sharedData().getAsyncMap(ChatStore.ROOM_INDEX));
+    AsyncMap<String, JsonObject> history = TestKit.awaitUnchecked(vertx.sharedData().getAsyncMap(ChatStore.HISTORY), ChatTestClient.WAIT);
+    AsyncMap<String, Long> index = TestKit.awaitUnchecked(vertx.sharedData().getAsyncMap(ChatStore.ROOM_INDEX), ChatTestClient.WAIT);
     ChatTestClient ann = connect();
     ann.join("old", "ann");
     ann.send(ann.message("one")).send(ann.message("two"));
@@ -127,11 +128,11 @@ class ChatRulesTest extends ChatTestBase {
     bob.messages(1);
     ann.send(new JsonObject().put("type", "leave"));
     ann.awaitOne(e -> "left".equals(e.getString("type")) && e.getBoolean("self", false));
-    assertNotNull(ChatTestClient.await(history.get("old#2")));
+    assertNotNull(TestKit.awaitUnchecked(history.get("old#2"), ChatTestClient.WAIT));
 
-    pollUntil("the idle room 'old' is dropped", () -> ChatTestClient.await(history.get("old#2")) == null);
-    assertNull(ChatTestClient.await(history.get("old#1")));
-    assertNull(ChatTestClient.await(index.get("old")), "gone from the room index");
+    awaitDropped(history, "old#2"); // the idle room 'old' is dropped
+    assertNull(TestKit.awaitUnchecked(history.get("old#1"), ChatTestClient.WAIT));
+    assertNull(TestKit.awaitUnchecked(index.get("old"), ChatTestClient.WAIT), "gone from the room index");
 
     // One more room goes idle and is dropped: by then 'kept' has been quiet for longer than roomTtl too.
     ChatTestClient dan = connect();
@@ -139,8 +140,8 @@ class ChatRulesTest extends ChatTestBase {
     dan.send(dan.message("brief"));
     dan.messages(1);
     dan.close();
-    pollUntil("the idle room 'later' is dropped", () -> ChatTestClient.await(history.get("later#1")) == null);
-    assertNotNull(ChatTestClient.await(history.get("kept#1")), "a room with a member keeps its history, however quiet");
+    awaitDropped(history, "later#1"); // the idle room 'later' is dropped
+    assertNotNull(TestKit.awaitUnchecked(history.get("kept#1"), ChatTestClient.WAIT), "a room with a member keeps its history, however quiet");
 
     // Coming back: no history, and numbering goes on (a client's `since` never points at a reused number).
     ChatTestClient cat = connect();
@@ -161,7 +162,7 @@ class ChatRulesTest extends ChatTestBase {
     assertFalse(ack.getBoolean("duplicate", false), "posted, not taken for a duplicate");
     assertEquals(1L, ack.getLong("seq"));
     assertEquals("finally", ann.messages(1).get(0).getString("text"));
-    assertEquals(1L, ChatTestClient.await(ids.get("lobby#ann#c-stuck")));
+    assertEquals(1L, TestKit.awaitUnchecked(ids.get("lobby#ann#c-stuck"), ChatTestClient.WAIT));
 
     // A resend now is a duplicate, acknowledged with the same number and not posted again.
     ann.send(ann.message("finally").put("clientId", "c-stuck"));
@@ -186,8 +187,8 @@ class ChatRulesTest extends ChatTestBase {
 
   /** Ann's client id {@code clientId} in the lobby, claimed for {@code ttlMillis} and never numbered; the claims' map. */
   private AsyncMap<String, Long> unnumberedClaim(String clientId, long ttlMillis) {
-    AsyncMap<String, Long> ids = ChatTestClient.await(vertx.sharedData().getAsyncMap(ChatStore.CLIENT_IDS));
-    ChatTestClient.await(ids.put("lobby#ann#" + clientId, -1L, ttlMillis)); // a claim: negative until numbered
+    AsyncMap<String, Long> ids = TestKit.awaitUnchecked(vertx.sharedData().getAsyncMap(ChatStore.CLIENT_IDS), ChatTestClient.WAIT);
+    TestKit.awaitUnchecked(ids.put("lobby#ann#" + clientId, -1L, ttlMillis), ChatTestClient.WAIT); // a claim: negative until numbered
     return ids;
   }
 
@@ -203,13 +204,9 @@ class ChatRulesTest extends ChatTestBase {
     return new JsonObject().put("type", "join").put("room", room).put("nickname", nickname);
   }
 
-  private void pollUntil(String what, BooleanSupplier done) {
-    for (int i = 0; i < POLLS; i++) {
-      if (done.getAsBoolean()) {
-        return;
-      }
-      ChatTestClient.await(vertx.timer(POLL_MILLIS));
-    }
-    throw new AssertionError(what + ": not after " + POLLS * POLL_MILLIS + " ms");
+  /** Waits until {@code key} is gone from {@code history}, asking every {@link #POLL} for at most {@link #POLL_LIMIT}. */
+  private void awaitDropped(AsyncMap<String, JsonObject> history, String key) {
+    TestKit.awaitUnchecked(TestKit.poll(vertx, () -> history.get(key).map(kept -> kept == null ? "dropped" : key + " still kept"),
+      "dropped"::equals, POLL, POLL_LIMIT), ChatTestClient.WAIT);
   }
 }

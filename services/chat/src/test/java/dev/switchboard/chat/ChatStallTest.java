@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import static dev.switchboard.chat.ChatTestClient.await;
+import static dev.switchboard.chat.ChatTestClient.WAIT;
 import static dev.switchboard.chat.ChatTestClient.ofType;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -40,14 +40,14 @@ class ChatStallTest {
   @BeforeEach
   void start() throws Exception {
     cluster = TestCluster.started(1);
-    port = await(TestKit.deploy(cluster.node(0), ChatVerticle.DEFINITION, new JsonObject()
-      .put("commandTimeout", COMMAND_TIMEOUT_MS + "ms").put("rateLimit", 1000).put("rateBurst", 1000), 1)).port("http");
+    port = TestKit.awaitUnchecked(TestKit.deploy(cluster.node(0), ChatVerticle.DEFINITION, new JsonObject()
+      .put("commandTimeout", COMMAND_TIMEOUT_MS + "ms").put("rateLimit", 1000).put("rateBurst", 1000), 1), WAIT).port("http");
     client = cluster.node(0).createWebSocketClient();
   }
 
   @AfterEach
   void stop() {
-    await(cluster.close());
+    TestKit.awaitUnchecked(cluster.close(), WAIT);
   }
 
   @Test

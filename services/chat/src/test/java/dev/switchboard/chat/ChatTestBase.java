@@ -13,7 +13,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 
 import java.io.IOException;
-import java.util.concurrent.TimeUnit;
 
 /** A Vert.x per test with the chat deployed on 127.0.0.1 and a free port, and WebSocket clients to it. */
 abstract class ChatTestBase {
@@ -31,19 +30,19 @@ abstract class ChatTestBase {
 
   @AfterEach
   void closeVertx() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    TestKit.await(vertx.close());
   }
 
   protected Deployed deploy(JsonObject settings) {
-    Deployed deployed = ChatTestClient.await(TestKit.deploy(vertx, ChatVerticle.DEFINITION, settings, 2));
+    Deployed deployed = TestKit.awaitUnchecked(TestKit.deploy(vertx, ChatVerticle.DEFINITION, settings, 2), ChatTestClient.WAIT);
     port = deployed.port("http");
     return deployed;
   }
 
   /** Deploys with {@code auth} on, believing the tokens {@code auth} describes. */
   protected Deployed deployWithAuth(JsonObject settings, AuthOptions auth) {
-    Deployed deployed = ChatTestClient.await(TestKit.deploy(vertx, ChatVerticle.DEFINITION, settings.copy().put("auth", true), 2,
-      new IngressOptions(), auth));
+    Deployed deployed = TestKit.awaitUnchecked(TestKit.deploy(vertx, ChatVerticle.DEFINITION, settings.copy().put("auth", true), 2,
+      new IngressOptions(), auth), ChatTestClient.WAIT);
     port = deployed.port("http");
     return deployed;
   }

@@ -1,17 +1,17 @@
 package dev.switchboard.chat;
 
-import io.vertx.core.Future;
+import dev.switchboard.shared.testkit.TestKit;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
@@ -20,16 +20,17 @@ import java.util.function.Predicate;
  */
 final class ChatTestClient {
 
-  static final long WAIT_SECONDS = 15;
+  /** How long a test waits for a future, an event or a close. */
+  static final Duration WAIT = Duration.ofSeconds(15);
 
-  private record Waiter(Predicate<List<JsonObject>> done, CompletableFuture<List<JsonObject>> result) {
+  private record Waiter(Predicate<List<JsonObject>> done, Promise<List<JsonObject>> result) {
   }
 
   private final WebSocket ws;
   private final List<JsonObject> events = new ArrayList<>();
   private final List<Buffer> binaries = new ArrayList<>();
   private final List<Waiter> waiters = new ArrayList<>();
-  private final CompletableFuture<Short> closed = new CompletableFuture<>();
+  private final Promise<Short> closed = Promise.promise();
   private volatile String closeReason;
   private final java.util.concurrent.atomic.AtomicInteger pings = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -55,7 +56,7 @@ final class ChatTestClient {
     });
     ws.closeHandler(v -> {
       closeReason = ws.closeReason();
-      closed.complete(ws.closeStatusCode());
+      closed.tryComplete(ws.closeStatusCode());
       check();
     });
   }
@@ -66,7 +67,7 @@ final class ChatTestClient {
 
   static ChatTestClient connect(WebSocketClient client, WebSocketConnectOptions options) {
     // Made on the socket's event loop as it opens, so that it hears what the server says first.
-    return await(client.connect(options).map(ChatTestClient::new));
+    return TestKit.awaitUnchecked(client.connect(options).map(ChatTestClient::new), WAIT);
   }
 
   /** Connect options for the chat's path on 127.0.0.1:{@code port}; add a query or headers to them. */
@@ -74,21 +75,13 @@ final class ChatTestClient {
     return new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(ChatVerticle.PATH);
   }
 
-  static <T> T await(Future<T> future) {
-    try {
-      return future.toCompletionStage().toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new AssertionError("future did not complete: " + e, e);
-    }
-  }
-
   ChatTestClient send(JsonObject command) {
-    await(ws.writeTextMessage(command.encode()));
+    TestKit.awaitUnchecked(ws.writeTextMessage(command.encode()), WAIT);
     return this;
   }
 
   ChatTestClient sendText(String text) {
-    await(ws.writeTextMessage(text));
+    TestKit.awaitUnchecked(ws.writeTextMessage(text), WAIT);
     return this;
   }
 
@@ -132,7 +125,7 @@ final class ChatTestClient {
   }
 
   ChatTestClient sendBinary(Buffer data) {
-    await(ws.writeBinaryMessage(data));
+    TestKit.awaitUnchecked(ws.writeBinaryMessage(data), WAIT);
     return this;
   }
 
@@ -159,9 +152,9 @@ final class ChatTestClient {
   /** The close code the server sent; fails if the connection is still open after the wait. */
   short closeCode() {
     try {
-      return closed.get(WAIT_SECONDS, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new AssertionError("connection still open after " + WAIT_SECONDS + "s; " + events().size() + " events", e);
+      return TestKit.awaitUnchecked(closed.future(), WAIT);
+    } catch (AssertionError e) {
+      throw new AssertionError("connection still open after " + WAIT.toSeconds() + "s; " + events().size() + " events", e);
     }
   }
 
@@ -176,7 +169,7 @@ final class ChatTestClient {
   }
 
   boolean isClosed() {
-    return closed.isDone();
+    return closed.future().isComplete();
   }
 
   WebSocket socket() {
@@ -188,18 +181,18 @@ final class ChatTestClient {
   }
 
   private List<JsonObject> waitFor(Predicate<List<JsonObject>> done) {
-    CompletableFuture<List<JsonObject>> result = new CompletableFuture<>();
+    Promise<List<JsonObject>> result = Promise.promise();
     synchronized (this) {
       waiters.add(new Waiter(done, result));
     }
     check();
     try {
-      return result.get(WAIT_SECONDS, TimeUnit.SECONDS);
-    } catch (Exception e) {
+      return TestKit.awaitUnchecked(result.future(), WAIT);
+    } catch (AssertionError e) {
       List<JsonObject> seen = events();
       String last = seen.subList(Math.max(0, seen.size() - 5), seen.size()).stream()
         .map(event -> event.encode().length() > 300 ? event.encode().substring(0, 300) + "..." : event.encode()).toList().toString();
-      throw new AssertionError("expected events did not arrive in " + WAIT_SECONDS + "s; got " + seen.size() + " events, the last: " + last, e);
+      throw new AssertionError("expected events did not arrive in " + WAIT.toSeconds() + "s; got " + seen.size() + " events, the last: " + last, e);
     }
   }
 
@@ -216,6 +209,6 @@ final class ChatTestClient {
         }
       }
     }
-    ready.forEach(waiter -> waiter.result().complete(snapshot));
+    ready.forEach(waiter -> waiter.result().tryComplete(snapshot));
   }
 }
