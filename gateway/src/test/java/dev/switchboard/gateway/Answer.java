@@ -11,7 +11,8 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.Map;
 
-import static dev.switchboard.gateway.GatewayClusterTest.await;
+import static dev.switchboard.gateway.TestGateway.TIMEOUT;
+import static dev.switchboard.shared.testkit.TestKit.await;
 
 /** A whole HTTP answer as the tests look at it. */
 record Answer(int status, MultiMap headers, Buffer body) {
@@ -32,6 +33,6 @@ record Answer(int status, MultiMap headers, Buffer body) {
     headers.forEach(options::putHeader);
     return await(TestKit.onContext(vertx, () -> client.request(options)
       .compose(r -> body == null ? r.send() : r.send(body))
-      .compose(r -> r.body().map(b -> new Answer(r.statusCode(), r.headers(), b)))));
+      .compose(r -> r.body().map(b -> new Answer(r.statusCode(), r.headers(), b)))), TIMEOUT);
   }
 }

@@ -23,7 +23,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
-import static dev.switchboard.gateway.GatewayClusterTest.await;
+import static dev.switchboard.gateway.TestGateway.TIMEOUT;
+import static dev.switchboard.shared.testkit.TestKit.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -58,9 +59,9 @@ class GatewayAccessLogTest {
     cluster = TestCluster.started(2);
     TestKit.Deployed files = await(TestKit.deploy(cluster.node(1), FilesVerticle.DEFINITION,
       new JsonObject().put("root", root.toString()).put("token", TOKEN), 1,
-      new IngressOptions(IngressOptions.DEFAULT_HEAD_TIMEOUT, List.of("127.0.0.1"))));
-    await(ServiceRegistry.announce(cluster.node(1), files.runtime()));
-    port = await(TestGateway.deploy(cluster.node(0), new JsonObject(), 2)).port("http");
+      new IngressOptions(IngressOptions.DEFAULT_HEAD_TIMEOUT, List.of("127.0.0.1"))), TIMEOUT);
+    await(ServiceRegistry.announce(cluster.node(1), files.runtime()), TIMEOUT);
+    port = await(TestGateway.deploy(cluster.node(0), new JsonObject(), 2), TIMEOUT).port("http");
     clientVertx = TestKit.vertx();
     client = clientVertx.createHttpClient();
   }

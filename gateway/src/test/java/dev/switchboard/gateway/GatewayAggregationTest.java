@@ -19,7 +19,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-import static dev.switchboard.gateway.GatewayClusterTest.await;
+import static dev.switchboard.gateway.TestGateway.TIMEOUT;
+import static dev.switchboard.shared.testkit.TestKit.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -53,10 +54,10 @@ class GatewayAggregationTest {
       .end(new JsonObject().put("items", new JsonArray()
         .add(new JsonObject().put("id", 1).put("name", "a"))
         .add(new JsonObject().put("id", 2).put("name", "b"))).put("path", request.uri()).encode()))
-      .listen(0, "127.0.0.1")).actualPort();
+      .listen(0, "127.0.0.1"), TIMEOUT).actualPort();
     ServiceRuntime pages = ServiceRuntime.create("pages", Duration.ofSeconds(1));
     pages.listening("http", "http://127.0.0.1:" + pagesPort);
-    await(ServiceRegistry.announce(node, pages));
+    await(ServiceRegistry.announce(node, pages), TIMEOUT);
 
     JsonObject settings = new JsonObject()
       .put("routes", new JsonArray())
@@ -66,7 +67,7 @@ class GatewayAggregationTest {
         .add("/bff/web/home rooms=bus:t.rooms page=get:pages/page?x=1 echo=bus:t.echo@300ms slow=bus:t.slow@200ms broken=bus:t.fail")
         .add("/bff/mobile/home rooms=bus:t.rooms[rooms.room|rooms.members] page=get:pages/page[items.id]")
         .add("/bff/down/home slow=bus:t.slow@100ms none=bus:t.none gone=get:nothing/x"));
-    port = await(TestGateway.deploy(cluster.node(0), settings, 2)).port("http");
+    port = await(TestGateway.deploy(cluster.node(0), settings, 2), TIMEOUT).port("http");
     clientVertx = TestKit.vertx();
     client = clientVertx.createHttpClient();
   }

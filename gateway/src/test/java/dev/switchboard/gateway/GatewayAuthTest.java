@@ -9,6 +9,7 @@ import dev.switchboard.shared.testkit.TestCluster;
 import dev.switchboard.shared.testkit.TestKit;
 import dev.switchboard.shared.testkit.TestTokens;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpMethod;
@@ -37,7 +38,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import static dev.switchboard.gateway.GatewayClusterTest.await;
+import static dev.switchboard.gateway.TestGateway.TIMEOUT;
+import static dev.switchboard.shared.testkit.TestKit.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -80,10 +82,10 @@ class GatewayAuthTest {
         return;
       }
       request.response().putHeader("Content-Type", "application/json").end(seen.encode());
-    }).listen(0, "127.0.0.1")).actualPort();
+    }).listen(0, "127.0.0.1"), TIMEOUT).actualPort();
     ServiceRuntime runtime = ServiceRuntime.create("http", Duration.ofSeconds(1));
     runtime.listening("http", "http://127.0.0.1:" + nodePort);
-    await(ServiceRegistry.announce(node, runtime));
+    await(ServiceRegistry.announce(node, runtime), TIMEOUT);
     node.eventBus().consumer("who", message -> message.reply(new JsonObject()
       .put("subject", message.headers().get(IdentityHeaders.SUBJECT))
       .put("scopes", message.headers().get(IdentityHeaders.SCOPES))
@@ -99,7 +101,7 @@ class GatewayAuthTest {
       .put("eventBusOutbound", new JsonArray().add("room.*"))
       .put("eventBusScopes", new JsonArray().add("room.staff=staff"));
     port = await(TestKit.deploy(cluster.node(0), GatewayVerticle.DEFINITION, new JsonObject().put("tcpRoutes", new JsonArray()).mergeIn(settings),
-      2, new IngressOptions(), TestTokens.options(tokens.writeJwks(dir.resolve("jwks.json"))))).port("http");
+      2, new IngressOptions(), TestTokens.options(tokens.writeJwks(dir.resolve("jwks.json")))), TIMEOUT).port("http");
     clientVertx = TestKit.vertx();
     http = clientVertx.createHttpClient();
     sockets = clientVertx.createWebSocketClient();
@@ -171,7 +173,7 @@ class GatewayAuthTest {
       "/ws?access_token=" + tokens.sign(TestTokens.claims("ada").put("exp", Instant.now().getEpochSecond() - 120))}) {
       Throwable refused = await(TestKit.onContext(clientVertx, () -> sockets.connect(new WebSocketConnectOptions()
           .setHost("127.0.0.1").setPort(port).setURI(uri))
-        .map(ws -> (Throwable) null).recover(Future::succeededFuture)));
+        .map(ws -> (Throwable) null).recover(Future::succeededFuture)), TIMEOUT);
       assertInstanceOf(UpgradeRejectedException.class, refused, uri);
       assertEquals(401, ((UpgradeRejectedException) refused).getStatus(), uri);
     }
@@ -183,11 +185,11 @@ class GatewayAuthTest {
       LinkedBlockingQueue<String> frames = new LinkedBlockingQueue<>();
       WebSocket ws = await(TestKit.onContext(clientVertx, () -> sockets.connect(good.setHost("127.0.0.1").setPort(port)
         .addHeader(IdentityHeaders.SUBJECT, "root"))
-        .onSuccess(socket -> socket.textMessageHandler(frames::add))));
+        .onSuccess(socket -> socket.textMessageHandler(frames::add))), TIMEOUT);
       String seen = frames.poll(10, TimeUnit.SECONDS);
       assertNotNull(seen, "the node's first frame");
       assertEquals("ada", new JsonObject(seen).getString("x-switchboard-subject"), seen);
-      await(ws.close());
+      await(ws.close(), TIMEOUT);
     }
   }
 
@@ -315,7 +317,7 @@ class GatewayAuthTest {
           socket.textMessageHandler(text -> frames.add(new JsonObject(text)));
           socket.binaryMessageHandler(data -> frames.add(data.toJsonObject()));
           socket.closeHandler(v -> ended.tryComplete());
-        })));
+        })), TIMEOUT);
       return new Bus(ws, frames, ended);
     }
 
@@ -346,7 +348,7 @@ class GatewayAuthTest {
     /** Whether the gateway closes the socket within 10 s. */
     boolean closed() {
       try {
-        ended.future().await(10, TimeUnit.SECONDS);
+        await(ended.future(), Duration.ofSeconds(10));
         return true;
       } catch (Exception e) {
         return false;

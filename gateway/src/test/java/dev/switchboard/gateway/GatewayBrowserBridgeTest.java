@@ -25,7 +25,8 @@ import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
-import static dev.switchboard.gateway.GatewayClusterTest.await;
+import static dev.switchboard.gateway.TestGateway.TIMEOUT;
+import static dev.switchboard.shared.testkit.TestKit.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -61,7 +62,7 @@ class GatewayBrowserBridgeTest {
       .put("eventBusOutbound", new JsonArray().add("chat.room.*").add("files.changed"))
       .put("eventBusInbound", new JsonArray().add("t.echo"))
       .put("eventBusOrigins", new JsonArray().add(LISTED));
-    port = await(TestGateway.deploy(cluster.node(0), settings, 2)).port("http");
+    port = await(TestGateway.deploy(cluster.node(0), settings, 2), TIMEOUT).port("http");
     clientVertx = TestKit.vertx();
     sockets = clientVertx.createWebSocketClient();
   }
@@ -100,7 +101,7 @@ class GatewayBrowserBridgeTest {
   @Test
   void refusalsAreAddressedToTheCallerOverTheRawWebSocketTransport() throws Exception {
     LinkedBlockingQueue<JsonObject> frames = new LinkedBlockingQueue<>();
-    WebSocket ws = await(TestKit.onContext(clientVertx, () -> sockets.connect(port, "127.0.0.1", "/eventbus/websocket")));
+    WebSocket ws = await(TestKit.onContext(clientVertx, () -> sockets.connect(port, "127.0.0.1", "/eventbus/websocket")), TIMEOUT);
     ws.binaryMessageHandler(data -> frames.add(data.toJsonObject()));
     ws.textMessageHandler(text -> frames.add(new JsonObject(text)));
 
@@ -128,7 +129,7 @@ class GatewayBrowserBridgeTest {
     ws.writeTextMessage(frame("send", "t.echo").put("body", new JsonObject().put("from", "raw")).put("replyAddress", "r2").encode());
     JsonObject reply = nextOfType(frames, "rec", "r2");
     assertEquals(new JsonObject().put("from", "raw"), reply.getJsonObject("body"));
-    await(ws.close());
+    await(ws.close(), TIMEOUT);
   }
 
   @Test
@@ -146,7 +147,7 @@ class GatewayBrowserBridgeTest {
     }
     Throwable upgrade = await(TestKit.onContext(clientVertx, () -> sockets.connect(new WebSocketConnectOptions()
         .setHost("127.0.0.1").setPort(port).setURI("/eventbus/websocket").addHeader("Origin", "https://evil.example"))
-      .map(ws -> (Throwable) null).recover(io.vertx.core.Future::succeededFuture)));
+      .map(ws -> (Throwable) null).recover(io.vertx.core.Future::succeededFuture)), TIMEOUT);
     assertTrue(upgrade != null && upgrade.getMessage().contains("403"), String.valueOf(upgrade));
   }
 

@@ -14,13 +14,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import static dev.switchboard.gateway.GatewayClusterTest.await;
+import static dev.switchboard.gateway.TestGateway.TIMEOUT;
+import static dev.switchboard.shared.testkit.TestKit.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A node that fails opens its circuit, rests, and gets traffic again once it answers well. */
 class GatewayCircuitTest {
@@ -49,13 +48,13 @@ class GatewayCircuitTest {
       .put("ejectAfter", EJECT_AFTER)
       .put("ejectFor", "1s")
       .put("healthInterval", "10s");
-    int port = await(TestGateway.deploy(cluster.node(0), settings, 1)).port("http");
+    int port = await(TestGateway.deploy(cluster.node(0), settings, 1), TIMEOUT).port("http");
     clientVertx = TestKit.vertx();
     HttpClient client = clientVertx.createHttpClient();
 
     int failures = 0;
     for (int i = 0; i < 30; i++) {
-      failures += await(get(client, port)) == 500 ? 1 : 0;
+      failures += await(get(client, port), TIMEOUT) == 500 ? 1 : 0;
     }
     assertEquals(EJECT_AFTER, failures, "the failing node's circuit opens after " + EJECT_AFTER + " failures");
     assertEquals(EJECT_AFTER, flakyHits.get(), "no request reaches an open circuit");
@@ -63,12 +62,10 @@ class GatewayCircuitTest {
 
     // Healthy again: after its rest, one trial request closes the circuit and traffic comes back.
     failing.set(false);
-    long deadline = System.nanoTime() + LIMIT.toNanos();
-    while (flakyHits.get() < EJECT_AFTER + 5 && System.nanoTime() < deadline) {
-      assertEquals(200, await(get(client, port)));
-      await(clientVertx.timer(20, TimeUnit.MILLISECONDS));
-    }
-    assertTrue(flakyHits.get() >= EJECT_AFTER + 5, "the recovered node got no traffic back: " + flakyHits.get());
+    TestKit.awaitPoll(() -> {
+      assertEquals(200, await(get(client, port), TIMEOUT));
+      return flakyHits.get();
+    }, hits -> hits >= EJECT_AFTER + 5, Duration.ofMillis(20), LIMIT, "the recovered node gets traffic back");
   }
 
   /** An http-like node that counts its requests and answers 500 while {@code failing}. */
@@ -80,10 +77,10 @@ class GatewayCircuitTest {
       }
       hits.incrementAndGet();
       request.response().setStatusCode(failing.get() ? 500 : 200).end();
-    }).listen(0, "127.0.0.1")).actualPort();
+    }).listen(0, "127.0.0.1"), TIMEOUT).actualPort();
     ServiceRuntime runtime = ServiceRuntime.create("flaky", Duration.ofSeconds(1));
     runtime.listening("http", "http://127.0.0.1:" + port);
-    await(ServiceRegistry.announce(node, runtime));
+    await(ServiceRegistry.announce(node, runtime), TIMEOUT);
   }
 
   private Future<Integer> get(HttpClient client, int port) {

@@ -25,8 +25,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 
+import static dev.switchboard.gateway.TestGateway.TIMEOUT;
+import static dev.switchboard.shared.testkit.TestKit.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -37,7 +38,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class GatewayClusterTest {
 
-  private static final long TIMEOUT_SECONDS = 60;
   private static final int HTTP_NODES = 3;
   private static final int REQUESTS = 300;
   private static final int CONCURRENCY = 12;
@@ -52,8 +52,8 @@ class GatewayClusterTest {
     cluster = TestCluster.started(HTTP_NODES + 1);
     for (int i = 1; i <= HTTP_NODES; i++) {
       Vertx node = cluster.node(i);
-      TestKit.Deployed http = await(TestKit.deploy(node, HttpVerticle.DEFINITION, new JsonObject(), 1));
-      await(ServiceRegistry.announce(node, http.runtime()));
+      TestKit.Deployed http = await(TestKit.deploy(node, HttpVerticle.DEFINITION, new JsonObject(), 1), TIMEOUT);
+      await(ServiceRegistry.announce(node, http.runtime()), TIMEOUT);
       httpPorts.add(http.port("http"));
     }
     clientVertx = TestKit.vertx();
@@ -102,7 +102,7 @@ class GatewayClusterTest {
     Map<String, String> home = new HashMap<>();
     for (int user = 0; user < 30; user++) {
       for (int repeat = 0; repeat < 5; repeat++) {
-        assertEquals(200, await(get(gateway.port, "/", Map.of("X-User", "user-" + user, "X-Request-Id", "ch-" + user + "-" + repeat))));
+        assertEquals(200, await(get(gateway.port, "/", Map.of("X-User", "user-" + user, "X-Request-Id", "ch-" + user + "-" + repeat)), TIMEOUT));
         Map<String, Double> after = gateway.perBackend();
         String served = changed(before, after);
         before = after;
@@ -125,7 +125,7 @@ class GatewayClusterTest {
           r.setChunked(chunked);
           return r.send(body);
         })
-        .compose(r -> r.body().map(b -> Map.entry(r.statusCode(), b)))));
+        .compose(r -> r.body().map(b -> Map.entry(r.statusCode(), b)))), TIMEOUT);
       assertEquals(200, echoed.getKey(), "chunked=" + chunked);
       assertEquals(body, echoed.getValue(), "chunked=" + chunked + ": the body came back changed");
     }
@@ -135,10 +135,10 @@ class GatewayClusterTest {
   void requestIdsArePassedOnOrMade() throws Exception {
     Gateway gateway = gateway("/ http", 1);
     var given = await(TestKit.onContext(clientVertx, () -> client.request(new RequestOptions().setPort(gateway.port).setHost("127.0.0.1").setURI("/")
-      .putHeader("X-Request-Id", "trace-42")).compose(r -> r.send()).compose(r -> r.body().map(b -> r))));
+      .putHeader("X-Request-Id", "trace-42")).compose(r -> r.send()).compose(r -> r.body().map(b -> r))), TIMEOUT);
     assertEquals("trace-42", given.getHeader("X-Request-Id"));
     var made = await(TestKit.onContext(clientVertx, () -> client.request(new RequestOptions().setPort(gateway.port).setHost("127.0.0.1").setURI("/")
-      .putHeader("X-Request-Id", "bad id with spaces")).compose(r -> r.send()).compose(r -> r.body().map(b -> r))));
+      .putHeader("X-Request-Id", "bad id with spaces")).compose(r -> r.send()).compose(r -> r.body().map(b -> r))), TIMEOUT);
     assertTrue(made.getHeader("X-Request-Id").matches("[0-9a-f-]{36}"), made.getHeader("X-Request-Id"));
   }
 
@@ -146,15 +146,15 @@ class GatewayClusterTest {
   void noNodeMeans503WithRetryAfterAndAJsonBody() throws Exception {
     Gateway gateway = gateway("/ nothing", 1);
     var response = await(TestKit.onContext(clientVertx, () -> client.request(HttpMethod.GET, gateway.port, "127.0.0.1", "/x")
-      .compose(r -> r.send()).compose(r -> r.body().map(b -> r))));
-    JsonObject body = await(response.body()).toJsonObject();
+      .compose(r -> r.send()).compose(r -> r.body().map(b -> r))), TIMEOUT);
+    JsonObject body = await(response.body(), TIMEOUT).toJsonObject();
     assertEquals(503, response.statusCode());
     assertEquals("2", response.getHeader("Retry-After"));
     assertEquals("no nothing node is available", body.getString("error"));
     assertEquals(response.getHeader("X-Request-Id"), body.getString("requestId"));
 
     var unrouted = await(TestKit.onContext(clientVertx, () -> client.request(HttpMethod.GET, gateway.port, "127.0.0.1", "/health")
-      .compose(r -> r.send()).compose(r -> r.body().map(b -> r))));
+      .compose(r -> r.send()).compose(r -> r.body().map(b -> r))), TIMEOUT);
     assertEquals(200, unrouted.statusCode(), "the gateway's own /health is not proxied");
   }
 
@@ -207,7 +207,7 @@ class GatewayClusterTest {
 
   private static Gateway gateway(String route, int instances) throws Exception {
     JsonObject settings = new JsonObject().put("routes", new JsonArray().add(route)).put("healthInterval", "2s");
-    TestKit.Deployed deployed = await(TestGateway.deploy(cluster.node(0), settings, instances));
+    TestKit.Deployed deployed = await(TestGateway.deploy(cluster.node(0), settings, instances), TIMEOUT);
     // The registry is read when the gateway starts; every node is known before it serves.
     return new Gateway(deployed.port("http"), deployed.runtime().meters());
   }
@@ -221,7 +221,7 @@ class GatewayClusterTest {
         wave.add(get(port, "/", headers).recover(e -> Future.succeededFuture(-1)));
       }
       for (Future<Integer> f : wave) {
-        statuses.add(await(f));
+        statuses.add(await(f, TIMEOUT));
       }
     }
     return statuses;
@@ -247,10 +247,6 @@ class GatewayClusterTest {
       }
     }
     throw new AssertionError("no backend counted the request: " + after);
-  }
-
-  static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
   }
 
   static Duration since(long startNanos) {

@@ -23,12 +23,14 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
-import static dev.switchboard.gateway.GatewayClusterTest.await;
+import static dev.switchboard.gateway.TestGateway.TIMEOUT;
+import static dev.switchboard.shared.testkit.TestKit.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -53,11 +55,11 @@ class GatewayDashboardTest {
   void start() throws Exception {
     cluster = TestCluster.started(3);
     for (int i = 1; i <= 2; i++) {
-      TestKit.Deployed http = await(TestKit.deploy(cluster.node(i), HttpVerticle.DEFINITION, new JsonObject(), 1));
-      await(ServiceRegistry.announce(cluster.node(i), http.runtime()));
+      TestKit.Deployed http = await(TestKit.deploy(cluster.node(i), HttpVerticle.DEFINITION, new JsonObject(), 1), TIMEOUT);
+      await(ServiceRegistry.announce(cluster.node(i), http.runtime()), TIMEOUT);
     }
     TestKit.Deployed gateway = await(TestGateway.deploy(cluster.node(0),
-      new JsonObject().put("routes", new JsonArray().add("/ http")).put("healthInterval", "500ms"), 2));
+      new JsonObject().put("routes", new JsonArray().add("/ http")).put("healthInterval", "500ms"), 2), TIMEOUT);
     port = gateway.port("http");
     adminPort = gateway.port("admin");
     clientVertx = TestKit.vertx();
@@ -75,15 +77,9 @@ class GatewayDashboardTest {
       assertEquals(200, get("/").status());
     }
     // The figures cover whole seconds: wait (bounded) until the second of the last request is past.
-    JsonObject state = null;
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (System.nanoTime() < deadline) {
-      state = admin("/dashboard/state").json();
-      if (sum(state.getJsonArray("routes").getJsonObject(0).getJsonArray("history")) == REQUESTS) {
-        break;
-      }
-      await(clientVertx.timer(200));
-    }
+    JsonObject state = TestKit.awaitPoll(() -> admin("/dashboard/state").json(),
+      answer -> sum(answer.getJsonArray("routes").getJsonObject(0).getJsonArray("history")) == REQUESTS,
+      Duration.ofMillis(200), Duration.ofSeconds(10), "every request in the route's history");
     JsonObject route = state.getJsonArray("routes").getJsonObject(0);
     assertEquals("/", route.getString("route"));
     assertEquals("http", route.getString("service"));
@@ -153,7 +149,7 @@ class GatewayDashboardTest {
       while ((line = out.readLine()) != null) {
         log.add(line);
         if (line.equals("stop-node")) {
-          await(cluster.stop(2));
+          await(cluster.stop(2), TIMEOUT);
           in.write("node-stopped\n".getBytes(StandardCharsets.UTF_8));
           in.flush();
         }

@@ -25,7 +25,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import static dev.switchboard.gateway.GatewayClusterTest.await;
+import static dev.switchboard.gateway.TestGateway.TIMEOUT;
+import static dev.switchboard.shared.testkit.TestKit.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -68,18 +69,18 @@ class GatewayEdgeTest {
         request.response().putHeader("Content-Type", "application/json")
           .end(new JsonObject().put("received", body.length()).encode());
       });
-    }).listen(0, "127.0.0.1")).actualPort();
+    }).listen(0, "127.0.0.1"), TIMEOUT).actualPort();
     ServiceRuntime runtime = ServiceRuntime.create("http", Duration.ofSeconds(1));
     runtime.listening("http", "http://127.0.0.1:" + port);
-    await(ServiceRegistry.announce(node, runtime));
+    await(ServiceRegistry.announce(node, runtime), TIMEOUT);
 
     JsonArray routes = new JsonArray().add("/api/ http").add("/small/ http maxBody=1k");
     limited = await(TestGateway.deploy(cluster.node(0), new JsonObject()
       .put("routes", routes).put("rateLimit", 2).put("rateBurst", BURST)
-      .put("apiKeys", new JsonArray().add(KEY)).put("apiKeyRate", 50), 2)).port("http");
+      .put("apiKeys", new JsonArray().add(KEY)).put("apiKeyRate", 50), 2), TIMEOUT).port("http");
     TestKit.Deployed plainGateway = await(TestGateway.deploy(cluster.node(0), new JsonObject()
       .put("routes", routes).put("maxBodySize", "64k").put("maxHeaderSize", "4k")
-      .put("corsOrigins", "https://app.example.com"), 1));
+      .put("corsOrigins", "https://app.example.com"), 1), TIMEOUT);
     plain = plainGateway.port("http");
     plainAdmin = plainGateway.port("admin");
     clientVertx = TestKit.vertx();
@@ -251,6 +252,6 @@ class GatewayEdgeTest {
       }
       r.end();
       return answer;
-    })));
+    })), TIMEOUT);
   }
 }

@@ -6,6 +6,7 @@ import dev.switchboard.shared.registry.ServiceRegistry;
 import dev.switchboard.shared.testkit.TestCluster;
 import dev.switchboard.shared.testkit.TestKit;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -21,11 +22,10 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
-import static dev.switchboard.gateway.GatewayClusterTest.await;
 import static dev.switchboard.gateway.GatewayClusterTest.failures;
+import static dev.switchboard.gateway.TestGateway.TIMEOUT;
+import static dev.switchboard.shared.testkit.TestKit.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -52,18 +52,18 @@ class GatewayFailoverTest {
   void getsDoNotFailWhenANodeLeavesMidLoadAndItIsForgottenQuickly() throws Exception {
     cluster = TestCluster.started(3);
     for (int i = 1; i <= 2; i++) {
-      TestKit.Deployed http = await(TestKit.deploy(cluster.node(i), HttpVerticle.DEFINITION, new JsonObject(), 1));
-      await(ServiceRegistry.announce(cluster.node(i), http.runtime()));
+      TestKit.Deployed http = await(TestKit.deploy(cluster.node(i), HttpVerticle.DEFINITION, new JsonObject(), 1), TIMEOUT);
+      await(ServiceRegistry.announce(cluster.node(i), http.runtime()), TIMEOUT);
     }
     JsonObject settings = new JsonObject().put("routes", new JsonArray().add("/ http retries=2")).put("healthInterval", "1s");
-    int port = await(TestGateway.deploy(cluster.node(0), settings, 2)).port("http");
-    ServiceDirectory directory = await(ServiceDirectory.start(cluster.node(0)));
+    int port = await(TestGateway.deploy(cluster.node(0), settings, 2), TIMEOUT).port("http");
+    ServiceDirectory directory = await(ServiceDirectory.start(cluster.node(0)), TIMEOUT);
     assertEquals(2, directory.instances("http").size());
 
     clientVertx = TestKit.vertx();
     HttpClient client = clientVertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
       new PoolOptions().setHttp1MaxSize(CONCURRENCY));
-    CompletableFuture<Duration> forgotten = new CompletableFuture<>();
+    Promise<Duration> forgotten = Promise.promise();
     List<Integer> statuses = new ArrayList<>();
     long stopAt = 0;
     for (int sent = 0; sent < REQUESTS; sent += CONCURRENCY) {
@@ -72,7 +72,7 @@ class GatewayFailoverTest {
         long started = stopAt;
         directory.onChange(() -> {
           if (directory.instances("http").size() == 1) {
-            forgotten.complete(Duration.ofNanos(System.nanoTime() - started));
+            forgotten.tryComplete(Duration.ofNanos(System.nanoTime() - started));
           }
         });
         cluster.stop(2); // not awaited: the load goes on while the node drains and leaves
@@ -84,13 +84,13 @@ class GatewayFailoverTest {
           .recover(e -> Future.succeededFuture(-1)));
       }
       for (Future<Integer> f : wave) {
-        statuses.add(await(f));
+        statuses.add(await(f, TIMEOUT));
       }
     }
-    Duration gone = forgotten.get(30, TimeUnit.SECONDS);
+    Duration gone = await(forgotten.future(), Duration.ofSeconds(30));
     log.info("node left mid-load: {} requests, {}; out of the registry after {} ms", statuses.size(), failures(statuses), gone.toMillis());
     assertEquals(0, statuses.stream().filter(s -> s != 200).count(), () -> failures(statuses));
     assertTrue(gone.compareTo(GONE_WITHIN) < 0, "the node stayed in the registry for " + gone);
-    await(directory.close());
+    await(directory.close(), TIMEOUT);
   }
 }

@@ -30,7 +30,8 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.Random;
 
-import static dev.switchboard.gateway.GatewayClusterTest.await;
+import static dev.switchboard.gateway.TestGateway.TIMEOUT;
+import static dev.switchboard.shared.testkit.TestKit.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -65,9 +66,9 @@ class GatewayFilesTest {
     // The gateway, on 127.0.0.1, is the files node's trusted proxy: its X-Forwarded-For names the client.
     TestKit.Deployed files = await(TestKit.deploy(cluster.node(1), FilesVerticle.DEFINITION,
       new JsonObject().put("root", root.toString()).put("token", TOKEN), 1,
-      new IngressOptions(IngressOptions.DEFAULT_HEAD_TIMEOUT, List.of("127.0.0.1"))));
-    await(ServiceRegistry.announce(cluster.node(1), files.runtime()));
-    port = await(TestGateway.deploy(cluster.node(0), new JsonObject(), 2)).port("http");
+      new IngressOptions(IngressOptions.DEFAULT_HEAD_TIMEOUT, List.of("127.0.0.1"))), TIMEOUT);
+    await(ServiceRegistry.announce(cluster.node(1), files.runtime()), TIMEOUT);
+    port = await(TestGateway.deploy(cluster.node(0), new JsonObject(), 2), TIMEOUT).port("http");
     clientVertx = TestKit.vertx();
     client = clientVertx.createHttpClient();
   }
@@ -110,7 +111,7 @@ class GatewayFilesTest {
       Future<Integer> answered = request.response().compose(r -> r.body().map(b -> r.statusCode()));
       write(request, upload, 0);
       return answered;
-    })));
+    })), TIMEOUT);
     assertTrue(status == 200 || status == 201, "upload answered " + status);
     assertEquals(sha256(upload), sha256(Files.readAllBytes(root.resolve("upload.bin"))), "the file on disk is the upload");
   }

@@ -21,9 +21,9 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 
-import static dev.switchboard.gateway.GatewayClusterTest.await;
+import static dev.switchboard.gateway.TestGateway.TIMEOUT;
+import static dev.switchboard.shared.testkit.TestKit.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -49,15 +49,15 @@ class GatewayIngressTest {
   @BeforeAll
   static void start() throws Exception {
     cluster = TestCluster.started(2);
-    TestKit.Deployed http = await(TestKit.deploy(cluster.node(1), HttpVerticle.DEFINITION, new JsonObject(), 1));
-    await(ServiceRegistry.announce(cluster.node(1), http.runtime()));
+    TestKit.Deployed http = await(TestKit.deploy(cluster.node(1), HttpVerticle.DEFINITION, new JsonObject(), 1), TIMEOUT);
+    await(ServiceRegistry.announce(cluster.node(1), http.runtime()), TIMEOUT);
     httpPort = http.port("http");
     IngressOptions ingress = new IngressOptions(HEAD_TIMEOUT, List.of());
     JsonObject routes = new JsonObject().put("routes", new JsonArray().add("/ http"));
-    TestKit.Deployed gateway = await(TestGateway.deploy(cluster.node(0), routes.copy().put("maxConnectionsPerClient", 0), 2, ingress));
+    TestKit.Deployed gateway = await(TestGateway.deploy(cluster.node(0), routes.copy().put("maxConnectionsPerClient", 0), 2, ingress), TIMEOUT);
     port = gateway.port("http");
     adminPort = gateway.port("admin");
-    boundedPort = await(TestGateway.deploy(cluster.node(0), routes.copy().put("maxConnectionsPerClient", PER_CLIENT), 1, ingress))
+    boundedPort = await(TestGateway.deploy(cluster.node(0), routes.copy().put("maxConnectionsPerClient", PER_CLIENT), 1, ingress), TIMEOUT)
       .port("http");
   }
 
@@ -116,14 +116,11 @@ class GatewayIngressTest {
       }
     }
     // Its connections closed, the client may connect again (the gateway sees the closes soon after).
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    int status = 0;
-    while (status != 200 && System.nanoTime() < deadline) {
+    TestKit.awaitPoll(() -> {
       try (RawHttp again = RawHttp.connect("127.0.0.2", boundedPort)) {
-        status = again.write("GET / HTTP/1.1\r\nHost: gateway\r\n\r\n").read().status();
+        return again.write("GET / HTTP/1.1\r\nHost: gateway\r\n\r\n").read().status();
       }
-    }
-    assertEquals(200, status, "the client's slots come back");
+    }, status -> status == 200, Duration.ZERO, Duration.ofSeconds(10), "the client's slots come back");
   }
 
   @Test

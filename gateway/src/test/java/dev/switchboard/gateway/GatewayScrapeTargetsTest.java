@@ -15,12 +15,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
-import static dev.switchboard.gateway.GatewayClusterTest.await;
+import static dev.switchboard.gateway.TestGateway.TIMEOUT;
+import static dev.switchboard.shared.testkit.TestKit.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -33,8 +34,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class GatewayScrapeTargetsTest {
 
   /** The registry reaches the gateway's view by a published change: at once, but not synchronously. */
-  private static final long VIEW_SECONDS = 15;
-  private static final long POLL_MS = 100;
+  private static final Duration VIEW = Duration.ofSeconds(15);
+  private static final Duration POLL = Duration.ofMillis(100);
 
   private TestCluster cluster;
   private Vertx clientVertx;
@@ -48,9 +49,9 @@ class GatewayScrapeTargetsTest {
   void start() throws Exception {
     cluster = TestCluster.started(3);
     gateway = announce(cluster.node(0), await(TestGateway.deploy(cluster.node(0),
-      new JsonObject().put("routes", new JsonArray().add("/ http")), 1)));
-    http = announce(cluster.node(1), await(TestKit.deploy(cluster.node(1), HttpVerticle.DEFINITION, new JsonObject(), 1)));
-    echo = announce(cluster.node(2), await(TestKit.deploy(cluster.node(2), EchoVerticle.DEFINITION, new JsonObject(), 1)));
+      new JsonObject().put("routes", new JsonArray().add("/ http")), 1), TIMEOUT));
+    http = announce(cluster.node(1), await(TestKit.deploy(cluster.node(1), HttpVerticle.DEFINITION, new JsonObject(), 1), TIMEOUT));
+    echo = announce(cluster.node(2), await(TestKit.deploy(cluster.node(2), EchoVerticle.DEFINITION, new JsonObject(), 1), TIMEOUT));
     adminPort = gateway.ports().get("admin");
     clientVertx = TestKit.vertx();
     client = clientVertx.createHttpClient();
@@ -86,7 +87,7 @@ class GatewayScrapeTargetsTest {
   @Test
   void aNodeThatLeavesTheClusterLeavesTheTargets() throws Exception {
     targetsUntil(groups -> groups.size() == 3);
-    await(cluster.stop(2));
+    await(cluster.stop(2), TIMEOUT);
     JsonArray groups = targetsUntil(g -> g.size() == 2).body().toJsonArray();
     List<String> services = groups.stream()
       .map(g -> ((JsonObject) g).getJsonObject("labels").getString("service"))
@@ -94,22 +95,14 @@ class GatewayScrapeTargetsTest {
     assertEquals(List.of("gateway", "http"), services, groups.encode());
   }
 
-  /** Asks for the targets until {@code done} holds for them, or {@link #VIEW_SECONDS} pass; the last answer. */
+  /** Asks for the targets until {@code done} holds for them, for at most {@link #VIEW}; that answer. */
   private Answer targetsUntil(Predicate<JsonArray> done) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(VIEW_SECONDS);
-    Answer answer;
-    do {
-      answer = Answer.send(clientVertx, client, adminPort, HttpMethod.GET, "/prometheus/targets", Map.of(), null);
-      if (answer.status() == 200 && done.test(answer.body().toJsonArray())) {
-        return answer;
-      }
-      await(clientVertx.timer(POLL_MS));
-    } while (System.nanoTime() < deadline);
-    return answer;
+    return TestKit.awaitPoll(() -> Answer.send(clientVertx, client, adminPort, HttpMethod.GET, "/prometheus/targets", Map.of(), null),
+      answer -> answer.status() == 200 && done.test(answer.body().toJsonArray()), POLL, VIEW, "the targets the test waits for");
   }
 
   private static ServiceRecord announce(Vertx node, TestKit.Deployed deployed) throws Exception {
-    return await(ServiceRegistry.announce(node, deployed.runtime()));
+    return await(ServiceRegistry.announce(node, deployed.runtime()), TIMEOUT);
   }
 
   private static JsonObject group(String target, ServiceRecord record) {

@@ -22,6 +22,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Random;
@@ -29,7 +30,8 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import static dev.switchboard.gateway.GatewayClusterTest.await;
+import static dev.switchboard.gateway.TestGateway.TIMEOUT;
+import static dev.switchboard.shared.testkit.TestKit.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -56,21 +58,21 @@ class GatewayTcpTest {
   static void start() throws Exception {
     cluster = TestCluster.started(ECHO_NODES + 1);
     for (int i = 1; i <= ECHO_NODES; i++) {
-      TestKit.Deployed echo = await(TestKit.deploy(cluster.node(i), EchoVerticle.DEFINITION, new JsonObject(), 1));
-      await(ServiceRegistry.announce(cluster.node(i), echo.runtime()));
+      TestKit.Deployed echo = await(TestKit.deploy(cluster.node(i), EchoVerticle.DEFINITION, new JsonObject(), 1), TIMEOUT);
+      await(ServiceRegistry.announce(cluster.node(i), echo.runtime()), TIMEOUT);
     }
     TestKit.Deployed gateway = await(TestGateway.deploy(cluster.node(0), new JsonObject()
-      .put("tcpRoutes", new JsonArray().add("0 echo")).put("healthInterval", "500ms"), 2));
+      .put("tcpRoutes", new JsonArray().add("0 echo")).put("healthInterval", "500ms"), 2), TIMEOUT);
     port = gateway.port("tcp-echo");
     meters = gateway.runtime().meters();
     nowhere = await(TestGateway.deploy(cluster.node(0), new JsonObject()
-      .put("tcpRoutes", new JsonArray().add("0 nothing")), 1)).port("tcp-nothing");
+      .put("tcpRoutes", new JsonArray().add("0 nothing")), 1), TIMEOUT).port("tcp-nothing");
   }
 
   @AfterAll
   static void stop() throws Exception {
     if (cluster != null) {
-      await(cluster.close());
+      await(cluster.close(), TIMEOUT);
     }
   }
 
@@ -114,20 +116,17 @@ class GatewayTcpTest {
   @Test
   @Order(4)
   void aNodeThatLeavesGetsNoNewConnections() throws Exception {
-    await(cluster.stop(ECHO_NODES));
+    await(cluster.stop(ECHO_NODES), TIMEOUT);
     // Bounded: the node leaves the registry within a second or two; until then a connection to it
     // fails over to another node (its port is closed), so no connection fails either way.
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-    Map<String, Double> spread;
-    do {
+    TestKit.awaitPoll(() -> {
       Map<String, Double> before = perBackend();
       for (int i = 0; i < 6; i++) {
         byte[] sent = ("after " + i).getBytes(StandardCharsets.UTF_8);
         assertArrayEquals(sent, roundTrip(sent), "connection " + i + " after a node left");
       }
-      spread = since(before, perBackend());
-    } while (spread.size() != ECHO_NODES - 1 && System.nanoTime() < deadline);
-    assertEquals(ECHO_NODES - 1, spread.size(), "the remaining nodes share the connections: " + spread);
+      return since(before, perBackend());
+    }, spread -> spread.size() == ECHO_NODES - 1, Duration.ZERO, Duration.ofSeconds(15), "the remaining nodes share the connections");
   }
 
   @Test
@@ -142,7 +141,7 @@ class GatewayTcpTest {
   @Order(6)
   void aConnectionOverTheRouteLimitIsClosedAndTheOthersGoOn() throws Exception {
     TestKit.Deployed limited = await(TestGateway.deploy(cluster.node(0), new JsonObject()
-      .put("tcpRoutes", new JsonArray().add("0 echo maxConnections=1")), 1));
+      .put("tcpRoutes", new JsonArray().add("0 echo maxConnections=1")), 1), TIMEOUT);
     MeterRegistry registry = limited.runtime().meters();
     double rejectedBefore = rejected(registry);
     try (Socket first = open(limited.port("tcp-echo"))) {

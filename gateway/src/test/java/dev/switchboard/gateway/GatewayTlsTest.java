@@ -38,14 +38,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
-import static dev.switchboard.gateway.GatewayClusterTest.await;
+import static dev.switchboard.gateway.TestGateway.TIMEOUT;
+import static dev.switchboard.shared.testkit.TestKit.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -62,7 +63,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class GatewayTlsTest {
 
   private static final long PROCESS_TIMEOUT_SECONDS = 30;
-  private static final long RELOAD_WAIT_MS = 10_000;
+  private static final Duration RELOAD_WAIT = Duration.ofSeconds(10);
+  private static final Duration RELOAD_POLL = Duration.ofMillis(20);
   private static final int SOCKET_TIMEOUT_MS = 10_000;
 
   @TempDir
@@ -83,12 +85,12 @@ class GatewayTlsTest {
       JsonObject seen = new JsonObject();
       request.headers().forEach((name, value) -> seen.put(name.toLowerCase(Locale.ROOT), value));
       request.response().putHeader("Strict-Transport-Security", "max-age=1").end(seen.encode());
-    })).listen(0, "127.0.0.1")).actualPort();
+    })).listen(0, "127.0.0.1"), TIMEOUT).actualPort();
     ServiceRuntime runtime = ServiceRuntime.create("http", java.time.Duration.ofSeconds(1));
     runtime.listening("http", "http://127.0.0.1:" + port);
-    await(ServiceRegistry.announce(node, runtime));
-    TestKit.Deployed echo = await(TestKit.deploy(node, EchoVerticle.DEFINITION, new JsonObject(), 1));
-    await(ServiceRegistry.announce(node, echo.runtime()));
+    await(ServiceRegistry.announce(node, runtime), TIMEOUT);
+    TestKit.Deployed echo = await(TestKit.deploy(node, EchoVerticle.DEFINITION, new JsonObject(), 1), TIMEOUT);
+    await(ServiceRegistry.announce(node, echo.runtime()), TIMEOUT);
 
     first = TestCertificate.create(dir, "first");
     second = TestCertificate.create(dir, "second");
@@ -112,7 +114,7 @@ class GatewayTlsTest {
       .put("healthInterval", "500ms")
       .put("tlsCert", cert.toString()).put("tlsKey", key.toString())
       .put("tlsReloadInterval", "100ms")
-      .mergeIn(more), 2));
+      .mergeIn(more), 2), TIMEOUT);
   }
 
   @Test
@@ -162,7 +164,7 @@ class GatewayTlsTest {
       assertEquals(200, reply.status());
       assertEquals("https", seen.getString("x-forwarded-proto"), version + ": " + seen);
       assertEquals("max-age=31536000", reply.headers().get("Strict-Transport-Security"));
-      await(client.close());
+      await(client.close(), TIMEOUT);
     }
   }
 
@@ -199,7 +201,7 @@ class GatewayTlsTest {
     Reply forged = exchange(client, get(plain, "/").putHeader("Host", "evil.example.com@x"), null);
     assertEquals(400, forged.status(), "no redirect built from a Host that is not a host");
     assertEquals("no valid Host header to redirect to HTTPS with", new JsonObject(forged.body()).getString("error"));
-    await(client.close());
+    await(client.close(), TIMEOUT);
   }
 
   @Test
@@ -210,8 +212,8 @@ class GatewayTlsTest {
     Reply moved = exchange(client, get(named.port("redirect"), "/a").putHeader("Host", "evil.example.com"), null);
     assertEquals(308, moved.status());
     assertEquals("https://api.example.com/a", moved.headers().get("Location"));
-    await(client.close());
-    await(cluster.node(0).undeploy(named.id()));
+    await(client.close(), TIMEOUT);
+    await(cluster.node(0).undeploy(named.id()), TIMEOUT);
   }
 
   @Test
@@ -225,15 +227,15 @@ class GatewayTlsTest {
     Counter applied = reloads(reloading, "applied");
     double appliedBefore = applied.count();
     second.writeTo(dir.resolve("reloading.crt"), dir.resolve("reloading.key"));
-    waitFor(() -> applied.count() > appliedBefore, "the new pair applied");
+    TestKit.awaitPoll(applied::count, count -> count > appliedBefore, RELOAD_POLL, RELOAD_WAIT, "the new pair applied");
     assertEquals(second.certificate(), served(port), "a new connection gets the new certificate");
 
     Reply after = exchange(client, get(port, "/api/two"), null);
     assertEquals(200, after.status());
     assertSame(open, after.connection(), "the open connection went on");
     assertEquals(first.certificate(), open.peerCertificates().get(0), "with the certificate it shook hands with");
-    await(client.close());
-    await(cluster.node(0).undeploy(reloading.id()));
+    await(client.close(), TIMEOUT);
+    await(cluster.node(0).undeploy(reloading.id()), TIMEOUT);
   }
 
   @Test
@@ -246,15 +248,15 @@ class GatewayTlsTest {
     double appliedBefore = applied.count();
     // The second certificate beside the first one's key: one file replaced, the pair no longer matches.
     second.writeTo(dir.resolve("guarded.crt"), dir.resolve("unused.key"));
-    waitFor(() -> rejected.count() > rejectedBefore, "the mismatched pair rejected");
+    TestKit.awaitPoll(rejected::count, count -> count > rejectedBefore, RELOAD_POLL, RELOAD_WAIT, "the mismatched pair rejected");
     assertEquals(appliedBefore, applied.count());
     assertEquals(first.certificate(), served(port), "the old pair keeps serving");
 
     // The second's key too: now a pair, served.
     second.writeTo(dir.resolve("unused.crt"), dir.resolve("guarded.key"));
-    waitFor(() -> applied.count() > appliedBefore, "the matching pair applied");
+    TestKit.awaitPoll(applied::count, count -> count > appliedBefore, RELOAD_POLL, RELOAD_WAIT, "the matching pair applied");
     assertEquals(second.certificate(), served(port));
-    await(cluster.node(0).undeploy(guarded.id()));
+    await(cluster.node(0).undeploy(guarded.id()), TIMEOUT);
   }
 
   @Test
@@ -262,7 +264,7 @@ class GatewayTlsTest {
     first.writeTo(dir.resolve("bad.crt"), dir.resolve("unused-first.key"));
     second.writeTo(dir.resolve("unused-second.crt"), dir.resolve("bad.key"));
     ExecutionException failed = assertThrows(ExecutionException.class, () -> await(TestGateway.deploy(cluster.node(0),
-      new JsonObject().put("tlsCert", dir.resolve("bad.crt").toString()).put("tlsKey", dir.resolve("bad.key").toString()), 1)));
+      new JsonObject().put("tlsCert", dir.resolve("bad.crt").toString()).put("tlsKey", dir.resolve("bad.key").toString()), 1), TIMEOUT));
     assertTrue(String.valueOf(failed.getCause().getMessage()).contains("the key in tlsKey is not the certificate's"),
       failed.getCause().toString());
   }
@@ -276,7 +278,7 @@ class GatewayTlsTest {
       .put("routes", new JsonArray().add("/api/ http"))
       .put("tlsCert", cert.toString()).put("tlsKey", key.toString())
       .put("maxConnectionsPerClient", 1), 1,
-      new dev.switchboard.shared.IngressOptions(java.time.Duration.ofMillis(500), List.of())));
+      new dev.switchboard.shared.IngressOptions(java.time.Duration.ofMillis(500), List.of())), TIMEOUT);
     int port = edge.port("http");
     try (SSLSocket held = tlsSocket(port, first.clientContext())) {
       // A head that never ends: 408 once the head timeout passes, over TLS.
@@ -290,7 +292,7 @@ class GatewayTlsTest {
       String timedOut = readAll(held.getInputStream());
       assertTrue(timedOut.startsWith("HTTP/1.1 408 "), timedOut);
     }
-    await(cluster.node(0).undeploy(edge.id()));
+    await(cluster.node(0).undeploy(edge.id()), TIMEOUT);
   }
 
   @Test
@@ -322,7 +324,7 @@ class GatewayTlsTest {
     return await(TestKit.onContext(clientVertx, () -> client.request(options)
       .compose(request -> body == null ? request.send() : request.send(body))
       .compose(response -> response.body().map(b -> new Reply(response.statusCode(), response.headers(), b.toString(),
-        response.version(), response.request().connection())))));
+        response.version(), response.request().connection())))), TIMEOUT);
   }
 
   private static HttpClientOptions tlsClient(TestCertificate trusted) {
@@ -332,17 +334,6 @@ class GatewayTlsTest {
   /** The process's count (every gateway of this JVM adds to it: compare with a count taken before). */
   private static Counter reloads(TestKit.Deployed deployed, String result) {
     return deployed.runtime().meters().get("switchboard.gateway.tls.reloads").tag("result", result).counter();
-  }
-
-  /** Polls {@code condition} every 20 ms for at most {@link #RELOAD_WAIT_MS}. */
-  private static void waitFor(BooleanSupplier condition, String what) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RELOAD_WAIT_MS);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within " + RELOAD_WAIT_MS + " ms: " + what);
-      }
-      await(clientVertx.timer(20));
-    }
   }
 
   /** The certificate a new TLS connection to {@code port} is served (trusting any: it is only looked at). */

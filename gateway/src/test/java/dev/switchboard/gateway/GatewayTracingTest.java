@@ -57,13 +57,13 @@ class GatewayTracingTest {
       .<UnaryOperator<VertxBuilder>>map(service -> builder -> Tracing.install(builder, tracing, service))
       .toList();
     cluster = TestCluster.started(List.of(UnaryOperator.identity(), UnaryOperator.identity(), UnaryOperator.identity()), tracers);
-    TestKit.Deployed http = GatewayClusterTest.await(TestKit.deploy(cluster.node(1), HttpVerticle.DEFINITION, new JsonObject(), 1));
-    GatewayClusterTest.await(ServiceRegistry.announce(cluster.node(1), http.runtime()));
+    TestKit.Deployed http = TestKit.await(TestKit.deploy(cluster.node(1), HttpVerticle.DEFINITION, new JsonObject(), 1), TestGateway.TIMEOUT);
+    TestKit.await(ServiceRegistry.announce(cluster.node(1), http.runtime()), TestGateway.TIMEOUT);
     httpPort = http.port("http");
-    GatewayClusterTest.await(TestKit.deploy(cluster.node(2), EchoVerticle.DEFINITION, new JsonObject(), 1));
+    TestKit.await(TestKit.deploy(cluster.node(2), EchoVerticle.DEFINITION, new JsonObject(), 1), TestGateway.TIMEOUT);
     JsonObject settings = new JsonObject().put("routes", new JsonArray().add("/api/ http")).put("healthInterval", "2s")
       .put("bff", new JsonArray().add("/bff/test/home said=bus:echo@10s hello=get:http/api/echo?msg=part@10s"));
-    gatewayPort = GatewayClusterTest.await(TestGateway.deploy(cluster.node(0), settings, 1)).port("http");
+    gatewayPort = TestKit.await(TestGateway.deploy(cluster.node(0), settings, 1), TestGateway.TIMEOUT).port("http");
   }
 
   @AfterAll

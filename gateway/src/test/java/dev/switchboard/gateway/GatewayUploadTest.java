@@ -22,7 +22,8 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-import static dev.switchboard.gateway.GatewayClusterTest.await;
+import static dev.switchboard.gateway.TestGateway.TIMEOUT;
+import static dev.switchboard.shared.testkit.TestKit.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -54,9 +55,9 @@ class GatewayUploadTest {
     new Random(21).nextBytes(good);
     cluster = TestCluster.started(2);
     TestKit.Deployed files = await(TestKit.deploy(cluster.node(1), FilesVerticle.DEFINITION,
-      new JsonObject().put("root", root.toString()).put("token", TOKEN), 1));
-    await(ServiceRegistry.announce(cluster.node(1), files.runtime()));
-    port = await(TestGateway.deploy(cluster.node(0), new JsonObject().put("bodyTimeout", BODY_TIMEOUT_MS + "ms"), 2)).port("http");
+      new JsonObject().put("root", root.toString()).put("token", TOKEN), 1), TIMEOUT);
+    await(ServiceRegistry.announce(cluster.node(1), files.runtime()), TIMEOUT);
+    port = await(TestGateway.deploy(cluster.node(0), new JsonObject().put("bodyTimeout", BODY_TIMEOUT_MS + "ms"), 2), TIMEOUT).port("http");
   }
 
   @AfterAll
@@ -184,7 +185,7 @@ class GatewayUploadTest {
     int quiet = 0;
     while (quiet < QUIET_CHECKS && System.nanoTime() < deadline) {
       quiet = temporaryFiles() == 0 ? quiet + 1 : 0;
-      await(cluster.node(0).timer(50));
+      await(cluster.node(0).timer(50), TIMEOUT);
     }
     assertEquals(0, temporaryFiles(), "uploads still in progress");
     assertArrayEquals(good, Files.readAllBytes(root.resolve(FILE)), "the file is the old one, whole");

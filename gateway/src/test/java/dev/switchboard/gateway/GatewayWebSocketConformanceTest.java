@@ -20,12 +20,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
-import static dev.switchboard.gateway.GatewayClusterTest.await;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.switchboard.gateway.TestGateway.TIMEOUT;
+import static dev.switchboard.shared.testkit.TestKit.await;
 
 /**
  * The chat service against the shared RFC 6455 corpus, directly and through the gateway: the
@@ -39,6 +39,9 @@ class GatewayWebSocketConformanceTest {
   private static final AtomicInteger RUNS = new AtomicInteger();
   private static final int BURST_MESSAGES = 50;
   private static final String TEXT = "x".repeat(8000);
+  /** How long, and how often, a run looks for what chat has not told it yet (a join, the burst back). */
+  private static final Duration SETTLE = Duration.ofSeconds(15);
+  private static final Duration POLL = Duration.ofMillis(10);
   /** As the chat's own conformance test deploys it: a talker fast enough, and a small queue, for the slow-reader case. */
   private static final JsonObject CHAT = new JsonObject()
     .put("writeQueueMax", 16 * 1024).put("maxTextLength", TEXT.length())
@@ -53,11 +56,11 @@ class GatewayWebSocketConformanceTest {
   @BeforeAll
   static void start() throws Exception {
     cluster = TestCluster.started(2);
-    TestKit.Deployed chat = await(TestKit.deploy(cluster.node(1), ChatVerticle.DEFINITION, CHAT, 2));
-    await(ServiceRegistry.announce(cluster.node(1), chat.runtime()));
+    TestKit.Deployed chat = await(TestKit.deploy(cluster.node(1), ChatVerticle.DEFINITION, CHAT, 2), TIMEOUT);
+    await(ServiceRegistry.announce(cluster.node(1), chat.runtime()), TIMEOUT);
     chatPort = chat.port("http");
     gatewayPort = await(TestGateway.deploy(cluster.node(0), new JsonObject()
-      .put("routes", new JsonArray().add("/chat chat")).put("healthInterval", "500ms"), 2)).port("http");
+      .put("routes", new JsonArray().add("/chat chat")).put("healthInterval", "500ms"), 2), TIMEOUT).port("http");
     clientVertx = TestKit.vertx();
     direct = clientVertx.createWebSocketClient();
   }
@@ -92,7 +95,7 @@ class GatewayWebSocketConformanceTest {
     int run = RUNS.incrementAndGet();
     String room = ROOM + run;
     String readerName = "reader" + run;
-    WebSocket talker = await(TestKit.onContext(clientVertx, () -> direct.connect(chatPort, "127.0.0.1", ChatVerticle.PATH)));
+    WebSocket talker = await(TestKit.onContext(clientVertx, () -> direct.connect(chatPort, "127.0.0.1", ChatVerticle.PATH)), TIMEOUT);
     AtomicInteger seen = new AtomicInteger();
     AtomicInteger readerJoined = new AtomicInteger();
     AtomicInteger talkerJoined = new AtomicInteger();
@@ -106,11 +109,11 @@ class GatewayWebSocketConformanceTest {
         talkerJoined.incrementAndGet();
       }
     });
-    await(talker.writeTextMessage(new JsonObject().put("type", "join").put("room", room).put("nickname", "talker" + run).encode()));
+    await(talker.writeTextMessage(new JsonObject().put("type", "join").put("room", room).put("nickname", "talker" + run).encode()), TIMEOUT);
     // In the room before the reader joins, or the reader's joined event may go out before the talker is there to hear it.
-    waitFor(() -> talkerJoined.get() > 0, "the talker joined");
+    TestKit.awaitPoll(talkerJoined::get, joined -> joined > 0, POLL, SETTLE, "the talker joined");
     reader.text(new JsonObject().put("type", "join").put("room", room).put("nickname", readerName).encode());
-    waitFor(() -> readerJoined.get() > 0, "the reader joined through the gateway");
+    TestKit.awaitPoll(readerJoined::get, joined -> joined > 0, POLL, SETTLE, "the reader joined through the gateway");
     int[] posted = {0};
     return () -> {
       for (int i = 0; i < BURST_MESSAGES; i++) {
@@ -118,15 +121,8 @@ class GatewayWebSocketConformanceTest {
       }
       posted[0] += BURST_MESSAGES;
       int expected = posted[0];
-      waitFor(() -> seen.get() >= expected, "the talker's burst back at the talker");
+      TestKit.awaitPoll(seen::get, n -> n >= expected, POLL, SETTLE, "the talker's burst back at the talker");
     };
   }
 
-  private static void waitFor(java.util.function.BooleanSupplier condition, String what) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-    while (!condition.getAsBoolean()) {
-      assertTrue(System.nanoTime() < deadline, "timed out: " + what);
-      await(clientVertx.timer(10));
-    }
-  }
 }

@@ -6,6 +6,7 @@ import dev.switchboard.shared.testkit.TestCluster;
 import dev.switchboard.shared.testkit.RawWebSocket;
 import dev.switchboard.shared.testkit.TestKit;
 import dev.switchboard.shared.testkit.WebSocketCorpus;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
@@ -22,11 +23,11 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
-import static dev.switchboard.gateway.GatewayClusterTest.await;
+import static dev.switchboard.gateway.TestGateway.TIMEOUT;
+import static dev.switchboard.shared.testkit.TestKit.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -42,7 +43,7 @@ class GatewayWebSocketTest {
   private static Vertx clientVertx;
   private static WebSocketClient client;
   private static int gatewayPort;
-  private static final CompletableFuture<Short> serviceSawClose = new CompletableFuture<>();
+  private static final Promise<Short> serviceSawClose = Promise.promise();
   private static final List<String> serviceSawHeaders = new CopyOnWriteArrayList<>();
 
   @BeforeAll
@@ -64,44 +65,44 @@ class GatewayWebSocketTest {
       });
       ws.closeHandler(v -> {
         if (ws.closeStatusCode() != null && ws.closeStatusCode() != SERVICE_CLOSE) {
-          serviceSawClose.complete(ws.closeStatusCode());
+          serviceSawClose.tryComplete(ws.closeStatusCode());
         }
       });
     });
-    int port = await(server.listen(0, "127.0.0.1")).actualPort();
+    int port = await(server.listen(0, "127.0.0.1"), TIMEOUT).actualPort();
     ServiceRuntime runtime = ServiceRuntime.create("sockets", Duration.ofSeconds(1));
     runtime.listening("http", "http://127.0.0.1:" + port);
-    await(ServiceRegistry.announce(node, runtime));
+    await(ServiceRegistry.announce(node, runtime), TIMEOUT);
 
     JsonObject settings = new JsonObject().put("routes", new JsonArray().add("/ws sockets"));
-    gatewayPort = await(TestGateway.deploy(cluster.node(0), settings, 2)).port("http");
+    gatewayPort = await(TestGateway.deploy(cluster.node(0), settings, 2), TIMEOUT).port("http");
     clientVertx = TestKit.vertx();
     client = clientVertx.createWebSocketClient();
   }
 
   @AfterAll
   static void stop() throws Exception {
-    await(clientVertx.close());
-    await(cluster.close());
+    await(clientVertx.close(), TIMEOUT);
+    await(cluster.close(), TIMEOUT);
   }
 
   @Test
   void framesGoBothWaysAsSent() throws Exception {
     WebSocket ws = await(client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(gatewayPort)
-      .setURI("/ws/room?x=1").putHeader("X-Request-Id", "ws-trace")));
+      .setURI("/ws/room?x=1").putHeader("X-Request-Id", "ws-trace")), TIMEOUT);
     List<WebSocketFrame> received = new CopyOnWriteArrayList<>();
-    CompletableFuture<Void> four = new CompletableFuture<>();
+    Promise<Void> four = Promise.promise();
     ws.frameHandler(frame -> {
       received.add(frame);
       if (received.size() == 4) {
-        four.complete(null);
+        four.tryComplete();
       }
     });
     ws.writeFrame(WebSocketFrame.textFrame("héllo", true));
     ws.writeFrame(WebSocketFrame.binaryFrame(Buffer.buffer(new byte[] {0, 1, 2, (byte) 255}), true));
     ws.writeFrame(WebSocketFrame.textFrame("frag", false));
     ws.writeFrame(WebSocketFrame.continuationFrame(Buffer.buffer("ment"), true));
-    four.get(10, TimeUnit.SECONDS);
+    await(four.future(), Duration.ofSeconds(10));
     assertEquals("héllo", received.get(0).textData());
     assertEquals(Buffer.buffer(new byte[] {0, 1, 2, (byte) 255}), received.get(1).binaryData());
     assertEquals("frag", received.get(2).textData());
@@ -111,16 +112,16 @@ class GatewayWebSocketTest {
     assertEquals(List.of("ws-trace"), serviceSawHeaders.subList(serviceSawHeaders.size() - 1, serviceSawHeaders.size()));
 
     ws.close((short) 4100, "bye");
-    assertEquals((short) 4100, serviceSawClose.get(10, TimeUnit.SECONDS), "the client's close code reaches the service");
+    assertEquals((short) 4100, await(serviceSawClose.future(), Duration.ofSeconds(10)), "the client's close code reaches the service");
   }
 
   @Test
   void theServicesCloseCodeReachesTheClient() throws Exception {
-    WebSocket ws = await(client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(gatewayPort).setURI("/ws")));
-    CompletableFuture<Short> closed = new CompletableFuture<>();
-    ws.closeHandler(v -> closed.complete(ws.closeStatusCode()));
+    WebSocket ws = await(client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(gatewayPort).setURI("/ws")), TIMEOUT);
+    Promise<Short> closed = Promise.promise();
+    ws.closeHandler(v -> closed.tryComplete(ws.closeStatusCode()));
     ws.writeTextMessage("close");
-    assertEquals(SERVICE_CLOSE, closed.get(10, TimeUnit.SECONDS));
+    assertEquals(SERVICE_CLOSE, await(closed.future(), Duration.ofSeconds(10)));
   }
 
   /**
@@ -130,19 +131,13 @@ class GatewayWebSocketTest {
   @Test
   void aClientThatStopsReadingIsCutOffAfterTheIdleTimeoutWhateverTheService() throws Exception {
     JsonObject settings = new JsonObject().put("routes", new JsonArray().add("/ws sockets")).put("idleTimeout", "2s");
-    int port = await(TestGateway.deploy(cluster.node(0), settings, 1)).port("http");
+    int port = await(TestGateway.deploy(cluster.node(0), settings, 1), TIMEOUT).port("http");
     try (RawWebSocket reader = RawWebSocket.connect("127.0.0.1", port,
       RawWebSocket.Request.upgrade("127.0.0.1", port, "/ws"), WebSocketCorpus.NON_READER_RECEIVE_BUFFER)) {
       reader.text("flood");
       long started = System.nanoTime();
-      long deadline = started + TimeUnit.SECONDS.toNanos(20);
-      boolean dropped = false;
-      while (!dropped && System.nanoTime() < deadline) {
-        await(clientVertx.timer(200));
-        dropped = reader.isDropped();
-      }
+      TestKit.awaitPoll(reader::isDropped, Boolean::booleanValue, Duration.ofMillis(200), Duration.ofSeconds(20), "the reader cut off");
       long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
-      assertTrue(dropped, "still connected after " + seconds + " s");
       assertTrue(seconds >= 1, "cut off after " + seconds + " s: before the idle timeout");
     }
   }
@@ -161,9 +156,9 @@ class GatewayWebSocketTest {
   @Test
   void noNodeMeansAPlain503() throws Exception {
     JsonObject settings = new JsonObject().put("routes", new JsonArray().add("/ws nobody"));
-    int port = await(TestGateway.deploy(cluster.node(0), settings, 1)).port("http");
+    int port = await(TestGateway.deploy(cluster.node(0), settings, 1), TIMEOUT).port("http");
     Throwable refused = await(client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI("/ws"))
-      .map(ws -> (Throwable) null).recover(e -> io.vertx.core.Future.succeededFuture(e)));
+      .map(ws -> (Throwable) null).recover(e -> io.vertx.core.Future.succeededFuture(e)), TIMEOUT);
     assertEquals(true, refused != null && refused.getMessage().contains("503"), String.valueOf(refused));
   }
 }

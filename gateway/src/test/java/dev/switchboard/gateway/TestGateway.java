@@ -8,11 +8,19 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.time.Duration;
+
 /**
  * A gateway for a test: deployed on port 0 and without TCP routes unless the test gives its own
  * (they would take port 8999); and the test's clean-up.
  */
 final class TestGateway {
+
+  /**
+   * How long a gateway test waits for a future: a cluster of several members starting or stopping
+   * on a starved 2-core machine takes its time.
+   */
+  static final Duration TIMEOUT = Duration.ofSeconds(60);
 
   private TestGateway() {
   }
@@ -29,10 +37,10 @@ final class TestGateway {
   /** Closes a test's client Vert.x and its cluster, those of them it got to start. */
   static void close(Vertx clientVertx, TestCluster cluster) throws Exception {
     if (clientVertx != null) {
-      GatewayClusterTest.await(clientVertx.close());
+      TestKit.await(clientVertx.close(), TIMEOUT);
     }
     if (cluster != null) {
-      GatewayClusterTest.await(cluster.close());
+      TestKit.await(cluster.close(), TIMEOUT);
     }
   }
 }
