@@ -56,13 +56,12 @@ class EchoBackpressureTest {
 
   @AfterEach
   void tearDown() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    TestKit.await(vertx.close());
   }
 
   @Test
   void clientWritingWithoutReadingStallsAndLosesNoBytes() throws Exception {
-    Deployed echo = TestKit.deploy(vertx, EchoVerticle.DEFINITION, new JsonObject(), 2)
-      .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    Deployed echo = TestKit.await(TestKit.deploy(vertx, EchoVerticle.DEFINITION, new JsonObject(), 2));
     Runtime jvm = Runtime.getRuntime();
     long heapBefore = jvm.totalMemory() - jvm.freeMemory();
 
@@ -86,8 +85,7 @@ class EchoBackpressureTest {
 
   @Test
   void clientThatHalfClosesGetsEveryByteBackBeforeTheServerCloses() throws Exception {
-    Deployed echo = TestKit.deploy(vertx, EchoVerticle.DEFINITION, new JsonObject(), 2)
-      .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    Deployed echo = TestKit.await(TestKit.deploy(vertx, EchoVerticle.DEFINITION, new JsonObject(), 2));
     int total = 32 * 1024 * 1024;
     try (Socket socket = new Socket("127.0.0.1", echo.port("tcp"))) {
       socket.setSoTimeout((int) TimeUnit.SECONDS.toMillis(30));

@@ -46,7 +46,7 @@ class EchoVerticleTest {
 
   @AfterEach
   void tearDown() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    TestKit.await(vertx.close());
   }
 
   private Future<Deployed> deploy(JsonObject settings, int instances) {

@@ -11,7 +11,6 @@ import org.junit.jupiter.api.Test;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,13 +26,12 @@ class MetricLabelsTest {
   @BeforeEach
   void deploy() throws Exception {
     vertx = TestKit.vertx();
-    port = TestKit.deploy(vertx, HttpVerticle.DEFINITION, new JsonObject(), 1)
-      .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).port("http");
+    port = TestKit.await(TestKit.deploy(vertx, HttpVerticle.DEFINITION, new JsonObject(), 1)).port("http");
   }
 
   @AfterEach
   void close() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    TestKit.await(vertx.close());
   }
 
   @Test
