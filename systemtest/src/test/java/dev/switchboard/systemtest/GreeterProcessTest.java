@@ -1,5 +1,6 @@
 package dev.switchboard.systemtest;
 
+import dev.switchboard.shared.testkit.TestKit;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
@@ -9,7 +10,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -98,15 +98,7 @@ class GreeterProcessTest {
 
   /** GETs {@code uri} every 100 ms until it answers {@code status}, for at most {@link #PATIENCE}. */
   private static HttpResponse<String> eventually(HttpClient client, URI uri, int status) throws Exception {
-    long deadline = System.nanoTime() + PATIENCE.toNanos();
-    HttpResponse<String> last;
-    do {
-      last = get(client, uri);
-      if (last.statusCode() == status) {
-        return last;
-      }
-      TimeUnit.MILLISECONDS.sleep(100);
-    } while (System.nanoTime() < deadline);
-    throw new AssertionError("no " + status + " from " + uri + " within " + PATIENCE + "; last: " + last.statusCode() + " " + last.body());
+    return TestKit.awaitPoll(() -> get(client, uri), answer -> answer.statusCode() == status, Duration.ofMillis(100), PATIENCE,
+      status + " from " + uri);
   }
 }

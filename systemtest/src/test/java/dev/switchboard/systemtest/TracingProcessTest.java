@@ -23,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
@@ -107,7 +106,7 @@ class TracingProcessTest {
         process.close();
       }
       if (vertx != null) {
-        vertx.close().await(30, TimeUnit.SECONDS);
+        TestKit.await(vertx.close());
       }
     } finally {
       if (zipkin != null) {
@@ -205,18 +204,19 @@ class TracingProcessTest {
    * {@code whole}; the ids ({@code [traceId, spanId]}) of the request that was.
    */
   private static String[] answeredWhole(String uri, Predicate<String> whole) throws Exception {
-    long deadline = System.nanoTime() + PATIENCE.toNanos();
-    String last = "";
-    do {
+    return TestKit.awaitPoll(() -> {
       String[] ids = TestZipkin.newIds();
       HttpResponse<String> answer = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gatewayPort + uri))
         .header("traceparent", "00-" + ids[0] + "-" + ids[1] + "-01").timeout(PATIENCE).build(), HttpResponse.BodyHandlers.ofString());
-      if (answer.statusCode() == 200 && whole.test(answer.body())) {
-        return ids;
-      }
-      last = answer.statusCode() + " " + answer.body();
-      TimeUnit.MILLISECONDS.sleep(200);
-    } while (System.nanoTime() < deadline);
-    throw new AssertionError("no whole answer from " + uri + " within " + PATIENCE + "; last: " + last);
+      return new Traced(ids, answer.statusCode(), answer.body());
+    }, traced -> traced.status() == 200 && whole.test(traced.body()), Duration.ofMillis(200), PATIENCE, "a whole answer from " + uri).ids();
+  }
+
+  /** One request of {@link #answeredWhole}: its trace and span ids, and what it was answered. */
+  private record Traced(String[] ids, int status, String body) {
+    @Override
+    public String toString() {
+      return status + " " + body;
+    }
   }
 }
