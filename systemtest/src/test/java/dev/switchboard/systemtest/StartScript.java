@@ -58,9 +58,14 @@ final class StartScript implements AutoCloseable {
 
   /** Starts {@code scripts/start ARGS} with the isolating environment, plus {@code env}. */
   static StartScript start(Map<String, String> env, String... args) throws IOException {
+    return start(ServiceProcess.root(), env, args);
+  }
+
+  /** The same, for the checkout at {@code root} (a copy a test changed). */
+  static StartScript start(Path root, Map<String, String> env, String... args) throws IOException {
     // A block of 20 Hazelcast ports away from the default 5701, most likely free.
     int base = 20_000 + new Random().nextInt(20_000);
-    List<String> command = new ArrayList<>(List.of("bash", ServiceProcess.root().resolve("scripts/start").toString()));
+    List<String> command = new ArrayList<>(List.of("bash", root.resolve("scripts/start").toString()));
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     Map<String, String> environment = builder.environment();
@@ -69,7 +74,7 @@ final class StartScript implements AutoCloseable {
     environment.put("SWITCHBOARD_CLUSTER_PORT", String.valueOf(base));
     environment.put("SWITCHBOARD_CLUSTER_MEMBERS", "127.0.0.1:" + base + "-" + (base + 19));
     // Every service on free ports; a service reads only the keys it knows, so the rest is ignored.
-    for (String service : services()) {
+    for (String service : services(root)) {
       String prefix = "SWITCHBOARD_" + service.toUpperCase(Locale.ROOT).replace('-', '_');
       environment.put(prefix + "_HOST", "127.0.0.1");
       environment.put(prefix + "_PORT", "0");
@@ -82,13 +87,18 @@ final class StartScript implements AutoCloseable {
 
   /** The modules under services/ that have sources, and the gateway, as scripts/start finds them. */
   static List<String> services() throws IOException {
-    try (Stream<Path> dirs = Files.list(ServiceProcess.root().resolve("services"))) {
+    return services(ServiceProcess.root());
+  }
+
+  /** The same, in the checkout at {@code root}. */
+  static List<String> services(Path root) throws IOException {
+    try (Stream<Path> dirs = Files.list(root.resolve("services"))) {
       // JVM services have sources; Node.js services (the greeter) a package.json
       List<String> services = new ArrayList<>(dirs.filter(dir -> Files.isDirectory(dir.resolve("src/main")) || Files.isRegularFile(dir.resolve("package.json")))
         .map(dir -> dir.getFileName().toString())
         .sorted()
         .toList());
-      if (Files.isDirectory(ServiceProcess.root().resolve("gateway/src/main"))) {
+      if (Files.isDirectory(root.resolve("gateway/src/main"))) {
         services.add("gateway");
       }
       return services;
