@@ -1,8 +1,9 @@
 # scripts/bench gateway: requests/s and latency through the gateway in front of three clustered
 # http nodes, beside the same load straight to one http process, in one run; and how evenly
-# round-robin spread the gateway's requests over the three nodes. References in front of the same
-# nodes: a minimal Node.js proxy (bench/node/proxy.js) and a bare Vert.x proxy (bench/BareProxy.java).
-# Sourced by scripts/bench.
+# round-robin spread the gateway's requests over the three nodes. In front of the same nodes: HAProxy
+# and NGINX, set up as for production (bench/haproxy.cfg.template, bench/nginx.conf.template), and as
+# references a minimal Node.js proxy (bench/node/proxy.js) and a bare Vert.x proxy
+# (bench/BareProxy.java). Sourced by scripts/bench.
 
 readonly GATEWAY_NODES=3
 # GATEWAY_PIN=1: the proxies under test get cores of their own, as in a deployment where the
@@ -18,9 +19,14 @@ else
   readonly GATEWAY_WARMUP=20
 fi
 
+# The Prometheus text a Switchboard process serves on PORT (the gateway's admin port, an http node's port).
+metrics_of() { # PORT
+  timeout 5 bash -c "exec 3<>/dev/tcp/$HOST/$1 && printf 'GET /metrics HTTP/1.0\r\nHost: $HOST\r\n\r\n' >&3 && cat <&3" 2>/dev/null || true
+}
+
 # The gateway's forwarded requests per backend node, from its /metrics: "node count" lines.
 gateway_spread() { # PORT
-  timeout 5 bash -c "exec 3<>/dev/tcp/$HOST/$1 && printf 'GET /metrics HTTP/1.0\r\nHost: $HOST\r\n\r\n' >&3 && cat <&3" 2>/dev/null \
+  metrics_of "$1" \
     | awk -F'[{}]' '/^switchboard_gateway_requests_total\{/ {
         split($2, tags, ","); backend = "";
         for (i in tags) if (tags[i] ~ /^backend=/) { backend = tags[i]; gsub(/backend=|"/, "", backend) }
@@ -36,7 +42,12 @@ readonly GATEWAY_ROUNDS=${GATEWAY_ROUNDS:-5}
 # same turns, so that a change to the gateway is judged against what it replaces, in one run;
 # GATEWAY_BASELINE_NAME names it in the table (the commit, say).
 readonly GATEWAY_BASELINE=${GATEWAY_BASELINE:-}
-GATEWAY_SETUPS=(direct gateway gatewaytls nodeproxy bareproxy)
+# GATEWAY_ACCESS_LOG=on (the default): the gateway, HAProxy and NGINX each write one access line per
+# request to a file, each in its own production way (the gateway's default: formatted on the event
+# loop, written by a thread of its own; NGINX: buffered, 64 KiB or 1 s at a time; HAProxy: one write
+# per line, as it has no buffer for a log file). off: none of them logs requests.
+readonly GATEWAY_ACCESS_LOG=${GATEWAY_ACCESS_LOG:-on}
+GATEWAY_SETUPS=(direct gateway gatewaytls haproxy nginx nodeproxy bareproxy)
 [ -z "$GATEWAY_BASELINE" ] || GATEWAY_SETUPS+=(baseline)
 readonly GATEWAY_SETUPS
 gateway_clean_rounds=()
@@ -47,6 +58,10 @@ bench_gateway() {
   local service=() proxy=() proxies=$cores direct_instances=$cores
   notes=()
   [[ "$GATEWAY_ROUNDS" =~ ^[1-9]$ ]] || die "GATEWAY_ROUNDS must be 1 to 9, got '$GATEWAY_ROUNDS'"
+  case "$GATEWAY_ACCESS_LOG" in
+    on|off) ;;
+    *) die "GATEWAY_ACCESS_LOG must be on or off, got '$GATEWAY_ACCESS_LOG'" ;;
+  esac
   case "$GATEWAY_PIN" in
     0) ;;
     1)
@@ -63,6 +78,8 @@ bench_gateway() {
   label[direct]="http, straight ($direct_instances verticles, 1 JVM)"
   label[gateway]="gateway ($proxies verticles) → $GATEWAY_NODES clustered http nodes"
   label[gatewaytls]="gateway over HTTPS (TLS 1.3, HTTP/1.1; $proxies verticles) → the same $GATEWAY_NODES http nodes"
+  label[haproxy]="HAProxy $(haproxy -v | awk 'NR == 1 { sub(/-.*/, "", $3); print $3 }') (nbthread $proxies) → the same $GATEWAY_NODES http nodes"
+  label[nginx]="NGINX $(nginx -v 2>&1 | awk -F/ '{ print $2 }') ($proxies worker processes) → the same $GATEWAY_NODES http nodes"
   label[nodeproxy]="Node.js proxy (cluster, $proxies workers) → the same $GATEWAY_NODES http nodes"
   label[bareproxy]="bare Vert.x proxy (bench/BareProxy.java, $proxies verticles) → the same $GATEWAY_NODES http nodes"
   label[baseline]="baseline gateway (${GATEWAY_BASELINE_NAME:-another build}, $proxies verticles) → the same $GATEWAY_NODES http nodes"
@@ -109,6 +126,10 @@ bench_gateway() {
     start_gateway baseline switchboard-gateway-baseline "$GATEWAY_BASELINE" "${member_ports[-1]}" "$(free_port)"
   fi
 
+  # The proxies teams run in production, in front of the same nodes.
+  gateway_haproxy "${node_ports[@]}"
+  gateway_nginx "${node_ports[@]}"
+
   # The references in front of the same nodes: the least a Node.js reverse proxy does, and a bare
   # proxy on Vert.x's HTTP server and client without the gateway's work.
   local backends
@@ -118,14 +139,18 @@ bench_gateway() {
   gateway_reference bareproxy vertx-bare-proxy "bare proxy up:" "$GATEWAY_WARMUP" \
     "${proxy[@]}" java -cp gateway/target/switchboard-gateway.jar bench/BareProxy.java PORT "$backends" "$proxies"
 
-  local round setup
+  local round setup counts_before counts_after
+  node_served=()
   before=$(gateway_spread "$gateway_admin")
   for round in $(seq 1 "$GATEWAY_ROUNDS"); do
     echo "  round $round of $GATEWAY_ROUNDS"
     for setup in $(in_turn "$round" "${GATEWAY_SETUPS[@]}"); do
+      counts_before=$(node_counts "${node_ports[@]}")
       server_pid=${kept_pid[$setup]}
       wrk_run "$setup-$round" "${kept_port[$setup]}" "$duration" "${kept_scheme[$setup]}"
       server_pid=""
+      counts_after=$(node_counts "${node_ports[@]}")
+      [ "$setup" = direct ] || count_served "$setup" "$counts_before" "$counts_after"
     done
   done
   after=$(gateway_spread "$gateway_admin")
@@ -154,12 +179,13 @@ gateway_certificate() {
 # the nodes' cluster (over HTTPS with CERT_DIR's pair), every node in its view, warmed up, then kept
 # to be measured in turns as RUN.
 start_gateway() {
-  local run=$1 name=$2 jar=$3 member=$4 admin=$5 scheme=${6:-http} tls=()
+  local run=$1 name=$2 jar=$3 member=$4 admin=$5 scheme=${6:-http} tls=() logging=()
   local port
   [ "$scheme" = http ] || tls=(-Dswitchboard.gateway.tlsCert="$7/cert.pem" -Dswitchboard.gateway.tlsKey="$7/key.pem")
+  [ "$GATEWAY_ACCESS_LOG" = on ] || logging=(-Dswitchboard.ingress.accessLog=off)
   port=$(free_port)
   start_server "$name" "$scheme" "$port" "gateway up:" \
-    "${proxy[@]}" java "${tls[@]}" -Dswitchboard.gateway.host=$HOST -Dswitchboard.gateway.port="$port" -Dswitchboard.gateway.adminPort="$admin" \
+    "${proxy[@]}" java "${tls[@]}" "${logging[@]}" -Dswitchboard.gateway.host=$HOST -Dswitchboard.gateway.port="$port" -Dswitchboard.gateway.adminPort="$admin" \
     -Dswitchboard.gateway.routes="/ http" -Dswitchboard.gateway.tcpRoutes= \
     -Dswitchboard.cluster.name="$cluster" -Dswitchboard.cluster.port="$member" \
     -Dswitchboard.cluster.portCount=1 -Dswitchboard.cluster.members="$members" \
@@ -188,8 +214,112 @@ gateway_reference() {
   keep_server "$run" "$port"
 }
 
+# What each proxy does with its access lines in this run, for the report.
+gateway_access_log_note() {
+  if [ "$GATEWAY_ACCESS_LOG" = on ]; then
+    echo "the gateways write a JSON line per request (their default) from a thread of their own into their log file;"
+    echo "HAProxy a line per request (its HTTP log format) with one write each into its log file; NGINX a line per request"
+    echo "(the combined format) into a file, 64 KiB or 1 s at a time. The Node.js and bare Vert.x proxies write none; the nodes"
+    echo "write their own (the same for every setup)."
+  else
+    echo "no proxy writes a line per request (the gateways with \`ingress.accessLog=off\`, HAProxy with \`no log\`, NGINX with"
+    echo "\`access_log off\`); the nodes write their own (the same for every setup)."
+  fi
+}
+
+# render_template TEMPLATE OUT NAME=VALUE...: TEMPLATE with every @NAME@ replaced by VALUE, into OUT;
+# a placeholder left unfilled stops the bench.
+render_template() {
+  local template=$1 out=$2 text pair
+  shift 2
+  text=$(< "$template")
+  for pair in "$@"; do
+    # The replacement quoted: bash 5.2 would otherwise read an & in it as the matched text.
+    text=${text//"@${pair%%=*}@"/"${pair#*=}"}
+  done
+  [[ ! "$text" =~ @[A-Z_]+@ ]] || die "$template: ${BASH_REMATCH[0]} was not filled in"
+  printf '%s\n' "$text" > "$out"
+}
+
+# gateway_haproxy NODE_PORT...: HAProxy (bench/haproxy.cfg.template) in front of the nodes, in the
+# foreground in master-worker mode (-W, as Debian's service runs it), its config and pid file in
+# logs/haproxy/, its access lines (when on) on its stdout, into logs/haproxy.log; warmed up and kept
+# as run haproxy.
+gateway_haproxy() {
+  local dir="$logs/haproxy" port servers="" i=0 node access
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  for node in "$@"; do
+    i=$((i + 1))
+    servers+="${servers:+$'\n'}    server node$i $HOST:$node"
+  done
+  if [ "$GATEWAY_ACCESS_LOG" = on ]; then
+    access=$'    # One line per request (the HTTP log format) on stdout, which the bench sends to a file.\n    log stdout format raw local0\n    option httplog'
+  else
+    access="    no log"
+  fi
+  port=$(free_port)
+  render_template bench/haproxy.cfg.template "$dir/haproxy.cfg" \
+    THREADS="$proxies" DIR="$dir" PORT="$port" SERVERS="$servers" ACCESS_LOG="$access"
+  haproxy -c -q -f "$dir/haproxy.cfg" > "$logs/haproxy-check.log" 2>&1 \
+    || { cat "$logs/haproxy-check.log" >&2; die "HAProxy refused bench/results/logs/haproxy/haproxy.cfg"; }
+  start_server haproxy http "$port" "" "${proxy[@]}" haproxy -W -f "$dir/haproxy.cfg"
+  wrk_run "" "$port" "$HTTP_WARMUP"
+  keep_server haproxy "$port"
+}
+
+# gateway_nginx NODE_PORT...: NGINX (bench/nginx.conf.template) in front of the nodes, in the
+# foreground, its config, pid file, access log and temporary files in logs/nginx/, its error log on
+# stderr, into logs/nginx.log; warmed up and kept as run nginx.
+gateway_nginx() {
+  local dir="$logs/nginx" port servers="" node access user=""
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  for node in "$@"; do
+    servers+="${servers:+$'\n'}        server $HOST:$node;"
+  done
+  if [ "$GATEWAY_ACCESS_LOG" = on ]; then
+    access="    # One line per request (the combined format), written 64 KiB or 1 s at a time, not per request."$'\n'
+    access+="    access_log $dir/access.log combined buffer=64k flush=1s;"
+  else
+    access="    access_log off;"
+  fi
+  [ "$(id -u)" -ne 0 ] || user="user $(id -un) $(id -gn);"
+  port=$(free_port)
+  render_template bench/nginx.conf.template "$dir/nginx.conf" \
+    WORKERS="$proxies" DIR="$dir" PORT="$port" SERVERS="$servers" ACCESS_LOG="$access" USER="$user"
+  nginx -t -q -p "$dir/" -c "$dir/nginx.conf" -e stderr > "$logs/nginx-check.log" 2>&1 \
+    || { cat "$logs/nginx-check.log" >&2; die "NGINX refused bench/results/logs/nginx/nginx.conf"; }
+  start_server nginx http "$port" "" "${proxy[@]}" nginx -p "$dir/" -c "$dir/nginx.conf" -e stderr
+  wrk_run "" "$port" "$HTTP_WARMUP"
+  keep_server nginx "$port"
+}
+
+# node_counts NODE_PORT...: the requests each node has answered so far (its
+# switchboard_http_requests_total, from its /metrics), one line per node.
+node_counts() {
+  local port
+  for port in "$@"; do
+    metrics_of "$port" | awk '/^switchboard_http_requests_total[{ ]/ { n += $NF } END { printf "%.0f\n", n }'
+  done
+}
+
+# count_served SETUP COUNTS_BEFORE COUNTS_AFTER: adds what each node answered in between to node_served[SETUP:NODE].
+declare -A node_served
+count_served() {
+  local i=0 a b
+  local -a after
+  mapfile -t after <<<"$3"
+  while read -r b; do
+    a=${after[$i]:-}
+    i=$((i + 1))
+    [ -n "$a" ] && [ -n "$b" ] || continue
+    node_served[$1:$i]=$((${node_served[$1:$i]:-0} + a - b))
+  done <<<"$2"
+}
+
 report_gateway() { # SPREAD_BEFORE SPREAD_AFTER
-  local md="$results/latest-gateway.md" run r p backend count total=0 third worst=0 dev
+  local md="$results/latest-gateway.md" run r p backend count total=0 third worst=0 dev i
   [ "$GATEWAY_PIN" = 0 ] || md="$results/latest-gateway-pinned.md"
   declare -A served=()
   while read -r backend count; do
@@ -214,11 +344,13 @@ report_gateway() { # SPREAD_BEFORE SPREAD_AFTER
     echo
     machine
     echo
-    echo "| setup | requests/s | vs straight | each round's requests/s | p50 ms | p99 ms | errors | measured process CPU % | its peak RSS MiB |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| setup | requests/s | vs straight | the gateway's requests/s ÷ this | each round's requests/s | p50 ms | p99 ms | the gateway's p99 ÷ this | errors | measured process CPU % | its peak RSS MiB |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     for run in "${GATEWAY_SETUPS[@]}"; do
-      echo "| ${label[$run]} | $(printf '%.0f' "${rate[$run]}") | $(ratio "${rate[$run]}" "${rate[direct]}") | ${each_round[$run]} | $(ms "${p50[$run]}") | $(ms "${p99[$run]}") | ${errs[$run]} | ${cpu_pct[$run]} | ${rss[$run]} |"
+      echo "| ${label[$run]} | $(printf '%.0f' "${rate[$run]}") | $(ratio "${rate[$run]}" "${rate[direct]}") | $(ratio "${rate[gateway]}" "${rate[$run]}") | ${each_round[$run]} | $(ms "${p50[$run]}") | $(ms "${p99[$run]}") | $(ratio "${p99[gateway]}" "${p99[$run]}") | ${errs[$run]} | ${cpu_pct[$run]} | ${rss[$run]} |"
     done
+    echo
+    echo "Access logs $GATEWAY_ACCESS_LOG (GATEWAY_ACCESS_LOG): $(gateway_access_log_note)"
     echo
     echo "Spread of the gateway's measured requests (all its rounds) over the nodes (round-robin):"
     echo
@@ -233,6 +365,27 @@ report_gateway() { # SPREAD_BEFORE SPREAD_AFTER
     # No node counted (the gateway's metrics could not be read): not a perfect spread.
     [ "${#served[@]}" -eq "$GATEWAY_NODES" ] || worst=n/a
     echo
+    echo "Each proxy's requests as the nodes counted them (each node's \`switchboard_http_requests_total\` read before and after"
+    echo "every window of the proxy, all its rounds; a few health checks and the counters' own reads are in it):"
+    echo
+    local header="| setup |" rule="|---|" node_share spread
+    for i in $(seq 1 "$GATEWAY_NODES"); do
+      header+=" node $HOST:${node_ports[$((i - 1))]} |"
+      rule+="---:|"
+    done
+    echo "$header largest deviation from an even share |"
+    echo "$rule---:|"
+    for run in "${GATEWAY_SETUPS[@]}"; do
+      [ "$run" != direct ] || continue
+      node_share=""
+      spread=$(for i in $(seq 1 "$GATEWAY_NODES"); do echo "${node_served[$run:$i]:-0}"; done \
+        | awk -v n="$GATEWAY_NODES" '{ c[NR] = $1; t += $1 } END {
+            if (t <= 0) { for (i = 1; i <= n; i++) printf "— | "; print "n/a"; exit }
+            for (i = 1; i <= n; i++) { d = (c[i] - t / n) / (t / n) * 100; if (d < 0) d = -d; if (d > w) w = d; printf "%.1f %% | ", c[i] / t * 100 }
+            printf "%.1f %%\n", w }')
+      echo "| ${label[$run]} | $spread |"
+    done
+    echo
     r=$(ratio "${rate[gateway]}" "${rate[direct]}")
     if [ ${#gateway_clean_rounds[@]} -eq 0 ]; then
       echo "**No round was free of hypervisor steal: the figures are over every round, and the target is not judged (run again).**"
@@ -240,6 +393,8 @@ report_gateway() { # SPREAD_BEFORE SPREAD_AFTER
       r=n/a
     fi
     echo "Throughput through the gateway: **$r** of straight (target ≥ 0.65×: $(verdict "$r" ">=" 0.65)),"
+    echo "**$(ratio "${rate[gateway]}" "${rate[haproxy]}")** of HAProxy's requests/s with **$(ratio "${p99[gateway]}" "${p99[haproxy]}")** its p99 (HAProxy: $(ratio "${rate[haproxy]}" "${rate[direct]}") of straight),"
+    echo "**$(ratio "${rate[gateway]}" "${rate[nginx]}")** of NGINX's requests/s with **$(ratio "${p99[gateway]}" "${p99[nginx]}")** its p99 (NGINX: $(ratio "${rate[nginx]}" "${rate[direct]}") of straight),"
     echo "**$(ratio "${rate[gateway]}" "${rate[nodeproxy]}")** of the Node.js proxy's ($(ratio "${rate[nodeproxy]}" "${rate[direct]}") of straight),"
     echo "**$(ratio "${rate[gateway]}" "${rate[bareproxy]}")** of the bare Vert.x proxy's ($(ratio "${rate[bareproxy]}" "${rate[direct]}") of straight);"
     echo "over HTTPS the gateway made **$(ratio "${rate[gatewaytls]}" "${rate[gateway]}")** of its plain HTTP requests/s (p99 $(ms "${p99[gatewaytls]}") vs $(ms "${p99[gateway]}") ms);"
