@@ -42,6 +42,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class TracingProcessTest {
 
+  /** How much longer than the bridge's delivery the greeter's own span may measure (two processes, two event loops). */
+  private static final long NESTING_SLACK_MICROS = 20_000;
+
   private static final Duration PATIENCE = Duration.ofSeconds(60);
   private static final List<String> SERVICES = List.of("echo", "http", "files", "chat", "bridge", "gateway");
 
@@ -162,8 +165,11 @@ class TracingProcessTest {
     JsonObject delivery = child(spans, consumer, "deliver greeter.hello");
     JsonObject greeting = find(spans, "greeter-node", "SERVER");
     assertEquals(delivery.getString("id"), greeting.getString("parentId"), "the greeter continues the bridge's delivery:" + show(spans));
-    assertTrue(greeting.getLong("duration", 0L) <= delivery.getLong("duration", 0L) + 1_000,
-      "the greeter's work lies within the delivery's span:" + show(spans));
+    // Each process measures its own span on its own monotonic clock; under a loaded machine the
+    // greeter's event loop may run its span's last line a little after the bridge has the answer.
+    assertTrue(greeting.getLong("duration", 0L) <= delivery.getLong("duration", 0L) + NESTING_SLACK_MICROS,
+      "the greeter's work (" + greeting.getLong("duration") + " µs) lies within the delivery's span ("
+        + delivery.getLong("duration") + " µs):" + show(spans));
   }
 
   /** Every span of one trace, each but the root the child of another of them, the root the test's own. */
