@@ -23,8 +23,9 @@ import java.util.Set;
  * The result has one object per section ({@code cluster}, {@code shutdown}, {@code echo}, …).
  * A setting {@code key} of section {@code sec} is read from the environment variable
  * {@code SWITCHBOARD_SEC_KEY} (key in upper snake case: {@code idleTimeout} →
- * {@code SWITCHBOARD_ECHO_IDLE_TIMEOUT}) and from the system property
- * {@code switchboard.sec.key}.
+ * {@code SWITCHBOARD_ECHO_IDLE_TIMEOUT}; a dash in the section's name is an underscore there, as no
+ * shell can set a variable with a dash: {@code greeter-node} → {@code SWITCHBOARD_GREETER_NODE_...})
+ * and from the system property {@code switchboard.sec.key}.
  */
 public final class ConfigLoader {
 
@@ -38,7 +39,7 @@ public final class ConfigLoader {
   }
 
   public static String envName(String section, String key) {
-    return ENV_PREFIX + section.toUpperCase(Locale.ROOT) + "_" + key.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT);
+    return ENV_PREFIX + section.toUpperCase(Locale.ROOT).replace('-', '_') + "_" + key.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT);
   }
 
   public static String propertyName(String section, String key) {

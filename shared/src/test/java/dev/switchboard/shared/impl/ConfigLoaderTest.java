@@ -42,6 +42,12 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void aDashInASectionNameIsAnUnderscoreInTheEnvironmentOnly() {
+    assertEquals("SWITCHBOARD_HELLO_WEB_MAX_NAME", ConfigLoader.envName("hello-web", "maxName"));
+    assertEquals("switchboard.hello-web.maxName", ConfigLoader.propertyName("hello-web", "maxName"));
+  }
+
+  @Test
   void readsYamlFileAndLetsSystemPropertiesOverrideIt(Vertx vertx, VertxTestContext ctx) throws Exception {
     Path file = dir.resolve("switchboard.yaml");
     Files.writeString(file, "echo:\n  port: 4000\n  mode: line\ncluster:\n  name: yaml-cluster\n");
