@@ -49,7 +49,8 @@ import java.util.stream.Stream;
  * kind from the Kubernetes Java client, whose generated validation rejects unknown fields and
  * missing required ones at every depth; kinds we do not know are rejected too. Then the rules that
  * a schema cannot express: selectors match the pods they select, probes point at declared ports
- * and at the services' health paths, every container has requests and limits and runs non-root on
+ * and at the services' health paths, every container has requests and limits (memory at most
+ * 160 MiB asked, 256 MiB allowed) and runs non-root on
  * a read-only root filesystem, images carry a fixed tag, references (config maps, volumes, scale
  * targets) resolve, and pods are given time to drain. NetworkPolicies select pods and peers that
  * exist and admit ports those pods declare, the cluster's ports from its members alone, and, once
@@ -73,6 +74,12 @@ final class ManifestValidator {
   private static final String MEMBER = "member";
   /** Container ports that only cluster members may reach: Hazelcast's (plaintext) and the bus's. */
   private static final Set<String> MEMBER_PORTS = Set.of("hazelcast", "bus");
+  /**
+   * The most memory a container may ask for and be allowed: every service, the JVM ones included,
+   * fits a small pod (deploy/README.md, "Memory"; the images size the heap from the limit).
+   */
+  private static final Quantity MAX_MEMORY_REQUEST = Quantity.fromString("160Mi");
+  private static final Quantity MAX_MEMORY_LIMIT = Quantity.fromString("256Mi");
   /** The setting that turns TLS on for the event bus: all members have it, or none. */
   private static final String BUS_TLS_CERT = "SWITCHBOARD_CLUSTER_BUS_TLS_CERT";
   /** Settings whose value is a file the container reads: it must be in a volume mounted there. */
@@ -355,6 +362,16 @@ final class ManifestValidator {
         problems.add(label + ": " + resource + " request " + request.toSuffixedString() + " exceeds its limit "
           + limit.toSuffixedString());
       }
+    }
+    Quantity memoryRequest = resources == null || resources.getRequests() == null ? null : resources.getRequests().get("memory");
+    Quantity memoryLimit = resources == null || resources.getLimits() == null ? null : resources.getLimits().get("memory");
+    if (memoryRequest != null && memoryRequest.getNumber().compareTo(MAX_MEMORY_REQUEST.getNumber()) > 0) {
+      problems.add(label + ": memory request " + memoryRequest.toSuffixedString() + " is above "
+        + MAX_MEMORY_REQUEST.toSuffixedString() + ", what a service may ask for");
+    }
+    if (memoryLimit != null && memoryLimit.getNumber().compareTo(MAX_MEMORY_LIMIT.getNumber()) > 0) {
+      problems.add(label + ": memory limit " + memoryLimit.toSuffixedString() + " is above "
+        + MAX_MEMORY_LIMIT.toSuffixedString() + ", what a service may be allowed");
     }
   }
 
