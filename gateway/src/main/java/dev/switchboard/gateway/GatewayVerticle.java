@@ -35,12 +35,14 @@ import dev.switchboard.shared.web.TrustedProxies;
 import dev.switchboard.shared.ws.WebSocketLimits;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.net.NetClient;
@@ -194,6 +196,7 @@ public final class GatewayVerticle extends VerticleBase {
       }
     });
     JsonErrors.install(router);
+    Handler<HttpServerRequest> routed = proxy.ahead(router);
 
     // The WebSocket limits turn compression off: no extension is negotiated, so a compressed frame
     // (RSV1) is a protocol error, and no inflater expands a frame before any limit is checked.
@@ -234,7 +237,7 @@ public final class GatewayVerticle extends VerticleBase {
         if (strictTransport != null) {
           request.response().headers().set(STRICT_TRANSPORT_SECURITY, strictTransport);
         }
-        router.handle(request);
+        routed.handle(request);
       }));
     admin = StrictHttp.server(vertx, new HttpServerOptions()
         .setHttp2ClearTextEnabled(false)

@@ -63,7 +63,7 @@ public final class BusEndpoints {
     Future<Object> message;
     if (route.method() == HttpMethod.GET) {
       message = Future.succeededFuture(query(request.params()));
-    } else if (Edge.declaredTooLarge(ctx, MAX_BUS_BODY)) {
+    } else if (Edge.declaredTooLarge(ctx.request(), Requests.id(ctx), MAX_BUS_BODY)) {
       return;
     } else {
       message = readBounded(request, MAX_BUS_BODY).map(BusEndpoints::parseBody);

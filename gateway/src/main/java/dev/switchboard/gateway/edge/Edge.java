@@ -114,19 +114,32 @@ public final class Edge {
 
   /** Gives the request its id and the response its security headers; removes identity headers a client wrote. */
   private void identify(RoutingContext ctx) {
-    HttpServerRequest request = ctx.request();
+    ctx.put(Requests.REQUEST_ID_KEY, identify(ctx.request()));
+  }
+
+  /**
+   * What the router's edge does to a request before a route takes it, for a request the router does
+   * not see ({@link dev.switchboard.gateway.forward.ProxyRoutes#take}): gives it its id (returned), its
+   * response the security headers, and removes identity headers the client wrote.
+   */
+  public String identify(HttpServerRequest request) {
     // Only the gateway says who the caller is, after checking a token (TokenCheck).
     IdentityHeaders.strip(request.headers());
     // The access log's handler gave the request its id (by the same rule) when it opened its scope.
     RequestScope scope = RequestScope.current();
     String given = scope != null ? scope.id() : request.getHeader(Requests.REQUEST_ID);
     String id = scope != null ? given : given != null && SAFE_REQUEST_ID.matcher(given).matches() ? given : Ids.randomUuid().toString();
-    ctx.put(Requests.REQUEST_ID_KEY, id);
-    HttpServerResponse response = ctx.response();
+    HttpServerResponse response = request.response();
     response.putHeader(Requests.REQUEST_ID, id);
     if (options.securityHeaders()) {
       response.headersEndHandler(v -> secure(response.headers()));
     }
+    return id;
+  }
+
+  /** Whether the edge is the same for every request, so that a request may pass it without the router: no CORS. */
+  public boolean uniform() {
+    return options.corsOrigins().isEmpty();
   }
 
   private static void secure(MultiMap headers) {
@@ -138,14 +151,13 @@ public final class Edge {
   }
 
   private void admitThenNext(RoutingContext ctx) {
-    if (admit(ctx)) {
+    if (admit(ctx.request(), Requests.id(ctx))) {
       ctx.next();
     }
   }
 
-  /** The rate limits: true if the request may go on, otherwise it has been answered. */
-  private boolean admit(RoutingContext ctx) {
-    HttpServerRequest request = ctx.request();
+  /** The rate limits: true if the request (whose id is {@code id}) may go on, otherwise it has been answered. */
+  public boolean admit(HttpServerRequest request, String id) {
     long now = System.nanoTime();
     sweepNow(now);
     String key = byKey == null ? null : request.getHeader(options.apiKeyHeader());
@@ -155,8 +167,8 @@ public final class Edge {
       String digest = digest(key);
       if (!keyDigests.contains(digest)) {
         badKeys.increment();
-        JsonErrors.send(ctx.response(), 401, new JsonObject()
-          .put("error", "unknown API key in " + options.apiKeyHeader()).put("requestId", Requests.id(ctx)));
+        JsonErrors.send(request.response(), 401, new JsonObject()
+          .put("error", "unknown API key in " + options.apiKeyHeader()).put("requestId", id));
         return false;
       }
       wait = byKey.take(digest, now);
@@ -171,10 +183,10 @@ public final class Edge {
     if (wait > 0) {
       limited.increment();
       long seconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(wait + TimeUnit.SECONDS.toNanos(1) - 1));
-      ctx.response().putHeader(HttpHeaders.RETRY_AFTER, String.valueOf(seconds));
-      JsonErrors.send(ctx.response(), 429, new JsonObject()
+      request.response().putHeader(HttpHeaders.RETRY_AFTER, String.valueOf(seconds));
+      JsonErrors.send(request.response(), 429, new JsonObject()
         .put("error", "rate limit exceeded").put("limit", limit)
-        .put("retryAfterMs", Math.max(1, TimeUnit.NANOSECONDS.toMillis(wait))).put("requestId", Requests.id(ctx)));
+        .put("retryAfterMs", Math.max(1, TimeUnit.NANOSECONDS.toMillis(wait))).put("requestId", id));
       return false;
     }
     return true;
@@ -189,17 +201,17 @@ public final class Edge {
    * Answers 413 when the request declares a body larger than {@code max}; true if it did. A body
    * without a declared length is counted as it streams instead.
    */
-  public static boolean declaredTooLarge(RoutingContext ctx, long max) {
-    long declared = Requests.contentLength(ctx.request().headers());
+  public static boolean declaredTooLarge(HttpServerRequest request, String id, long max) {
+    long declared = Requests.contentLength(request.headers());
     if (declared == Requests.NO_LENGTH || declared >= 0 && declared <= max) {
       return false;
     }
-    HttpServerResponse response = ctx.response();
+    HttpServerResponse response = request.response();
     // The body is not read: on HTTP/1.x the connection cannot be used for another request.
-    LastAnswer.mark(ctx.request());
+    LastAnswer.mark(request);
     JsonErrors.send(response, declared < 0 ? 400 : 413, new JsonObject()
       .put("error", declared < 0 ? "Content-Length is not a number" : "request body too large")
-      .put("limit", max).put("requestId", Requests.id(ctx)));
+      .put("limit", max).put("requestId", id));
     return true;
   }
 

@@ -40,31 +40,35 @@ public final class TokenCheck {
    * (reading the keys again may take a round trip) and resumed before {@code admitted} runs.
    */
   public void admit(RoutingContext ctx, Access access, Handler<Identity> admitted) {
+    admit(ctx.request(), Requests.id(ctx), access, admitted);
+  }
+
+  /** As {@link #admit(RoutingContext, Access, Handler)}, for a request with id {@code id} that no router routes. */
+  public void admit(HttpServerRequest request, String id, Access access, Handler<Identity> admitted) {
     if (!access.token()) {
       admitted.handle(null);
       return;
     }
-    HttpServerRequest request = ctx.request();
     String token;
     try {
       token = BearerTokens.of(request, isUpgrade(request));
     } catch (IllegalArgumentException e) {
-      JsonErrors.send(ctx.response(), 400, new JsonObject().put("error", "malformed query string").put("requestId", Requests.id(ctx)));
+      JsonErrors.send(request.response(), 400, new JsonObject().put("error", "malformed query string").put("requestId", id));
       return;
     }
     if (token == null) {
-      BearerTokens.unauthorized(ctx.response(), null);
+      BearerTokens.unauthorized(request.response(), null);
       return;
     }
     Future<Identity> checked = verifier.verify(token);
     if (checked.isComplete()) {
-      decided(ctx, access, checked, admitted);
+      decided(request, access, checked, admitted);
       return;
     }
     request.pause();
     checked.onComplete(done -> {
       request.resume();
-      decided(ctx, access, checked, admitted);
+      decided(request, access, checked, admitted);
     });
   }
 
@@ -73,19 +77,19 @@ public final class TokenCheck {
     return verifier.verify(token);
   }
 
-  private static void decided(RoutingContext ctx, Access access, Future<Identity> checked, Handler<Identity> admitted) {
+  private static void decided(HttpServerRequest request, Access access, Future<Identity> checked, Handler<Identity> admitted) {
     if (checked.failed()) {
-      BearerTokens.unauthorized(ctx.response(), checked.cause() instanceof TokenRejectedException rejected
+      BearerTokens.unauthorized(request.response(), checked.cause() instanceof TokenRejectedException rejected
         ? rejected : new TokenRejectedException("token not checked"));
       return;
     }
     Identity identity = checked.result();
     Set<String> missing = Access.missing(access.scopes(), identity.scopes());
     if (!missing.isEmpty()) {
-      BearerTokens.forbidden(ctx.response(), missing);
+      BearerTokens.forbidden(request.response(), missing);
       return;
     }
-    IdentityHeaders.put(ctx.request().headers(), identity);
+    IdentityHeaders.put(request.headers(), identity);
     admitted.handle(identity);
   }
 

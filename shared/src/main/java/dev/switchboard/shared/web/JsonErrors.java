@@ -90,13 +90,20 @@ public final class JsonErrors {
   }
 
   private static void internal(RoutingContext ctx) {
-    Throwable failure = ctx.failure();
-    log.error("{} {} failed", ctx.request().method(), ctx.request().path(), failure);
-    if (ctx.response().headWritten()) {
-      ctx.request().connection().close();
+    internal(ctx.request(), ctx.failure());
+  }
+
+  /**
+   * What a router answers when a handler throws, for a handler that no router runs: the failure
+   * logged, 500 with a JSON body, or the connection closed if the response has begun.
+   */
+  public static void internal(HttpServerRequest request, Throwable failure) {
+    log.error("{} {} failed", request.method(), request.path(), failure);
+    if (request.response().headWritten()) {
+      request.connection().close();
       return;
     }
-    send(ctx.response(), 500, new JsonObject().put("error", "internal error"));
+    send(request.response(), 500, new JsonObject().put("error", "internal error"));
   }
 
   private static Map<String, String> allowedMethods(Router router) {
