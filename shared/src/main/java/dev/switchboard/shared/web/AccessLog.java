@@ -44,6 +44,12 @@ public final class AccessLog {
 
   private final AccessLogFormat format;
   private final TrustedProxies clients;
+  /** The last time written, as written: lines come by the thousand a second, most in a millisecond that had one already. */
+  private Stamp stamp = new Stamp(Long.MIN_VALUE, "");
+
+  /** A line's time in milliseconds since the epoch, and as the format writes it. Replaced whole: any thread may read it. */
+  private record Stamp(long millis, String text) {
+  }
 
   private AccessLog(AccessLogFormat format, TrustedProxies clients) {
     this.format = format;
@@ -136,7 +142,7 @@ public final class AccessLog {
     String uri = redact(request.uri());
     StringBuilder out = new StringBuilder(256);
     if (format == AccessLogFormat.COMMON) {
-      out.append(client).append(" - - [").append(COMMON_TIME.format(Instant.ofEpochMilli(scope.startMillis))).append("] \"")
+      out.append(client).append(" - - [").append(time(scope.startMillis)).append("] \"")
         .append(request.method().name()).append(' ');
       appendEscaped(out, uri);
       out.append(' ').append(protocol(request.version())).append("\" ").append(status).append(' ').append(sent)
@@ -152,7 +158,7 @@ public final class AccessLog {
       }
       return out.toString();
     }
-    out.append("{\"time\":\"").append(Instant.ofEpochMilli(scope.startMillis))
+    out.append("{\"time\":\"").append(time(scope.startMillis))
       .append("\",\"requestId\":\"").append(scope.id()).append('"');
     if (scope.traceId() != null) {
       out.append(",\"traceId\":\"").append(scope.traceId()).append('"');
@@ -177,6 +183,17 @@ public final class AccessLog {
       out.append(",\"error\":\"connection closed\"");
     }
     return out.append('}').toString();
+  }
+
+  /** {@code millis} as the format writes a line's time. */
+  private String time(long millis) {
+    Stamp last = stamp;
+    if (last.millis() != millis) {
+      Instant instant = Instant.ofEpochMilli(millis);
+      last = new Stamp(millis, format == AccessLogFormat.COMMON ? COMMON_TIME.format(instant) : instant.toString());
+      stamp = last;
+    }
+    return last.text();
   }
 
   /**
