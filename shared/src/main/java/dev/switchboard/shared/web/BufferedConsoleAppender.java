@@ -103,7 +103,12 @@ public final class BufferedConsoleAppender extends OutputStreamAppender<ILogging
       boolean stopping = !running;
       queue.drainTo(batch);
       for (ILoggingEvent event : batch) {
-        subAppend(event);
+        try {
+          subAppend(event);
+        } catch (RuntimeException e) {
+          // One line that cannot be encoded must not end the thread that writes all the others.
+          addError("could not write an access line", e);
+        }
       }
       buffered |= !batch.isEmpty();
       batch.clear();

@@ -4,6 +4,9 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.encoder.Encoder;
+import ch.qos.logback.core.encoder.EncoderBase;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -94,8 +97,45 @@ class BufferedConsoleAppenderTest {
     assertEquals((lines - dropped) * 100, written.size(), "the lines kept are all written by stop");
   }
 
-  /** Starts the appender; its output takes writes at once if {@code writable}, else once {@link #open} is released. */
+  @Test
+  void aLineThatCannotBeEncodedIsSkippedAndTheOthersStillGoOut() throws Exception {
+    EncoderBase<ILoggingEvent> failing = new EncoderBase<>() {
+      @Override
+      public byte[] headerBytes() {
+        return null;
+      }
+
+      @Override
+      public byte[] encode(ILoggingEvent event) {
+        if (event.getFormattedMessage().equals("boom")) {
+          throw new IllegalStateException("cannot encode");
+        }
+        return (event.getFormattedMessage() + "\n").getBytes(StandardCharsets.UTF_8);
+      }
+
+      @Override
+      public byte[] footerBytes() {
+        return null;
+      }
+    };
+    start(true, failing);
+    logger.info("a");
+    logger.info("boom");
+    logger.info("b");
+    awaitPoll(() -> written.toString(StandardCharsets.UTF_8), "a\nb\n"::equals, Duration.ofMillis(10), Duration.ofSeconds(5),
+      "the lines around the one that failed");
+  }
+
   private void start(boolean writable) {
+    PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+    encoder.setContext(context);
+    encoder.setPattern("%msg%n");
+    encoder.start();
+    start(writable, encoder);
+  }
+
+  /** Starts the appender; its output takes writes at once if {@code writable}, else once {@link #open} is released. */
+  private void start(boolean writable, Encoder<ILoggingEvent> encoder) {
     if (writable) {
       open.countDown();
     }
@@ -117,10 +157,6 @@ class BufferedConsoleAppenderTest {
         written.write(bytes, offset, length);
       }
     };
-    PatternLayoutEncoder encoder = new PatternLayoutEncoder();
-    encoder.setContext(context);
-    encoder.setPattern("%msg%n");
-    encoder.start();
     appender = new BufferedConsoleAppender(target);
     appender.setContext(context);
     appender.setEncoder(encoder);
