@@ -1,9 +1,7 @@
 package dev.switchboard.gateway;
 
 import dev.switchboard.shared.IngressOptions;
-import dev.switchboard.shared.ServiceRuntime;
 import dev.switchboard.shared.auth.IdentityHeaders;
-import dev.switchboard.shared.registry.ServiceRegistry;
 import dev.switchboard.shared.testkit.RawHttp;
 import dev.switchboard.shared.testkit.TestCluster;
 import dev.switchboard.shared.testkit.TestKit;
@@ -71,7 +69,7 @@ class GatewayAuthTest {
   static void start() throws Exception {
     cluster = TestCluster.started(2);
     Vertx node = cluster.node(1);
-    int nodePort = await(node.createHttpServer().requestHandler(request -> {
+    await(TestGateway.serveAs(node, "http", request -> {
       if (!request.path().equals("/ready")) { // the gateway's health checks
         served.incrementAndGet();
       }
@@ -82,10 +80,7 @@ class GatewayAuthTest {
         return;
       }
       request.response().putHeader("Content-Type", "application/json").end(seen.encode());
-    }).listen(0, "127.0.0.1"), TIMEOUT).actualPort();
-    ServiceRuntime runtime = ServiceRuntime.create("http", Duration.ofSeconds(1));
-    runtime.listening("http", "http://127.0.0.1:" + nodePort);
-    await(ServiceRegistry.announce(node, runtime), TIMEOUT);
+    }), TIMEOUT);
     node.eventBus().consumer("who", message -> message.reply(new JsonObject()
       .put("subject", message.headers().get(IdentityHeaders.SUBJECT))
       .put("scopes", message.headers().get(IdentityHeaders.SCOPES))

@@ -1,7 +1,5 @@
 package dev.switchboard.gateway;
 
-import dev.switchboard.shared.ServiceRuntime;
-import dev.switchboard.shared.registry.ServiceRegistry;
 import dev.switchboard.shared.testkit.TestCluster;
 import dev.switchboard.shared.testkit.TestKit;
 import io.vertx.core.Future;
@@ -70,17 +68,14 @@ class GatewayCircuitTest {
 
   /** An http-like node that counts its requests and answers 500 while {@code failing}. */
   private static void service(Vertx node, AtomicInteger hits, AtomicBoolean failing) throws Exception {
-    int port = await(node.createHttpServer().requestHandler(request -> {
+    int port = await(TestGateway.serveAs(node, "flaky", request -> {
       if (request.path().equals("/ready")) {
         request.response().end("ready");
         return;
       }
       hits.incrementAndGet();
       request.response().setStatusCode(failing.get() ? 500 : 200).end();
-    }).listen(0, "127.0.0.1"), TIMEOUT).actualPort();
-    ServiceRuntime runtime = ServiceRuntime.create("flaky", Duration.ofSeconds(1));
-    runtime.listening("http", "http://127.0.0.1:" + port);
-    await(ServiceRegistry.announce(node, runtime), TIMEOUT);
+    }), TIMEOUT);
   }
 
   private Future<Integer> get(HttpClient client, int port) {

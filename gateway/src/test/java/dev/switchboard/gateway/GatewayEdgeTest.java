@@ -1,8 +1,6 @@
 package dev.switchboard.gateway;
 
 import dev.switchboard.gateway.config.Policy;
-import dev.switchboard.shared.ServiceRuntime;
-import dev.switchboard.shared.registry.ServiceRegistry;
 import dev.switchboard.shared.testkit.TestCluster;
 import dev.switchboard.shared.testkit.TestKit;
 import io.vertx.core.Future;
@@ -18,7 +16,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -54,7 +51,7 @@ class GatewayEdgeTest {
   static void start() throws Exception {
     cluster = TestCluster.started(2);
     Vertx node = cluster.node(1);
-    int port = await(node.createHttpServer().requestHandler(request -> {
+    int port = await(TestGateway.serveAs(node, "http", request -> {
       served.incrementAndGet();
       request.body().onSuccess(body -> {
         if (request.path().equals("/api/headers")) {
@@ -69,10 +66,7 @@ class GatewayEdgeTest {
         request.response().putHeader("Content-Type", "application/json")
           .end(new JsonObject().put("received", body.length()).encode());
       });
-    }).listen(0, "127.0.0.1"), TIMEOUT).actualPort();
-    ServiceRuntime runtime = ServiceRuntime.create("http", Duration.ofSeconds(1));
-    runtime.listening("http", "http://127.0.0.1:" + port);
-    await(ServiceRegistry.announce(node, runtime), TIMEOUT);
+    }), TIMEOUT);
 
     JsonArray routes = new JsonArray().add("/api/ http").add("/small/ http maxBody=1k");
     limited = await(TestGateway.deploy(cluster.node(0), new JsonObject()

@@ -1,7 +1,5 @@
 package dev.switchboard.gateway;
 
-import dev.switchboard.shared.ServiceRuntime;
-import dev.switchboard.shared.registry.ServiceRegistry;
 import dev.switchboard.shared.testkit.TestCluster;
 import dev.switchboard.shared.testkit.TestKit;
 import io.vertx.core.Vertx;
@@ -14,7 +12,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -42,14 +39,11 @@ class GatewayOwnPathsTest {
   static void start() throws Exception {
     cluster = TestCluster.started(2);
     Vertx node = cluster.node(1);
-    int port = await(node.createHttpServer().requestHandler(request -> {
+    await(TestGateway.serveAs(node, "http", request -> {
       served.incrementAndGet();
       request.response().putHeader("Content-Type", "application/json").end(new JsonObject()
         .put("node", true).put("uri", request.uri()).put("requestId", request.getHeader("X-Request-Id")).encode());
-    }).listen(0, "127.0.0.1"), TIMEOUT).actualPort();
-    ServiceRuntime runtime = ServiceRuntime.create("http", Duration.ofSeconds(1));
-    runtime.listening("http", "http://127.0.0.1:" + port);
-    await(ServiceRegistry.announce(node, runtime), TIMEOUT);
+    }), TIMEOUT);
     gateway = await(TestGateway.deploy(cluster.node(0), new JsonObject()
       .put("routes", new JsonArray().add("/ http")), 1), TIMEOUT).port("http");
     clientVertx = TestKit.vertx();

@@ -1,7 +1,6 @@
 package dev.switchboard.gateway;
 
 import dev.switchboard.echo.EchoVerticle;
-import dev.switchboard.shared.ServiceRuntime;
 import dev.switchboard.shared.registry.ServiceRegistry;
 import dev.switchboard.shared.testkit.TestCertificate;
 import dev.switchboard.shared.testkit.TestCluster;
@@ -81,14 +80,11 @@ class GatewayTlsTest {
   static void start() throws Exception {
     cluster = TestCluster.started(2);
     Vertx node = cluster.node(1);
-    int port = await(node.createHttpServer().requestHandler(request -> request.body().onSuccess(body -> {
+    int port = await(TestGateway.serveAs(node, "http", request -> request.body().onSuccess(body -> {
       JsonObject seen = new JsonObject();
       request.headers().forEach((name, value) -> seen.put(name.toLowerCase(Locale.ROOT), value));
       request.response().putHeader("Strict-Transport-Security", "max-age=1").end(seen.encode());
-    })).listen(0, "127.0.0.1"), TIMEOUT).actualPort();
-    ServiceRuntime runtime = ServiceRuntime.create("http", java.time.Duration.ofSeconds(1));
-    runtime.listening("http", "http://127.0.0.1:" + port);
-    await(ServiceRegistry.announce(node, runtime), TIMEOUT);
+    })), TIMEOUT);
     TestKit.Deployed echo = await(TestKit.deploy(node, EchoVerticle.DEFINITION, new JsonObject(), 1), TIMEOUT);
     await(ServiceRegistry.announce(node, echo.runtime()), TIMEOUT);
 

@@ -3,8 +3,12 @@ package dev.switchboard.gateway;
 import dev.switchboard.shared.IngressOptions;
 import dev.switchboard.shared.testkit.TestCluster;
 import dev.switchboard.shared.testkit.TestKit;
+import dev.switchboard.shared.ServiceRuntime;
+import dev.switchboard.shared.registry.ServiceRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -32,6 +36,18 @@ final class TestGateway {
   static Future<TestKit.Deployed> deploy(Vertx vertx, JsonObject settings, int instances, IngressOptions ingress) {
     JsonObject json = new JsonObject().put("tcpRoutes", new JsonArray()).mergeIn(settings);
     return TestKit.deploy(vertx, GatewayVerticle.DEFINITION, json, instances, ingress);
+  }
+
+  /**
+   * Starts an HTTP server on {@code node} (port 0) answering with {@code handler}, and announces it
+   * in the registry as a node of {@code service}, as a service's launcher would: its port.
+   */
+  static Future<Integer> serveAs(Vertx node, String service, Handler<HttpServerRequest> handler) {
+    return node.createHttpServer().requestHandler(handler).listen(0, "127.0.0.1").compose(server -> {
+      ServiceRuntime runtime = ServiceRuntime.create(service, Duration.ofSeconds(1));
+      runtime.listening("http", "http://127.0.0.1:" + server.actualPort());
+      return ServiceRegistry.announce(node, runtime).map(server.actualPort());
+    });
   }
 
   /** Closes a test's client Vert.x and its cluster, those of them it got to start. */
