@@ -26,8 +26,9 @@ import java.util.concurrent.locks.LockSupport;
  * Behind the gateway at tens of thousands of requests a second those two were its largest costs of
  * its own.
  *
- * <p>At most {@value #QUEUE_LINES} lines wait; a line that finds the queue full is dropped (counted
- * in the logging status) rather than hold the thread that wrote it. A block ends with a whole line,
+ * <p>At most {@value #QUEUE_LINES} lines wait, and the writing thread holds at most
+ * {@value #BATCH_LINES} more and a buffer's worth while it writes them; a line that finds the queue full is dropped
+ * (counted in the logging status) rather than hold the thread that wrote it. A block ends with a whole line,
  * so lines that other appenders write to the same output are never cut into. At stop (logback's
  * shutdown hook) every waiting line is written.
  */
@@ -35,6 +36,8 @@ public final class BufferedConsoleAppender extends OutputStreamAppender<ILogging
 
   /** Lines waiting to be written, at most. */
   static final int QUEUE_LINES = 8192;
+  /** Lines the writing thread takes from the queue at a time, at most: all it holds besides the queue. */
+  static final int BATCH_LINES = 1024;
   /** Lines are written at most this many bytes at a time (a longer line goes alone). */
   static final int BUFFER_BYTES = 64 * 1024;
   /** How long the writing thread sleeps when it finds no line: the longest a line waits for it. */
@@ -97,11 +100,11 @@ public final class BufferedConsoleAppender extends OutputStreamAppender<ILogging
 
   /** The writing thread: takes what has come, writes it, and writes the buffer out when no more is waiting. */
   private void write() {
-    List<ILoggingEvent> batch = new ArrayList<>(QUEUE_LINES);
+    List<ILoggingEvent> batch = new ArrayList<>(BATCH_LINES);
     boolean buffered = false;
     while (true) {
       boolean stopping = !running;
-      queue.drainTo(batch);
+      queue.drainTo(batch, BATCH_LINES);
       for (ILoggingEvent event : batch) {
         try {
           subAppend(event);
