@@ -125,7 +125,7 @@ class TracingProcessTest {
 
     Predicate<JsonArray> whole = spans -> find(spans, "greeter-node", "SERVER") != null && find(spans, "chat", "SERVER") != null
       && find(spans, "files", "SERVER") != null && find(spans, "echo", "SERVER") != null && find(spans, "gateway", "SERVER") != null
-      && named(spans, "gateway", "bff greeting") != null;
+      && named(spans, "gateway", "bff greeting") != null && TestZipkin.linked(spans, ids[1]);
     JsonArray spans = zipkin.trace(ids[0], whole);
     assertOneTree(spans, ids[1]);
     JsonObject server = find(spans, "gateway", "SERVER");
@@ -143,7 +143,7 @@ class TracingProcessTest {
     String[] ids = answeredWhole("/api/greet?name=Ada", body -> body.contains("\"by\":\"greeter-node\""));
 
     JsonArray spans = zipkin.trace(ids[0], s -> find(s, "greeter-node", "SERVER") != null && find(s, "gateway", "SERVER") != null
-      && find(s, "http", "SERVER") != null);
+      && find(s, "http", "SERVER") != null && TestZipkin.linked(s, ids[1]));
     assertOneTree(spans, ids[1]);
     JsonObject gatewayCall = find(spans, "gateway", "CLIENT");
     JsonObject http = find(spans, "http", "SERVER");

@@ -15,6 +15,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
@@ -103,6 +104,16 @@ public final class TestZipkin implements AutoCloseable {
     return TestKit.onContext(vertx, () -> client.request(HttpMethod.GET, port, "127.0.0.1", uri)
       .compose(request -> request.send())
       .compose(response -> response.body().map(body -> new Answer(response.statusCode(), body.toString()))));
+  }
+
+  /**
+   * Whether every span's parent is in {@code spans} or is {@code rootParent} (the client's span):
+   * no span still on its way to the collector from the processes between a span and its child.
+   */
+  public static boolean linked(JsonArray spans, String rootParent) {
+    Set<String> ids = spans.stream().map(s -> ((JsonObject) s).getString("id")).collect(Collectors.toSet());
+    return spans.stream().map(s -> ((JsonObject) s).getString("parentId"))
+      .allMatch(parent -> rootParent.equals(parent) || ids.contains(parent));
   }
 
   /** The first span of {@code service} of this {@code kind} ({@code SERVER}, {@code CLIENT}, ...), or null. */
