@@ -116,7 +116,11 @@ public final class HttpVerticle extends VerticleBase {
       .invalidRequestHandler(JsonErrors::invalidRequest)
       .requestHandler(accessLog.handler(request -> {
         requests.increment();
-        router.handle(request);
+        if (isHello(request)) {
+          hello(request); // the hot path: no routing context to build for a route that needs none
+        } else {
+          router.handle(request);
+        }
       }));
     return server.listen()
       .onSuccess(s -> runtime.listening("http", "http://" + options.host() + ":" + s.actualPort()));
@@ -126,6 +130,16 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     return server.shutdown(runtime.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * {@code GET /} or {@code HEAD /}, as the router would route it to {@link #hello}: a path the
+   * router would normalize first ({@code //}, {@code /./}, {@code /%2F}) is not "/" here and goes
+   * through the router.
+   */
+  private static boolean isHello(HttpServerRequest request) {
+    HttpMethod method = request.method();
+    return (method == HttpMethod.GET || method == HttpMethod.HEAD) && "/".equals(request.path());
   }
 
   private static void hello(HttpServerRequest request) {

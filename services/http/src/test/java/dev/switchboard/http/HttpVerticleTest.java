@@ -55,6 +55,30 @@ class HttpVerticleTest extends HttpServiceTestBase {
   }
 
   @Test
+  void answersHelloWorldTheSameHoweverTheRootIsWritten(VertxTestContext ctx) {
+    // "/" (with or without a query) goes straight to the answer; what the router normalizes first
+    // goes through it: both must answer alike.
+    HttpClient client = client();
+    List<String> uris = List.of("/", "/?name=Ada", "//", "/./", "/%2E/");
+    deploy().onComplete(ctx.succeeding(http -> {
+      List<Future<Response>> answers = new ArrayList<>();
+      for (String uri : uris) {
+        answers.add(get(client, http.port("http"), uri));
+      }
+      Future.all(answers).onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        for (int i = 0; i < uris.size(); i++) {
+          Response r = answers.get(i).result();
+          assertEquals(200, r.status(), uris.get(i));
+          assertEquals("text/plain", r.header("content-type"), uris.get(i));
+          assertEquals("11", r.header("content-length"), uris.get(i));
+          assertEquals("Hello World", r.body().toString(), uris.get(i));
+        }
+        ctx.completeNow();
+      })));
+    }));
+  }
+
+  @Test
   void answersPipelinedRequestsInOrderWithoutClosingTheConnection(VertxTestContext ctx) {
     deploy().compose(http -> connect(http.port("http"))).onComplete(ctx.succeeding(socket -> {
       Buffer received = Buffer.buffer();
