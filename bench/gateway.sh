@@ -200,15 +200,12 @@ start_gateway() {
 }
 
 # gateway_reference RUN NAME READY WARMUP COMMAND...: a proxy started on a free port (the word PORT
-# in COMMAND), warmed up, then kept to be measured in turns as RUN.
+# in COMMAND, see with_port), warmed up, then kept to be measured in turns as RUN.
 gateway_reference() {
-  local run=$1 name=$2 ready=$3 warmup=$4 port arg command=()
+  local run=$1 name=$2 ready=$3 warmup=$4 port command=()
   shift 4
   port=$(free_port)
-  for arg in "$@"; do
-    [ "$arg" != PORT ] || arg=$port
-    command+=("$arg")
-  done
+  with_port "$port" "$@"
   start_server "$name" http "$port" "$ready" "${command[@]}"
   wrk_run "" "$port" "$warmup"
   keep_server "$run" "$port"
