@@ -1,10 +1,10 @@
 package dev.switchboard.gateway;
 
 import dev.switchboard.shared.IngressOptions;
-import dev.switchboard.shared.testkit.TestCluster;
-import dev.switchboard.shared.testkit.TestKit;
 import dev.switchboard.shared.ServiceRuntime;
 import dev.switchboard.shared.registry.ServiceRegistry;
+import dev.switchboard.shared.testkit.TestCluster;
+import dev.switchboard.shared.testkit.TestKit;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;

@@ -16,8 +16,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -174,19 +172,9 @@ class TracingProcessTest {
 
   /** Every span of one trace, each but the root the child of another of them, the root the test's own. */
   private static void assertOneTree(JsonArray spans, String rootParent) {
-    Set<String> ids = new HashSet<>();
-    List<JsonObject> all = new ArrayList<>();
-    for (Object s : spans) {
-      JsonObject span = (JsonObject) s;
-      all.add(span);
-      ids.add(span.getString("id"));
-    }
-    long roots = all.stream().filter(s -> rootParent.equals(s.getString("parentId"))).count();
+    long roots = spans.stream().filter(s -> rootParent.equals(((JsonObject) s).getString("parentId"))).count();
     assertEquals(1, roots, "one span continues the client's:" + show(spans));
-    for (JsonObject span : all) {
-      String parent = span.getString("parentId");
-      assertTrue(rootParent.equals(parent) || ids.contains(parent), "a parent link points outside the trace: " + span.encode() + show(spans));
-    }
+    assertTrue(TestZipkin.linked(spans, rootParent), "a parent link points outside the trace:" + show(spans));
   }
 
   private static JsonObject child(JsonArray spans, JsonObject parent, String name) {

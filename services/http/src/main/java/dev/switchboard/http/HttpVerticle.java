@@ -134,7 +134,7 @@ public final class HttpVerticle extends VerticleBase {
 
   /**
    * {@code GET /} or {@code HEAD /}, as the router would route it to {@link #hello}: a path the
-   * router would normalize first ({@code //}, {@code /./}, {@code /%2F}) is not "/" here and goes
+   * router would normalize first ({@code //}, {@code /./}, {@code /%2E/}) is not "/" here and goes
    * through the router.
    */
   private static boolean isHello(HttpServerRequest request) {
