@@ -2,8 +2,9 @@
 # http nodes, beside the same load straight to one http process, in one run; and how evenly
 # round-robin spread the gateway's requests over the three nodes. In front of the same nodes: HAProxy
 # and NGINX, set up as for production (bench/haproxy.cfg.template, bench/nginx.conf.template), and as
-# references a minimal Node.js proxy (bench/node/proxy.js) and a bare Vert.x proxy
-# (bench/BareProxy.java). Sourced by scripts/bench.
+# references a minimal Node.js proxy (bench/node/proxy.js), a bare Vert.x proxy (bench/BareProxy.java),
+# Vert.x's server with Netty's client behind it (bench/NettyClientProxy.java) and a proxy on Netty's
+# HTTP codec alone (bench/NettyProxy.java). Sourced by scripts/bench.
 
 readonly GATEWAY_NODES=3
 # GATEWAY_PIN=1: the proxies under test get cores of their own, as in a deployment where the
@@ -47,7 +48,7 @@ readonly GATEWAY_BASELINE=${GATEWAY_BASELINE:-}
 # loop, written by a thread of its own; NGINX: buffered, 64 KiB or 1 s at a time; HAProxy: one write
 # per line, as it has no buffer for a log file). off: none of them logs requests.
 readonly GATEWAY_ACCESS_LOG=${GATEWAY_ACCESS_LOG:-on}
-GATEWAY_SETUPS=(direct gateway gatewaytls haproxy nginx nodeproxy bareproxy)
+GATEWAY_SETUPS=(direct gateway gatewaytls haproxy nginx nodeproxy bareproxy nettyclient nettyproxy)
 [ -z "$GATEWAY_BASELINE" ] || GATEWAY_SETUPS+=(baseline)
 readonly GATEWAY_SETUPS
 gateway_clean_rounds=()
@@ -82,6 +83,8 @@ bench_gateway() {
   label[nginx]="NGINX $(nginx -v 2>&1 | awk -F/ '{ print $2 }') ($proxies worker processes) → the same $GATEWAY_NODES http nodes"
   label[nodeproxy]="Node.js proxy (cluster, $proxies workers) → the same $GATEWAY_NODES http nodes"
   label[bareproxy]="bare Vert.x proxy (bench/BareProxy.java, $proxies verticles) → the same $GATEWAY_NODES http nodes"
+  label[nettyclient]="Vert.x server, Netty client (bench/NettyClientProxy.java, $proxies verticles) → the same $GATEWAY_NODES http nodes"
+  label[nettyproxy]="Netty proxy (bench/NettyProxy.java, $proxies event loops) → the same $GATEWAY_NODES http nodes"
   label[baseline]="baseline gateway (${GATEWAY_BASELINE_NAME:-another build}, $proxies verticles) → the same $GATEWAY_NODES http nodes"
   [ -z "$GATEWAY_BASELINE" ] || [ -f "$GATEWAY_BASELINE" ] || die "GATEWAY_BASELINE: no such jar: $GATEWAY_BASELINE"
 
@@ -130,14 +133,19 @@ bench_gateway() {
   gateway_haproxy "${node_ports[@]}"
   gateway_nginx "${node_ports[@]}"
 
-  # The references in front of the same nodes: the least a Node.js reverse proxy does, and a bare
-  # proxy on Vert.x's HTTP server and client without the gateway's work.
+  # The references in front of the same nodes: the least a Node.js reverse proxy does; a bare proxy
+  # on Vert.x's HTTP server and client without the gateway's work; the same with Netty's client in
+  # place of Vert.x's; and a proxy on Netty's HTTP codec alone, the floor under any of them.
   local backends
   backends=$(IFS=,; echo "${node_ports[*]}")
   gateway_reference nodeproxy node-proxy "node proxy up:" 5 \
     "${proxy[@]}" node bench/node/proxy.js PORT "$backends" "$proxies"
   gateway_reference bareproxy vertx-bare-proxy "bare proxy up:" "$GATEWAY_WARMUP" \
     "${proxy[@]}" java -cp gateway/target/switchboard-gateway.jar bench/BareProxy.java PORT "$backends" "$proxies"
+  gateway_reference nettyclient vertx-netty-client-proxy "netty client proxy up:" "$GATEWAY_WARMUP" \
+    "${proxy[@]}" java -cp gateway/target/switchboard-gateway.jar bench/NettyClientProxy.java PORT "$backends" "$proxies"
+  gateway_reference nettyproxy netty-proxy "netty proxy up:" "$GATEWAY_WARMUP" \
+    "${proxy[@]}" java -cp gateway/target/switchboard-gateway.jar bench/NettyProxy.java PORT "$backends" "$proxies"
 
   local round setup counts_before counts_after
   node_served=()
@@ -216,7 +224,7 @@ gateway_access_log_note() {
   if [ "$GATEWAY_ACCESS_LOG" = on ]; then
     echo "the gateways write a JSON line per request (their default) from a thread of their own into their log file;"
     echo "HAProxy a line per request (its HTTP log format) with one write each into its log file; NGINX a line per request"
-    echo "(the combined format) into a file, 64 KiB or 1 s at a time. The Node.js and bare Vert.x proxies write none; the nodes"
+    echo "(the combined format) into a file, 64 KiB or 1 s at a time. The Node.js, Vert.x and Netty references write none; the nodes"
     echo "write their own (the same for every setup)."
   else
     echo "no proxy writes a line per request (the gateways with \`ingress.accessLog=off\`, HAProxy with \`no log\`, NGINX with"
@@ -393,7 +401,9 @@ report_gateway() { # SPREAD_BEFORE SPREAD_AFTER
     echo "**$(ratio "${rate[gateway]}" "${rate[haproxy]}")** of HAProxy's requests/s with **$(ratio "${p99[gateway]}" "${p99[haproxy]}")** its p99 (HAProxy: $(ratio "${rate[haproxy]}" "${rate[direct]}") of straight),"
     echo "**$(ratio "${rate[gateway]}" "${rate[nginx]}")** of NGINX's requests/s with **$(ratio "${p99[gateway]}" "${p99[nginx]}")** its p99 (NGINX: $(ratio "${rate[nginx]}" "${rate[direct]}") of straight),"
     echo "**$(ratio "${rate[gateway]}" "${rate[nodeproxy]}")** of the Node.js proxy's ($(ratio "${rate[nodeproxy]}" "${rate[direct]}") of straight),"
-    echo "**$(ratio "${rate[gateway]}" "${rate[bareproxy]}")** of the bare Vert.x proxy's ($(ratio "${rate[bareproxy]}" "${rate[direct]}") of straight);"
+    echo "**$(ratio "${rate[gateway]}" "${rate[bareproxy]}")** of the bare Vert.x proxy's ($(ratio "${rate[bareproxy]}" "${rate[direct]}") of straight),"
+    echo "**$(ratio "${rate[gateway]}" "${rate[nettyclient]}")** of the proxy on Vert.x's server and Netty's client ($(ratio "${rate[nettyclient]}" "${rate[haproxy]}") of HAProxy's),"
+    echo "**$(ratio "${rate[gateway]}" "${rate[nettyproxy]}")** of the proxy on Netty's HTTP codec alone ($(ratio "${rate[nettyproxy]}" "${rate[haproxy]}") of HAProxy's requests/s, with $(ratio "${p99[nettyproxy]}" "${p99[haproxy]}") its p99);"
     echo "over HTTPS the gateway made **$(ratio "${rate[gatewaytls]}" "${rate[gateway]}")** of its plain HTTP requests/s (p99 $(ms "${p99[gatewaytls]}") vs $(ms "${p99[gateway]}") ms);"
     if [ -n "$GATEWAY_BASELINE" ]; then
       echo "**$(ratio "${rate[gateway]}" "${rate[baseline]}")** of the baseline gateway's ($(ratio "${rate[baseline]}" "${rate[direct]}") of straight);"
