@@ -3,7 +3,7 @@
 # round-robin spread the gateway's requests over the three nodes. In front of the same nodes: HAProxy
 # and NGINX, set up as for production (bench/haproxy.cfg.template, bench/nginx.conf.template), and as
 # references a minimal Node.js proxy (bench/node/proxy.js), a bare Vert.x proxy (bench/BareProxy.java),
-# the same without Vert.x's connection pool (bench/UnpooledProxy.java), Vert.x's server with Netty's
+# the same without Vert.x's connection pool (its no-pool mode), Vert.x's server with Netty's
 # client behind it (bench/NettyClientProxy.java) and a proxy on Netty's HTTP codec alone
 # (bench/NettyProxy.java). Sourced by scripts/bench.
 
@@ -84,7 +84,7 @@ bench_gateway() {
   label[nginx]="NGINX $(nginx -v 2>&1 | awk -F/ '{ print $2 }') ($proxies worker processes) → the same $GATEWAY_NODES http nodes"
   label[nodeproxy]="Node.js proxy (cluster, $proxies workers) → the same $GATEWAY_NODES http nodes"
   label[bareproxy]="bare Vert.x proxy (bench/BareProxy.java, $proxies verticles) → the same $GATEWAY_NODES http nodes"
-  label[unpooled]="Vert.x proxy without the pool (bench/UnpooledProxy.java, $proxies verticles) → the same $GATEWAY_NODES http nodes"
+  label[unpooled]="bare Vert.x proxy without the pool (bench/BareProxy.java no-pool, $proxies verticles) → the same $GATEWAY_NODES http nodes"
   label[nettyclient]="Vert.x server, Netty client (bench/NettyClientProxy.java, $proxies verticles) → the same $GATEWAY_NODES http nodes"
   label[nettyproxy]="Netty proxy (bench/NettyProxy.java, $proxies event loops) → the same $GATEWAY_NODES http nodes"
   label[baseline]="baseline gateway (${GATEWAY_BASELINE_NAME:-another build}, $proxies verticles) → the same $GATEWAY_NODES http nodes"
@@ -145,8 +145,8 @@ bench_gateway() {
     "${proxy[@]}" node bench/node/proxy.js PORT "$backends" "$proxies"
   gateway_reference bareproxy vertx-bare-proxy "bare proxy up:" "$GATEWAY_WARMUP" \
     "${proxy[@]}" java -cp gateway/target/switchboard-gateway.jar bench/BareProxy.java PORT "$backends" "$proxies"
-  gateway_reference unpooled vertx-unpooled-proxy "unpooled proxy up:" "$GATEWAY_WARMUP" \
-    "${proxy[@]}" java -cp gateway/target/switchboard-gateway.jar bench/UnpooledProxy.java PORT "$backends" "$proxies"
+  gateway_reference unpooled vertx-unpooled-proxy "bare proxy up:" "$GATEWAY_WARMUP" \
+    "${proxy[@]}" java -cp gateway/target/switchboard-gateway.jar bench/BareProxy.java PORT "$backends" "$proxies" no-pool
   gateway_reference nettyclient vertx-netty-client-proxy "netty client proxy up:" "$GATEWAY_WARMUP" \
     "${proxy[@]}" java -cp gateway/target/switchboard-gateway.jar bench/NettyClientProxy.java PORT "$backends" "$proxies"
   gateway_reference nettyproxy netty-proxy "netty proxy up:" "$GATEWAY_WARMUP" \
@@ -407,7 +407,7 @@ report_gateway() { # SPREAD_BEFORE SPREAD_AFTER
     echo "**$(ratio "${rate[gateway]}" "${rate[nginx]}")** of NGINX's requests/s with **$(ratio "${p99[gateway]}" "${p99[nginx]}")** its p99 (NGINX: $(ratio "${rate[nginx]}" "${rate[direct]}") of straight),"
     echo "**$(ratio "${rate[gateway]}" "${rate[nodeproxy]}")** of the Node.js proxy's ($(ratio "${rate[nodeproxy]}" "${rate[direct]}") of straight),"
     echo "**$(ratio "${rate[gateway]}" "${rate[bareproxy]}")** of the bare Vert.x proxy's ($(ratio "${rate[bareproxy]}" "${rate[direct]}") of straight),"
-    echo "**$(ratio "${rate[gateway]}" "${rate[unpooled]}")** of the Vert.x proxy without the pool ($(ratio "${rate[unpooled]}" "${rate[haproxy]}") of HAProxy's),"
+    echo "**$(ratio "${rate[gateway]}" "${rate[unpooled]}")** of the bare Vert.x proxy without the pool ($(ratio "${rate[unpooled]}" "${rate[haproxy]}") of HAProxy's),"
     echo "**$(ratio "${rate[gateway]}" "${rate[nettyclient]}")** of the proxy on Vert.x's server and Netty's client ($(ratio "${rate[nettyclient]}" "${rate[haproxy]}") of HAProxy's),"
     echo "**$(ratio "${rate[gateway]}" "${rate[nettyproxy]}")** of the proxy on Netty's HTTP codec alone ($(ratio "${rate[nettyproxy]}" "${rate[haproxy]}") of HAProxy's requests/s, with $(ratio "${p99[nettyproxy]}" "${p99[haproxy]}") its p99);"
     echo "over HTTPS the gateway made **$(ratio "${rate[gatewaytls]}" "${rate[gateway]}")** of its plain HTTP requests/s (p99 $(ms "${p99[gatewaytls]}") vs $(ms "${p99[gateway]}") ms);"
