@@ -88,19 +88,18 @@ public class BareProxy {
       int backend = next;
       next = (next + 1) % backends.length;
       request.pause(); // its body (if any) waits for the backend's connection
-      Future<HttpClientConnection> connection = pooled ? null : connection(backend);
-      Future<? extends HttpClient> via = pooled ? Future.succeededFuture(client) : connection;
+      Future<? extends HttpClient> via = pooled ? Future.succeededFuture(client) : connection(backend);
       via.compose(http -> http.request(new RequestOptions().setMethod(request.method()).setHost("127.0.0.1")
-            .setPort(backends[backend]).setURI(request.uri()).setHeaders(request.headers())))
-        .compose(upstream -> upstream.send(request))
-        .compose(answer -> answer.body().map(body -> {
-          HttpServerResponse out = request.response().setStatusCode(answer.statusCode());
-          out.headers().addAll(answer.headers());
-          if (connection != null) {
-            release(backend, connection.result());
-          }
-          return out.end(body);
-        }))
+            .setPort(backends[backend]).setURI(request.uri()).setHeaders(request.headers()))
+          .compose(upstream -> upstream.send(request))
+          .compose(answer -> answer.body().map(body -> {
+            HttpServerResponse out = request.response().setStatusCode(answer.statusCode());
+            out.headers().addAll(answer.headers());
+            if (http instanceof HttpClientConnection connection) {
+              release(backend, connection);
+            }
+            return out.end(body);
+          })))
         .onFailure(e -> {
           request.resume();
           if (!request.response().headWritten()) {
