@@ -1,6 +1,7 @@
 package dev.switchboard.gateway;
 
 import dev.switchboard.gateway.config.Policy;
+import dev.switchboard.shared.testkit.RawHttp;
 import dev.switchboard.shared.testkit.TestCluster;
 import dev.switchboard.shared.testkit.TestKit;
 import io.vertx.core.Future;
@@ -145,6 +146,31 @@ class GatewayEdgeTest {
     Answer streamedFits = sendChunked(client("127.0.0.1"), plain, "/small/upload", 2, 512);
     assertEquals(200, streamedFits.status(), streamedFits.toString());
     assertEquals(1024, streamedFits.json().getInteger("received"));
+  }
+
+  /**
+   * A client that writes its whole body before reading (most scripts and many libraries do) gets its
+   * 413, and a connection that ends with a FIN: the gateway reads what is still arriving and drops it.
+   */
+  @Test
+  void aClientStillWritingARefusedBodyGetsThe413AndAFinNotAReset() throws Exception {
+    int body = 8 * 1024 * 1024;
+    int before = served.get();
+    try (RawHttp raw = RawHttp.connect(plain)) {
+      raw.write("POST /api/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + body + "\r\n\r\n");
+      raw.writeBody(body, 64 * 1024, false);
+      assertEquals(413, raw.read().status(), "refused at the edge for its declared length");
+      raw.timeout(5_000);
+      assertTrue(raw.closedCleanly());
+    }
+    assertEquals(before, served.get(), "a body declared too large never reaches a node");
+    try (RawHttp raw = RawHttp.connect(plain)) {
+      raw.write("POST /small/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+      raw.writeBody(body, 64 * 1024, true);
+      assertEquals(413, raw.read().status(), "refused as it streamed past the route's 1k");
+      raw.timeout(5_000);
+      assertTrue(raw.closedCleanly());
+    }
   }
 
   @Test

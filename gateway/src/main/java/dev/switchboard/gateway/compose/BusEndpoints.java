@@ -89,7 +89,6 @@ public final class BusEndpoints {
     request.handler(chunk -> {
       if (body.length() + chunk.length() > max) {
         request.handler(null);
-        LastAnswer.mark(request);
         read.tryFail(new BadBody(413, "request body too large"));
       } else {
         body.appendBuffer(chunk);
@@ -146,7 +145,14 @@ public final class BusEndpoints {
       log.warn("[{}] bus route {} failed", Requests.id(ctx), route.format(), failure);
       body.put("error", "internal error");
     }
-    JsonErrors.send(ctx.response(), status, body.put("address", route.address()).put("requestId", Requests.id(ctx)));
+    // A body refused part-way is left unread: on HTTP/1.x the connection cannot carry another request.
+    boolean last = failure instanceof BadBody && status == 413 && LastAnswer.mark(ctx.request());
+    JsonErrors.send(ctx.response(), status, body.put("address", route.address()).put("requestId", Requests.id(ctx)))
+      .onComplete(sent -> {
+        if (last) {
+          LastAnswer.close(ctx.request());
+        }
+      });
   }
 
   /** Query parameters as a JSON object: one value as a string, repeated ones as an array. */

@@ -208,10 +208,15 @@ public final class Edge {
     }
     HttpServerResponse response = request.response();
     // The body is not read: on HTTP/1.x the connection cannot be used for another request.
-    LastAnswer.mark(request);
+    boolean last = LastAnswer.mark(request);
     JsonErrors.send(response, declared < 0 ? 400 : 413, new JsonObject()
       .put("error", declared < 0 ? "Content-Length is not a number" : "request body too large")
-      .put("limit", max).put("requestId", id));
+      .put("limit", max).put("requestId", id))
+      .onComplete(sent -> {
+        if (last) {
+          LastAnswer.close(request);
+        }
+      });
     return true;
   }
 

@@ -273,7 +273,7 @@ public final class HttpForwarder {
         // goes nowhere, and the client's connection, holding it, cannot carry another request.
         x.relay.stop();
         x.current.reset();
-        x.request.connection().close();
+        LastAnswer.close(x.request);
       }
     });
   }
@@ -354,7 +354,7 @@ public final class HttpForwarder {
     body.put("requestId", x.requestId);
     if (x.bodyUnread() && LastAnswer.mark(x.request)) {
       // The body was not read: the HTTP/1.x connection cannot be used for another request.
-      JsonErrors.send(out, status, body).onComplete(sent -> x.request.connection().close());
+      JsonErrors.send(out, status, body).onComplete(sent -> LastAnswer.close(x.request));
     } else {
       JsonErrors.send(out, status, body);
     }

@@ -52,7 +52,7 @@ final class Refusal extends RuntimeException {
     boolean unread = hasBody(request) && !request.isEnded() && LastAnswer.mark(request);
     JsonErrors.send(request.response(), status, body).onComplete(done -> {
       if (unread) {
-        request.connection().close();
+        LastAnswer.close(request);
       }
     });
   }

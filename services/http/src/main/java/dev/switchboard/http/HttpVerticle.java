@@ -224,7 +224,7 @@ public final class HttpVerticle extends VerticleBase {
     boolean last = LastAnswer.mark(request);
     JsonErrors.send(response, status, body).onComplete(done -> {
       if (last) {
-        request.connection().close();
+        LastAnswer.close(request);
       } else {
         request.response().reset(); // HTTP/2: this stream alone
       }

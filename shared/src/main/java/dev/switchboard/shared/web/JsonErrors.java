@@ -75,7 +75,7 @@ public final class JsonErrors {
     }
     HttpServerResponse response = request.response();
     if (LastAnswer.mark(request)) {
-      send(response, status, new JsonObject().put("error", error)).onComplete(done -> request.connection().close());
+      send(response, status, new JsonObject().put("error", error)).onComplete(done -> LastAnswer.close(request));
     } else {
       send(response, status, new JsonObject().put("error", error));
     }

@@ -74,6 +74,24 @@ public final class RawHttp implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Writes a body of {@code bytes} zeros in writes of {@code piece} bytes; as chunks of that size,
+   * and the last chunk, when {@code chunked}. A write fails if the server resets the connection.
+   */
+  public RawHttp writeBody(int bytes, int piece, boolean chunked) throws IOException {
+    for (int sent = 0; sent < bytes; sent += piece) {
+      int size = Math.min(piece, bytes - sent);
+      if (chunked) {
+        write(Integer.toHexString(size) + "\r\n");
+      }
+      write(new byte[size]);
+      if (chunked) {
+        write("\r\n");
+      }
+    }
+    return chunked ? write("0\r\n\r\n") : this;
+  }
+
   /** The next response head alone, its body left unread (a client that stops reading there). */
   public Response readHead() throws IOException {
     String head = readHead0();
@@ -104,6 +122,24 @@ public final class RawHttp implements AutoCloseable {
       return false;
     } catch (IOException e) {
       return true; // reset
+    }
+  }
+
+  /**
+   * True when the server ends the connection with a FIN once everything it was sent was read;
+   * false on a reset (the kernel's answer to a close with bytes still unread or arriving).
+   */
+  public boolean closedCleanly() throws IOException {
+    try {
+      while (true) {
+        if (in.read() < 0) {
+          return true;
+        }
+      }
+    } catch (SocketTimeoutException e) {
+      throw new AssertionError("the server kept the connection open", e);
+    } catch (IOException e) {
+      return false;
     }
   }
 
