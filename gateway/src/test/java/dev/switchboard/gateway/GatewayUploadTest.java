@@ -152,6 +152,25 @@ class GatewayUploadTest {
     assertTrue(Files.notExists(root.resolve("refused.txt")));
   }
 
+  /**
+   * The file service refuses an upload without a token before reading it; a client that writes its
+   * whole body before reading still gets the refusal, told that the connection ends, and then a FIN.
+   */
+  @Test
+  void aRefusalWhileTheBodyStillArrivesReachesAClientThatWritesItAll() throws Exception {
+    int size = 8 * 1024 * 1024;
+    try (RawHttp raw = RawHttp.connect(port)) {
+      raw.write(headFor("refused.txt", "Content-Length: " + size, false));
+      raw.writeBody(size, 64 * 1024, false); // fails if the gateway resets the connection
+      RawHttp.Response refused = raw.read();
+      assertEquals(401, refused.status(), refused.head() + refused.text());
+      assertEquals("close", refused.header("Connection"), refused.head());
+      raw.timeout(5_000);
+      assertTrue(raw.closedCleanly());
+    }
+    assertTrue(Files.notExists(root.resolve("refused.txt")));
+  }
+
   private static String head(String framing, boolean authorized) {
     return headFor(FILE, framing, authorized);
   }

@@ -31,6 +31,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -257,6 +258,10 @@ public final class HttpForwarder {
       out.putHeader(HttpHeaders.UPGRADE, response.headers().get(HttpHeaders.UPGRADE));
     }
     out.putHeader(Requests.REQUEST_ID, x.requestId);
+    if (x.bodyUnread() && refusesBody(response)) {
+      // The node refused the body it has not had whole: the connection closes after the answer.
+      LastAnswer.mark(x.request);
+    }
     if (!out.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
       out.setChunked(true);
     }
@@ -371,6 +376,12 @@ public final class HttpForwarder {
     if (request != null) {
       request.reset();
     }
+  }
+
+  /** An error, or a node closing its connection: the rest of the request's body will not be read. */
+  private static boolean refusesBody(HttpClientResponse response) {
+    String connection = response.getHeader(HttpHeaders.CONNECTION);
+    return response.statusCode() >= 400 || connection != null && connection.toLowerCase(Locale.ROOT).contains("close");
   }
 
   /** True when the answer declares a body of at most {@link #SMALL_ANSWER_BYTES}. */
