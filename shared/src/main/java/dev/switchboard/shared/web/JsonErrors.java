@@ -48,7 +48,17 @@ public final class JsonErrors {
       send(ctx.response(), 405, new JsonObject()
         .put("error", "method not allowed").put("method", ctx.request().method().name()).put("allow", allow));
     });
-    router.errorHandler(413, ctx -> send(ctx.response(), 413, new JsonObject().put("error", "request body too large")));
+    router.errorHandler(413, ctx -> {
+      // A body refused before its end (BodyHandler's limit) would otherwise be read to its end,
+      // however long it is, to keep the connection: it is its connection's last answer instead.
+      HttpServerRequest request = ctx.request();
+      boolean last = !request.isEnded() && LastAnswer.mark(request);
+      send(ctx.response(), 413, new JsonObject().put("error", "request body too large")).onComplete(sent -> {
+        if (last) {
+          LastAnswer.close(request);
+        }
+      });
+    });
     router.errorHandler(500, JsonErrors::internal);
   }
 

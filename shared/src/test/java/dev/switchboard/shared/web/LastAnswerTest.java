@@ -6,6 +6,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,6 +29,8 @@ class LastAnswerTest {
 
   private static Vertx vertx;
   private static int port;
+  /** A router whose body limit (vertx-web's BodyHandler) refuses with 413. */
+  private static int routed;
 
   @BeforeAll
   static void start() throws Exception {
@@ -42,6 +46,12 @@ class LastAnswerTest {
           });
       });
     port = TestKit.await(server.listen(), Duration.ofSeconds(10)).actualPort();
+    Router router = Router.router(vertx);
+    router.route().handler(BodyHandler.create(false).setBodyLimit(1024));
+    router.route().handler(ctx -> ctx.response().end("taken"));
+    JsonErrors.install(router);
+    routed = TestKit.await(vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0))
+      .requestHandler(router).listen(), Duration.ofSeconds(10)).actualPort();
   }
 
   @AfterAll
@@ -70,6 +80,22 @@ class LastAnswerTest {
       assertEquals(413, raw.read().status());
       raw.timeout(2_000);
       assertTrue(raw.closedCleanly(), "closed with a FIN once the last chunk was in");
+    }
+  }
+
+  @Test
+  void aRoutersBodyLimitEndsTheConnectionRatherThanReadingTheWholeBody() throws Exception {
+    for (boolean chunked : new boolean[] {false, true}) {
+      try (RawHttp raw = RawHttp.connect(routed)) {
+        raw.write("POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+          + (chunked ? "Transfer-Encoding: chunked" : "Content-Length: " + BODY) + "\r\n\r\n");
+        raw.writeBody(BODY, PIECE, chunked);
+        RawHttp.Response answer = raw.read();
+        assertEquals(413, answer.status(), answer.head());
+        assertEquals("close", answer.header("Connection"), "chunked: " + chunked);
+        raw.timeout(2_000);
+        assertTrue(raw.closedCleanly(), "chunked: " + chunked);
+      }
     }
   }
 
