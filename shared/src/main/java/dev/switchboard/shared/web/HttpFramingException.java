@@ -14,7 +14,7 @@ public final class HttpFramingException extends IllegalArgumentException {
     this.status = status;
   }
 
-  /** 400, or 501 for a transfer coding that is not implemented. */
+  /** 400, 501 for a transfer coding that is not implemented, 505 for an HTTP version. */
   public int status() {
     return status;
   }

@@ -42,6 +42,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>a transfer coding other than {@code chunked} before a final {@code chunked} ({@code gzip,
  *       chunked}): 501, which §6.1 asks for a coding the server does not implement;</li>
  *   <li>two {@code Host} headers, or none in an HTTP/1.1 request: 400 (§3.2);</li>
+ *   <li>a version other than HTTP/1.0 and HTTP/1.1 (an HTTP/2 preface sent to a server without h2c,
+ *       {@code HTTP/2.0} or {@code HTTP/1.2} in a request line): 505 (RFC 9110 §15.6.6), where
+ *       Vert.x would answer 501 without a body, in a status line echoing the client's version;</li>
  *   <li>a head not complete {@code headTimeout} after its first byte: 408 (a slow head holds a
  *       connection for no longer; an idle keep-alive connection, with no byte of a next head, is the
  *       server's idle timeout's business).</li>
@@ -261,6 +264,12 @@ public final class StrictHttp {
 
   /** Throws {@link HttpFramingException} when {@code message}'s head breaks RFC 9112's framing rules. */
   static void check(HttpMessage message) {
+    HttpVersion version = message.protocolVersion();
+    if (version != HttpVersion.HTTP_1_1 && version != HttpVersion.HTTP_1_0) {
+      // The answer's status line takes the request's version: it must be one the client can read.
+      message.setProtocolVersion(HttpVersion.HTTP_1_1);
+      throw new HttpFramingException(505, "HTTP version not supported: " + version.text());
+    }
     HttpHeaders headers = message.headers();
     // Counted without copying the values out: this runs for every request of every server.
     Iterator<String> hosts = headers.valueStringIterator(HttpHeaderNames.HOST);

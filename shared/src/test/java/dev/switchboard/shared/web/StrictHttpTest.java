@@ -106,6 +106,21 @@ class StrictHttpTest {
     }
   }
 
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+    "an HTTP/2 preface on a server without h2c | PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n",
+    "HTTP/2.0 in a request line                | GET / HTTP/2.0\\r\\nHost: h\\r\\n\\r\\n",
+    "HTTP/3.0                                  | GET / HTTP/3.0\\r\\nHost: h\\r\\n\\r\\n"})
+  void otherHttpVersionsGet505InAnHttp11StatusLine(String name, String request) throws Exception {
+    try (RawHttp raw = RawHttp.connect(port)) {
+      raw.write(request.replace("\\r\\n", "\r\n"));
+      RawHttp.Response answer = raw.read();
+      assertTrue(answer.head().startsWith("HTTP/1.1 505 "), answer.head());
+      assertTrue(new JsonObject(answer.text()).getString("error").startsWith("HTTP version not supported"), answer.text());
+      assertTrue(raw.closedByServer());
+    }
+  }
+
   @Test
   void validChunkedAndFixedLengthRequestsShareAKeptAliveConnection() throws Exception {
     try (RawHttp raw = RawHttp.connect(port)) {
