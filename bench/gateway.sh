@@ -4,8 +4,9 @@
 # and NGINX, set up as for production (bench/haproxy.cfg.template, bench/nginx.conf.template), and as
 # references a minimal Node.js proxy (bench/node/proxy.js), a bare Vert.x proxy (bench/BareProxy.java),
 # the same without Vert.x's connection pool (its no-pool mode), Vert.x's server with Netty's
-# client behind it (bench/NettyClientProxy.java) and a proxy on Netty's HTTP codec alone
-# (bench/NettyProxy.java). Sourced by scripts/bench.
+# client behind it (bench/NettyClientProxy.java), a proxy on Netty's HTTP codec alone
+# (bench/NettyProxy.java), and the same doing the gateway's edge work (its edge mode). Sourced by
+# scripts/bench.
 
 readonly GATEWAY_NODES=3
 # GATEWAY_PIN=1: the proxies under test get cores of their own, as in a deployment where the
@@ -49,7 +50,7 @@ readonly GATEWAY_BASELINE=${GATEWAY_BASELINE:-}
 # loop, written by a thread of its own; NGINX: buffered, 64 KiB or 1 s at a time; HAProxy: one write
 # per line, as it has no buffer for a log file). off: none of them logs requests.
 readonly GATEWAY_ACCESS_LOG=${GATEWAY_ACCESS_LOG:-on}
-GATEWAY_SETUPS=(direct gateway gatewaytls haproxy nginx nodeproxy bareproxy unpooled nettyclient nettyproxy)
+GATEWAY_SETUPS=(direct gateway gatewaytls haproxy nginx nodeproxy bareproxy unpooled nettyclient nettyproxy nettyedge)
 [ -z "$GATEWAY_BASELINE" ] || GATEWAY_SETUPS+=(baseline)
 readonly GATEWAY_SETUPS
 gateway_clean_rounds=()
@@ -87,6 +88,7 @@ bench_gateway() {
   label[unpooled]="bare Vert.x proxy without the pool (bench/BareProxy.java no-pool, $proxies verticles) → the same $GATEWAY_NODES http nodes"
   label[nettyclient]="Vert.x server, Netty client (bench/NettyClientProxy.java, $proxies verticles) → the same $GATEWAY_NODES http nodes"
   label[nettyproxy]="Netty proxy (bench/NettyProxy.java, $proxies event loops) → the same $GATEWAY_NODES http nodes"
+  label[nettyedge]="Netty proxy with the gateway's edge work (bench/NettyProxy.java edge, $proxies event loops) → the same $GATEWAY_NODES http nodes"
   label[baseline]="baseline gateway (${GATEWAY_BASELINE_NAME:-another build}, $proxies verticles) → the same $GATEWAY_NODES http nodes"
   [ -z "$GATEWAY_BASELINE" ] || [ -f "$GATEWAY_BASELINE" ] || die "GATEWAY_BASELINE: no such jar: $GATEWAY_BASELINE"
 
@@ -151,6 +153,8 @@ bench_gateway() {
     "${proxy[@]}" java -cp gateway/target/switchboard-gateway.jar bench/NettyClientProxy.java PORT "$backends" "$proxies"
   gateway_reference nettyproxy netty-proxy "netty proxy up:" "$GATEWAY_WARMUP" \
     "${proxy[@]}" java -cp gateway/target/switchboard-gateway.jar bench/NettyProxy.java PORT "$backends" "$proxies"
+  gateway_reference nettyedge netty-edge-proxy "netty proxy up:" "$GATEWAY_WARMUP" \
+    "${proxy[@]}" java -cp gateway/target/switchboard-gateway.jar bench/NettyProxy.java PORT "$backends" "$proxies" edge
 
   local round setup counts_before counts_after
   node_served=()
@@ -409,7 +413,8 @@ report_gateway() { # SPREAD_BEFORE SPREAD_AFTER
     echo "**$(ratio "${rate[gateway]}" "${rate[bareproxy]}")** of the bare Vert.x proxy's ($(ratio "${rate[bareproxy]}" "${rate[direct]}") of straight),"
     echo "**$(ratio "${rate[gateway]}" "${rate[unpooled]}")** of the bare Vert.x proxy without the pool ($(ratio "${rate[unpooled]}" "${rate[haproxy]}") of HAProxy's),"
     echo "**$(ratio "${rate[gateway]}" "${rate[nettyclient]}")** of the proxy on Vert.x's server and Netty's client ($(ratio "${rate[nettyclient]}" "${rate[haproxy]}") of HAProxy's),"
-    echo "**$(ratio "${rate[gateway]}" "${rate[nettyproxy]}")** of the proxy on Netty's HTTP codec alone ($(ratio "${rate[nettyproxy]}" "${rate[haproxy]}") of HAProxy's requests/s, with $(ratio "${p99[nettyproxy]}" "${p99[haproxy]}") its p99);"
+    echo "**$(ratio "${rate[gateway]}" "${rate[nettyproxy]}")** of the proxy on Netty's HTTP codec alone ($(ratio "${rate[nettyproxy]}" "${rate[haproxy]}") of HAProxy's requests/s, with $(ratio "${p99[nettyproxy]}" "${p99[haproxy]}") its p99),"
+    echo "**$(ratio "${rate[gateway]}" "${rate[nettyedge]}")** of the same with the gateway's edge work ($(ratio "${rate[nettyedge]}" "${rate[haproxy]}") of HAProxy's requests/s, with $(ratio "${p99[nettyedge]}" "${p99[haproxy]}") its p99);"
     echo "over HTTPS the gateway made **$(ratio "${rate[gatewaytls]}" "${rate[gateway]}")** of its plain HTTP requests/s (p99 $(ms "${p99[gatewaytls]}") vs $(ms "${p99[gateway]}") ms);"
     if [ -n "$GATEWAY_BASELINE" ]; then
       echo "**$(ratio "${rate[gateway]}" "${rate[baseline]}")** of the baseline gateway's ($(ratio "${rate[baseline]}" "${rate[direct]}") of straight);"

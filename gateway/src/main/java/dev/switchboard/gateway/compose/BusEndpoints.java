@@ -145,14 +145,13 @@ public final class BusEndpoints {
       log.warn("[{}] bus route {} failed", Requests.id(ctx), route.format(), failure);
       body.put("error", "internal error");
     }
-    // A body refused part-way is left unread: on HTTP/1.x the connection cannot carry another request.
-    boolean last = failure instanceof BadBody && status == 413 && LastAnswer.mark(ctx.request());
-    JsonErrors.send(ctx.response(), status, body.put("address", route.address()).put("requestId", Requests.id(ctx)))
-      .onComplete(sent -> {
-        if (last) {
-          LastAnswer.close(ctx.request());
-        }
-      });
+    body.put("address", route.address()).put("requestId", Requests.id(ctx));
+    if (failure instanceof BadBody && status == 413) {
+      // A body refused part-way is left unread: on HTTP/1.x the connection cannot carry another request.
+      LastAnswer.send(ctx.request(), status, body);
+    } else {
+      JsonErrors.send(ctx.response(), status, body);
+    }
   }
 
   /** Query parameters as a JSON object: one value as a string, repeated ones as an array. */

@@ -206,17 +206,10 @@ public final class Edge {
     if (declared == Requests.NO_LENGTH || declared >= 0 && declared <= max) {
       return false;
     }
-    HttpServerResponse response = request.response();
     // The body is not read: on HTTP/1.x the connection cannot be used for another request.
-    boolean last = LastAnswer.mark(request);
-    JsonErrors.send(response, declared < 0 ? 400 : 413, new JsonObject()
+    LastAnswer.send(request, declared < 0 ? 400 : 413, new JsonObject()
       .put("error", declared < 0 ? "Content-Length is not a number" : "request body too large")
-      .put("limit", max).put("requestId", id))
-      .onComplete(sent -> {
-        if (last) {
-          LastAnswer.close(request);
-        }
-      });
+      .put("limit", max).put("requestId", id));
     return true;
   }
 

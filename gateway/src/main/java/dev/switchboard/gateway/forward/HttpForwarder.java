@@ -357,9 +357,9 @@ public final class HttpForwarder {
       body.put("error", x.route.service() + " failed");
     }
     body.put("requestId", x.requestId);
-    if (x.bodyUnread() && LastAnswer.mark(x.request)) {
+    if (x.bodyUnread()) {
       // The body was not read: the HTTP/1.x connection cannot be used for another request.
-      JsonErrors.send(out, status, body).onComplete(sent -> LastAnswer.close(x.request));
+      LastAnswer.send(x.request, status, body);
     } else {
       JsonErrors.send(out, status, body);
     }

@@ -49,12 +49,11 @@ final class Refusal extends RuntimeException {
 
   /** Sends this refusal, closing the connection after it when the request's body is left unread. */
   void answer(HttpServerRequest request) {
-    boolean unread = hasBody(request) && !request.isEnded() && LastAnswer.mark(request);
-    JsonErrors.send(request.response(), status, body).onComplete(done -> {
-      if (unread) {
-        LastAnswer.close(request);
-      }
-    });
+    if (hasBody(request) && !request.isEnded()) {
+      LastAnswer.send(request, status, body);
+    } else {
+      JsonErrors.send(request.response(), status, body);
+    }
   }
 
   private static boolean hasBody(HttpServerRequest request) {

@@ -221,12 +221,9 @@ public final class HttpVerticle extends VerticleBase {
     HttpServerResponse response = request.response();
     response.headers().remove(HttpHeaders.CONTENT_LENGTH).remove(HttpHeaders.CONTENT_ENCODING);
     response.setChunked(false);
-    boolean last = LastAnswer.mark(request);
-    JsonErrors.send(response, status, body).onComplete(done -> {
-      if (last) {
-        LastAnswer.close(request);
-      } else {
-        request.response().reset(); // HTTP/2: this stream alone
+    LastAnswer.send(request, status, body).onSuccess(last -> {
+      if (!last) {
+        response.reset(); // HTTP/2: this stream alone
       }
     });
   }

@@ -51,13 +51,12 @@ public final class JsonErrors {
     router.errorHandler(413, ctx -> {
       // A body refused before its end (BodyHandler's limit) would otherwise be read to its end,
       // however long it is, to keep the connection: it is its connection's last answer instead.
-      HttpServerRequest request = ctx.request();
-      boolean last = !request.isEnded() && LastAnswer.mark(request);
-      send(ctx.response(), 413, new JsonObject().put("error", "request body too large")).onComplete(sent -> {
-        if (last) {
-          LastAnswer.close(request);
-        }
-      });
+      JsonObject body = new JsonObject().put("error", "request body too large");
+      if (ctx.request().isEnded()) {
+        send(ctx.response(), 413, body);
+      } else {
+        LastAnswer.send(ctx.request(), 413, body);
+      }
     });
     router.errorHandler(500, JsonErrors::internal);
   }
@@ -83,12 +82,7 @@ public final class JsonErrors {
       status = 400;
       error = "malformed request";
     }
-    HttpServerResponse response = request.response();
-    if (LastAnswer.mark(request)) {
-      send(response, status, new JsonObject().put("error", error)).onComplete(done -> LastAnswer.close(request));
-    } else {
-      send(response, status, new JsonObject().put("error", error));
-    }
+    LastAnswer.send(request, status, new JsonObject().put("error", error));
   }
 
   /** Ends {@code response} with {@code status} and {@code body}, unless it was already started. */

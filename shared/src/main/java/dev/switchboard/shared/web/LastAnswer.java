@@ -1,11 +1,13 @@
 package dev.switchboard.shared.web;
 
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
+import io.vertx.core.json.JsonObject;
 
 import java.time.Duration;
 
@@ -32,7 +34,7 @@ public final class LastAnswer {
   /**
    * Marks {@code request}'s answer as its connection's last when the connection is HTTP/1.x;
    * returns whether it did (the caller then {@linkplain #close closes} the connection once the
-   * answer is sent).
+   * answer is sent). For an answer of a handler's own making; {@link #send} does both for a JSON one.
    */
   public static boolean mark(HttpServerRequest request) {
     if (request.version() == HttpVersion.HTTP_2) {
@@ -40,6 +42,22 @@ public final class LastAnswer {
     }
     request.response().putHeader(HttpHeaders.CONNECTION, "close");
     return true;
+  }
+
+  /**
+   * Sends {@code body} with {@code status} as its connection's last answer: on HTTP/1.x
+   * {@linkplain #mark marked}, and the connection {@linkplain #close closed} once it is sent; on
+   * HTTP/2 as the stream's answer alone. Completes with whether the answer was the connection's
+   * last (false on HTTP/2, where the caller may reset the stream to stop an upload).
+   */
+  public static Future<Boolean> send(HttpServerRequest request, int status, JsonObject body) {
+    boolean last = mark(request);
+    return JsonErrors.send(request.response(), status, body).transform(sent -> {
+      if (last) {
+        close(request);
+      }
+      return Future.succeededFuture(last);
+    });
   }
 
   /**
