@@ -60,7 +60,7 @@ import org.slf4j.LoggerFactory;
  * timeouts, limits, health checks, metrics or logs: it shows how fast a proxy on the JVM can be
  * below Vert.x's request and response objects, on the same machine in the same run.
  *
- * <pre>java -cp gateway/target/switchboard-gateway.jar bench/NettyProxy.java PORT BACKEND_PORT[,...] [THREADS] [edge]</pre>
+ * <pre>java -cp gateway/target/switchboard-gateway.jar bench/NettyProxy.java PORT BACKEND_PORT[,...] [THREADS] [edge|edge-nolog]</pre>
  *
  * With {@code edge}, each request also does what the gateway's edge does on its way, written as
  * directly as Netty allows, to show what a gateway on Netty's codec could keep of its lead: the
@@ -68,7 +68,8 @@ import org.slf4j.LoggerFactory;
  * sent to the node and back to the client, the security headers, a timer for the route's timeout,
  * a node's in-flight count and circuit check, a Micrometer timer per status and a counter per node
  * resolved once, and a JSON access line through the gateway's logback set-up (the
- * {@code switchboard.access} logger and its buffered appender).
+ * {@code switchboard.access} logger and its buffered appender; not with {@code edge-nolog}, for the
+ * bench's runs with access logs off).
  *
  * Listens on 127.0.0.1 only and forwards to 127.0.0.1 only; prints "netty proxy up" once listening.
  * A client that pipelines gets its answers in order: a connection's next request waits until the
@@ -89,7 +90,7 @@ public class NettyProxy {
       .map(p -> new InetSocketAddress("127.0.0.1", Integer.parseInt(p)))
       .toArray(InetSocketAddress[]::new);
     int threads = args.length > 2 ? Integer.parseInt(args[2]) : Runtime.getRuntime().availableProcessors();
-    Edge edge = args.length > 3 && args[3].equals("edge") ? new Edge(backends.length) : null;
+    Edge edge = args.length > 3 && args[3].startsWith("edge") ? new Edge(backends.length, !args[3].equals("edge-nolog")) : null;
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     EventLoopGroup loops = new MultiThreadIoEventLoopGroup(threads, io);
@@ -124,8 +125,10 @@ public class NettyProxy {
     final Counter[] byNode;
     final AtomicInteger[] inFlight;
     final AtomicInteger[] failures;
+    final boolean accessLog;
 
-    Edge(int nodes) {
+    Edge(int nodes, boolean accessLog) {
+      this.accessLog = accessLog;
       byNode = new Counter[nodes];
       inFlight = new AtomicInteger[nodes];
       failures = new AtomicInteger[nodes];
@@ -202,6 +205,9 @@ public class NettyProxy {
         edge.byNode[node].increment();
       }
       edge.timer(status).record(nanos, TimeUnit.NANOSECONDS);
+      if (!edge.accessLog) {
+        return;
+      }
       StringBuilder line = new StringBuilder(256)
         .append("{\"time\":\"").append(java.time.Instant.ofEpochMilli(startMillis))
         .append("\",\"requestId\":\"").append(id)

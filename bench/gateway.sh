@@ -154,7 +154,8 @@ bench_gateway() {
   gateway_reference nettyproxy netty-proxy "netty proxy up:" "$GATEWAY_WARMUP" \
     "${proxy[@]}" java -cp gateway/target/switchboard-gateway.jar bench/NettyProxy.java PORT "$backends" "$proxies"
   gateway_reference nettyedge netty-edge-proxy "netty proxy up:" "$GATEWAY_WARMUP" \
-    "${proxy[@]}" java -cp gateway/target/switchboard-gateway.jar bench/NettyProxy.java PORT "$backends" "$proxies" edge
+    "${proxy[@]}" java -cp gateway/target/switchboard-gateway.jar bench/NettyProxy.java PORT "$backends" "$proxies" \
+    "edge$([ "$GATEWAY_ACCESS_LOG" = on ] || echo -nolog)"
 
   local round setup counts_before counts_after
   node_served=()
