@@ -110,19 +110,12 @@ public final class RawHttp implements AutoCloseable {
     return response;
   }
 
+  /** How the server ended the connection, as the rest of what it sends is read. */
+  private enum Ending { FIN, RESET, OPEN }
+
   /** True when the server closes the connection (EOF or reset) within the socket timeout. */
   public boolean closedByServer() throws IOException {
-    try {
-      while (true) {
-        if (in.read() < 0) {
-          return true;
-        }
-      }
-    } catch (SocketTimeoutException e) {
-      return false;
-    } catch (IOException e) {
-      return true; // reset
-    }
+    return ending() != Ending.OPEN;
   }
 
   /**
@@ -130,16 +123,24 @@ public final class RawHttp implements AutoCloseable {
    * false on a reset (the kernel's answer to a close with bytes still unread or arriving).
    */
   public boolean closedCleanly() throws IOException {
+    Ending ending = ending();
+    if (ending == Ending.OPEN) {
+      throw new AssertionError("the server kept the connection open");
+    }
+    return ending == Ending.FIN;
+  }
+
+  /** Reads and drops what the server still sends until it ends the connection or the socket timeout passes. */
+  private Ending ending() {
     try {
-      while (true) {
-        if (in.read() < 0) {
-          return true;
-        }
+      while (in.read() >= 0) {
+        // dropped
       }
+      return Ending.FIN;
     } catch (SocketTimeoutException e) {
-      throw new AssertionError("the server kept the connection open", e);
+      return Ending.OPEN;
     } catch (IOException e) {
-      return false;
+      return Ending.RESET;
     }
   }
 
