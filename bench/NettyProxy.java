@@ -173,6 +173,7 @@ public class NettyProxy {
     final long startMillis = System.currentTimeMillis();
     ScheduledFuture<?> timeout;
     int node = -1;
+    int status;
 
     Passage(String id, String method, String uri, String client) {
       this.id = id;
@@ -180,8 +181,6 @@ public class NettyProxy {
       this.uri = uri;
       this.client = client;
     }
-
-    int status;
 
     void answered(Edge edge, HttpResponse response) {
       response.headers().set("x-request-id", id);
@@ -192,7 +191,11 @@ public class NettyProxy {
       }
       int status = response.status().code();
       if (node >= 0) {
-        edge.failures[node].set(status >= 500 ? edge.failures[node].get() + 1 : 0);
+        if (status >= 500) {
+          edge.failures[node].incrementAndGet();
+        } else {
+          edge.failures[node].set(0);
+        }
       }
       this.status = status;
     }

@@ -2,6 +2,7 @@ package dev.switchboard.shared.web;
 
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
@@ -73,14 +74,12 @@ public final class LastAnswer {
       return;
     }
     long timer = context.owner().setTimer(LINGER.toMillis(), t -> connection.close());
-    request.exceptionHandler(e -> {
+    Handler<Void> done = v -> {
       context.owner().cancelTimer(timer);
       connection.close();
-    });
-    request.endHandler(v -> {
-      context.owner().cancelTimer(timer);
-      connection.close();
-    });
+    };
+    request.exceptionHandler(e -> done.handle(null));
+    request.endHandler(done);
     request.handler(dropped -> { });
     request.resume();
   }

@@ -36,15 +36,7 @@ class LastAnswerTest {
   static void start() throws Exception {
     vertx = Vertx.vertx();
     HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0))
-      .requestHandler(request -> {
-        boolean last = LastAnswer.mark(request);
-        JsonErrors.send(request.response(), 413, new JsonObject().put("error", "request body too large"))
-          .onComplete(sent -> {
-            if (last) {
-              LastAnswer.close(request);
-            }
-          });
-      });
+      .requestHandler(request -> LastAnswer.send(request, 413, new JsonObject().put("error", "request body too large")));
     port = TestKit.await(server.listen(), Duration.ofSeconds(10)).actualPort();
     Router router = Router.router(vertx);
     router.route().handler(BodyHandler.create(false).setBodyLimit(1024));
